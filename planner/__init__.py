@@ -1,0 +1,76 @@
+"""planner: takes a company through the rollout of a CRM system, phase by phase."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings read from the environment."""
+    from planner import config as settings
+    from planner.core import i18n, web
+    from planner.core.accounts.models import User
+    from planner.core.db import configure_engine
+    from planner.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_relative_config=True,
+    )
+    app.config.update(settings.load(app.instance_path, config))
+    app.testing = app.config["PLANNER_ENV"] == "test"
+    app.debug = app.config["PLANNER_ENV"] == "development" and app.debug
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.locale, timezone_selector=i18n.timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            user = db.session.get(User, int(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.active else None
+
+    from planner.artifacts import api as artifacts_api
+    from planner.artifacts import views as artifacts_views
+    from planner.core import openapi
+    from planner.core.accounts import views as accounts_views
+    from planner.goals import api as goals_api
+    from planner.goals import views as goals_views
+    from planner.projects import api as projects_api
+    from planner.projects import views as projects_views
+
+    for bp in (
+        accounts_views.bp,
+        projects_views.bp,
+        goals_views.bp,
+        artifacts_views.bp,
+        openapi.bp,
+        projects_api.bp,
+        goals_api.bp,
+        artifacts_api.bp,
+    ):
+        app.register_blueprint(bp)
+
+    web.register(app)
+    from planner import cli
+
+    cli.register(app)
+    return app

@@ -1,0 +1,1 @@
+"""The files every phase keeps: proposals, contracts, minutes, spreadsheets, with versions."""

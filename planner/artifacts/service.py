@@ -1,0 +1,223 @@
+"""Rules of artifacts: typed by content, versioned by title, every access audited."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
+import magic
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload, undefer
+
+from planner.core import audit
+from planner.core.errors import NotFound, ValidationError
+from planner.core.pagination import Page, paginate
+from planner.core.permissions import Permission
+from planner.projects.phases import PHASE_KEYS
+from planner.projects.service import Access
+
+from .models import Artifact, ArtifactVersion
+
+# What a phase's artifacts may be, judged by the content (libmagic), not the file name.
+ALLOWED_TYPES = {
+    "application/pdf": "PDF",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint",
+    "application/vnd.oasis.opendocument.text": "OpenDocument text",
+    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
+    "application/msword": "Word 97",
+    "application/vnd.ms-excel": "Excel 97",
+    "text/plain": "text",
+    "text/csv": "CSV",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "message/rfc822": "e-mail",
+    "application/zip": "ZIP",
+}
+
+
+def normalise_title(title: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", title).split()).casefold()
+
+
+def detect_type(data: bytes) -> str:
+    """The MIME type of ``data`` from its content; ValidationError if not allowed."""
+    if not data:
+        raise ValidationError("The file is empty.", {"file": ["Empty file."]})
+    mime = magic.from_buffer(data[:65536], mime=True)
+    if mime == "application/octet-stream" and data[:4] == b"PK\x03\x04":
+        mime = "application/zip"
+    if mime not in ALLOWED_TYPES:
+        raise ValidationError(
+            f"Files of type {mime} are not accepted. Accepted: "
+            + ", ".join(sorted(set(ALLOWED_TYPES.values())))
+            + ".",
+            {"file": [f"Type {mime} not accepted."]},
+        )
+    return mime
+
+
+def _safe_filename(name: str) -> str:
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*').strip(". ")
+    return name[:255] or "file"
+
+
+def upload(
+    session: Session,
+    access: Access,
+    *,
+    title: str,
+    phase_key: str,
+    filename: str,
+    data: bytes,
+    max_bytes: int,
+) -> ArtifactVersion:
+    """Store a file as a new artifact or as the next version of the one with the same title."""
+    access.require(Permission.UPLOAD)
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("An upload needs a title.", {"title": ["Required."]})
+    if phase_key not in PHASE_KEYS:
+        raise ValidationError(f"There is no phase {phase_key!r}.", {"phase": ["Unknown phase."]})
+    if len(data) > max_bytes:
+        raise ValidationError(
+            f"The file is larger than the limit of {max_bytes} bytes.", {"file": ["Too large."]}
+        )
+    mime = detect_type(data)
+    key = normalise_title(title)
+    artifact = session.scalar(
+        select(Artifact)
+        .where(
+            Artifact.project_id == access.project.id,
+            Artifact.phase_key == phase_key,
+            Artifact.title_key == key,
+        )
+        .with_for_update()
+    )
+    if artifact is None:
+        artifact = Artifact(
+            project_id=access.project.id, phase_key=phase_key, title=title, title_key=key
+        )
+        session.add(artifact)
+        session.flush()
+    artifact.latest_version += 1
+    version = ArtifactVersion(
+        artifact_id=artifact.id,
+        number=artifact.latest_version,
+        filename=_safe_filename(filename),
+        content_type=mime,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+        uploaded_by_id=access.user.id,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action="artifact.upload",
+        entity_type="artifact",
+        entity_id=artifact.id,
+        project_id=access.project.id,
+        summary=f"{phase_key}: {title!r} version {version.number} ({version.filename}, "
+        f"{len(data)} bytes)",
+        after={"version": version.number, "sha256": version.sha256, "content_type": mime},
+    )
+    return version
+
+
+def artifacts_page(
+    session: Session, project_id: int, phase_key: str | None, page: int, per_page: int
+) -> Page[Artifact]:
+    stmt = (
+        select(Artifact)
+        .options(selectinload(Artifact.versions).joinedload(ArtifactVersion.uploaded_by))
+        .where(Artifact.project_id == project_id)
+        .order_by(Artifact.updated_at.desc(), Artifact.id.desc())
+    )
+    if phase_key:
+        stmt = stmt.where(Artifact.phase_key == phase_key)
+    return paginate(session, stmt, page, per_page)
+
+
+def phase_counts(session: Session, project_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Artifact.phase_key, func.count(Artifact.id))
+        .where(Artifact.project_id == project_id)
+        .group_by(Artifact.phase_key)
+    ).all()
+    return {k: n for k, n in rows}
+
+
+def get_artifact(session: Session, project_id: int, artifact_id: int) -> Artifact:
+    art = session.scalar(
+        select(Artifact)
+        .options(selectinload(Artifact.versions).joinedload(ArtifactVersion.uploaded_by))
+        .where(Artifact.id == artifact_id, Artifact.project_id == project_id)
+    )
+    if art is None:
+        raise NotFound("No such artifact in this rollout.")
+    return art
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    data: bytes
+    sha256: str
+
+
+def download(
+    session: Session, access: Access, artifact_id: int, number: int | None = None
+) -> Download:
+    """The bytes of a version (the latest if ``number`` is None); the download is audited."""
+    access.require(Permission.VIEW)
+    stmt = (
+        select(ArtifactVersion)
+        .join(Artifact)
+        .options(joinedload(ArtifactVersion.artifact), undefer(ArtifactVersion.content))
+        .where(Artifact.id == artifact_id, Artifact.project_id == access.project.id)
+    )
+    if number is None:
+        stmt = stmt.order_by(ArtifactVersion.number.desc()).limit(1)
+    else:
+        stmt = stmt.where(ArtifactVersion.number == number)
+    version = session.scalar(stmt)
+    if version is None:
+        raise NotFound("No such artifact or version.")
+    audit.record(
+        session,
+        actor=access.user,
+        action="artifact.download",
+        entity_type="artifact",
+        entity_id=artifact_id,
+        project_id=access.project.id,
+        summary=f"{version.artifact.title!r} version {version.number} downloaded",
+    )
+    return Download(version.filename, version.content_type, version.content, version.sha256)
+
+
+def delete(session: Session, access: Access, artifact_id: int) -> None:
+    """Delete an artifact with all its versions (lead only); audited with what was lost."""
+    access.require(Permission.EDIT)
+    art = get_artifact(session, access.project.id, artifact_id)
+    audit.record(
+        session,
+        actor=access.user,
+        action="artifact.delete",
+        entity_type="artifact",
+        entity_id=art.id,
+        project_id=access.project.id,
+        summary=f"{art.phase_key}: {art.title!r} deleted with {len(art.versions)} version(s)",
+        before={
+            "title": art.title,
+            "phase": art.phase_key,
+            "versions": [{"number": v.number, "sha256": v.sha256} for v in art.versions],
+        },
+    )
+    session.delete(art)

@@ -1,0 +1,166 @@
+"""The ``planner`` console command: a Flask CLI group bound to the factory.
+
+Thin commands over service functions; each commits once.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from planner.extensions import db
+
+
+def _create_app() -> Flask:
+    """The app for the console command: development unless PLANNER_ENV says otherwise."""
+    from planner import create_app
+
+    os.environ.setdefault("PLANNER_ENV", "development")
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def cli() -> None:
+    """planner: CRM rollout workspace. PLANNER_ENV defaults to development here."""
+
+
+def upgrade_db() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the schema to the latest migration."""
+    upgrade_db()
+    click.echo(f"Database at head: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Make the account a site admin.")
+@click.option("--name", default="", help="Display name.")
+@with_appcontext
+def create_user(username: str, password: str, admin: bool, name: str) -> None:
+    """Create an account."""
+    from planner.core.accounts.service import create_user as create
+    from planner.core.errors import DomainError
+
+    try:
+        user = create(db.session, username, password, display_name=name, is_admin=admin)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"Created {user.username}" + (" (site admin)" if admin else ""))
+
+
+@click.command("create-token")
+@click.argument("username")
+@click.option("--name", default="CLI token")
+@with_appcontext
+def create_token(username: str, name: str) -> None:
+    """Issue an API token; the token is the last line of the output."""
+    from planner.core.accounts.service import create_token as issue
+    from planner.core.accounts.service import find_user
+
+    user = find_user(db.session, username)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active account named {username!r}.")
+    _, token = issue(db.session, user, name)
+    db.session.commit()
+    click.echo(f"API token for {user.username} (shown once; store it safely):")
+    click.echo(token)
+
+
+@click.command("demo")
+@click.option("--size", type=click.Choice(["small", "large"]), default="small")
+@with_appcontext
+def demo(size: str) -> None:
+    """Load a realistic demo rollout built from the source documents."""
+    from planner import demo as demo_data
+
+    upgrade_db()
+    result = demo_data.load(db.session, size=size)
+    db.session.commit()
+    click.echo(f"Demo rollout #{result.project_id} loaded ({size}).")
+    click.echo("Logins (username / password):")
+    for username, password in result.logins:
+        click.echo(f"  {username:<10} {password}")
+
+
+@click.command("quickstart")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def quickstart(host: str, port: int) -> None:
+    """Migrate, load the demo rollout if the database has none, and serve it."""
+    from sqlalchemy import func, select
+
+    from planner import demo as demo_data
+    from planner.projects.models import Project
+
+    upgrade_db()
+    if not db.session.scalar(select(func.count()).select_from(Project)):
+        demo_data.load(db.session)
+        db.session.commit()
+    click.echo("")
+    click.echo(f"planner is running at http://{host}:{port}/")
+    click.echo("Demo logins (username / password):")
+    click.echo(f"  admin      {demo_data.DEMO_PASSWORD}   (site admin)")
+    for username, name, _, _ in demo_data.BOARD:
+        click.echo(f"  {username:<10} {demo_data.DEMO_PASSWORD}   {name}")
+    click.echo("Press Ctrl+C to stop.")
+    app = current_app._get_current_object()
+    app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path) -> None:
+    """Copy the live SQLite database consistently (backup API), then check the copy."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "This database is PostgreSQL: back it up with pg_dump, e.g. "
+            'pg_dump --format=custom --file=planner.dump "$DATABASE_URL".'
+        )
+    if path.exists():
+        raise click.ClickException(f"{path} exists; choose a new file name.")
+    source_path = url.database
+    if not source_path or not Path(source_path).exists():
+        raise click.ClickException("The SQLite database file does not exist yet.")
+    src = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    dst = sqlite3.connect(path)
+    try:
+        src.backup(dst)
+        result = dst.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        src.close()
+        dst.close()
+    if result != "ok":
+        path.unlink(missing_ok=True)
+        raise click.ClickException(f"The copy failed its integrity check: {result}")
+    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes); integrity check: ok")
+
+
+COMMANDS = (init_db, create_user, create_token, demo, quickstart, backup)
+
+
+def register(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(cli())

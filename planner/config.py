@@ -1,0 +1,100 @@
+"""Settings read from the environment.
+
+``PLANNER_ENV`` selects the profile: ``development`` (the default for ``planner run`` and the
+quick start), ``test`` or ``production``. Outside development and tests the app refuses to start
+without ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEV_ENVS = {"development", "test"}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the app can safely start with."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _dev_secret(instance_path: str) -> str:
+    """A per-checkout secret for development, kept in the instance folder."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from the environment, then apply ``overrides``."""
+    overrides = dict(overrides or {})
+    env = overrides.get("PLANNER_ENV") or os.environ.get("PLANNER_ENV", "production")
+    if env not in DEV_ENVS | {"production"}:
+        raise ConfigError(f"PLANNER_ENV must be development, test or production, got {env!r}")
+
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it in the environment "
+                "(for example: export SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'))."
+            )
+        secret = _dev_secret(instance_path) if env == "development" else "test-secret-key"
+
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "planner.sqlite3")
+    )
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    max_upload = _int("PLANNER_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+    config: dict[str, Any] = {
+        "PLANNER_ENV": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_UPLOAD_BYTES": max_upload,
+        # The whole request body: the file plus the form fields around it.
+        "MAX_CONTENT_LENGTH": max_upload + 64 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_ATTEMPTS_PER_MINUTE": _int("PLANNER_LOGIN_ATTEMPTS_PER_MINUTE", 5),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["en"],
+        "PER_PAGE": _int("PLANNER_PER_PAGE", 25),
+        "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+    }
+    if env == "test":
+        config["WTF_CSRF_ENABLED"] = True
+    config.update(overrides)
+    if config["PLANNER_ENV"] == "production" and config["SECRET_KEY"] in {"", None}:
+        raise ConfigError("SECRET_KEY must not be empty")
+    return config

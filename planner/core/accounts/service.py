@@ -1,0 +1,225 @@
+"""Account rules: creating users, checking passwords, issuing and revoking API tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from planner.core import audit
+from planner.core.accounts.models import ApiToken, User
+from planner.core.db import utcnow
+from planner.core.errors import Conflict, NotFound, ValidationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,80}$")
+MIN_PASSWORD = 10
+TOKEN_PREFIX = "pln_"  # noqa: S105 - a prefix, not a secret
+# A hash of a random password, checked when the user does not exist so that the response
+# time does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    """Raise ValidationError if ``password`` is too weak to accept."""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(
+            f"Password must be at least {MIN_PASSWORD} characters.",
+            {"password": [f"At least {MIN_PASSWORD} characters."]},
+        )
+    if len(password) > 1024:
+        raise ValidationError("Password is too long.", {"password": ["At most 1024 characters."]})
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    actor: User | None = None,
+    display_name: str = "",
+    email: str | None = None,
+    is_admin: bool = False,
+) -> User:
+    """Create an account. Raises ValidationError for a bad name or password, Conflict if taken."""
+    username = username.strip()
+    if not USERNAME_RE.match(username):
+        raise ValidationError(
+            "Username must be 2-80 letters, digits, dots, dashes or underscores.",
+            {"username": ["2-80 letters, digits, . - _"]},
+        )
+    check_password_rules(password)
+    if find_user(session, username) is not None:
+        raise Conflict(f"The username {username!r} is taken.")
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        email=(email or None),
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"account {username} created" + (" (admin)" if is_admin else ""),
+        after={"username": username, "is_admin": is_admin},
+    )
+    return user
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, remote_addr: str | None = None
+) -> User | None:
+    """The active user with these credentials, or None. A failure is audited."""
+    user = find_user(session, username.strip())
+    ok = False
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+    else:
+        try:
+            ok = _hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    if not ok or user is None or not user.active:
+        audit.record(
+            session,
+            actor=user if user is not None else None,
+            action="login.failed",
+            entity_type="user",
+            entity_id=user.id if user else None,
+            summary=f"failed login for {username.strip()[:80]!r}",
+            remote_addr=remote_addr,
+        )
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(
+        session,
+        actor=user,
+        action="login.success",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"{user.username} logged in",
+        remote_addr=remote_addr,
+    )
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError) as exc:
+        raise ValidationError(
+            "The current password is wrong.", {"current_password": ["Wrong password."]}
+        ) from exc
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    audit.record(
+        session,
+        actor=user,
+        action="user.password",
+        entity_type="user",
+        entity_id=user.id,
+        summary="password changed",
+    )
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
+    if user.id == actor.id and not active:
+        raise Conflict("You cannot deactivate your own account.")
+    before = audit.snapshot(user, ["active"])
+    user.active = active
+    audit.record(
+        session,
+        actor=actor,
+        action="user.update",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"account {user.username} {'activated' if active else 'deactivated'}",
+        before=before,
+        after=audit.snapshot(user, ["active"]),
+    )
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, name: str = "API token") -> tuple[ApiToken, str]:
+    """Issue a new token for ``user``. Returns the row and the token, which is not stored."""
+    name = name.strip() or "API token"
+    if len(name) > 80:
+        raise ValidationError("Token name is too long.", {"name": ["At most 80 characters."]})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user=user, name=name, token_hash=_digest(token), prefix=token[:12])
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=user,
+        action="token.create",
+        entity_type="api_token",
+        entity_id=row.id,
+        summary=f"API token {name!r} created",
+    )
+    return row, token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning the unrevoked ``token``, or None."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    now = utcnow()
+    # Write the last-use time at most once a minute: reads stay reads.
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+    return row.user
+
+
+def revoke_token(session: Session, user: User, token_id: int) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such token.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor=user,
+            action="token.revoke",
+            entity_type="api_token",
+            entity_id=row.id,
+            summary=f"API token {row.name!r} revoked",
+        )
+
+
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+    )

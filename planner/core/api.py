@@ -1,0 +1,147 @@
+"""The JSON API's conventions, shared by every area.
+
+- ``/api/v1``, authenticated only by ``Authorization: Bearer <token>`` (never by the session
+  cookie, so no CSRF exposure); the same permissions as the pages.
+- Errors are ``application/problem+json`` with a readable ``detail`` (RFC 9457).
+- Input is validated by the same WTForms classes as the pages (:func:`validated`).
+- Lists are paginated: ``{"items": [...], "page": .., "per_page": .., "total": .., "pages": ..}``.
+- Each endpoint declares its documentation with :func:`doc`; ``/api/v1/openapi.json`` is built
+  from those declarations and the forms.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+from flask_wtf import FlaskForm
+
+from planner.core.accounts.models import User
+from planner.core.accounts.service import user_for_token
+from planner.core.errors import ValidationError
+from planner.core.forms import form_from_json
+from planner.core.pagination import Page, page_args
+from planner.core.permissions import Permission
+from planner.extensions import csrf, db
+
+PREFIX = "/api/v1"
+
+
+def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None, **extra: Any):
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    resp.mimetype = "application/problem+json"
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="planner"'
+    return resp
+
+
+def api_blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint under /api/v1 whose every route requires a bearer token."""
+    bp = Blueprint(name, import_name, url_prefix=PREFIX)
+    csrf.exempt(bp)
+
+    @bp.before_request
+    def authenticate() -> Any:
+        if request.endpoint and getattr(bp_view(request.endpoint), "public", False):
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return problem(401, "Send an API token: Authorization: Bearer <token>.")
+        user = user_for_token(db.session, token.strip())
+        if user is None:
+            return problem(401, "The API token is unknown, revoked, or its account is inactive.")
+        db.session.commit()  # last-use time
+        g.api_user = user
+        return None
+
+    return bp
+
+
+def bp_view(endpoint: str) -> Callable[..., Any] | None:
+    from flask import current_app
+
+    return current_app.view_functions.get(endpoint)
+
+
+def api_user() -> User:
+    return g.api_user
+
+
+def api_access(project_id: int, permission: Permission = Permission.VIEW):
+    """The caller's Access to the project: 404 for a non-member, 403 for a wrong role."""
+    from planner.projects.service import load_access
+
+    access = load_access(db.session, project_id, api_user(), remote_addr=request.remote_addr)
+    access.require(permission)
+    return access
+
+
+def json_body() -> Any:
+    """The parsed JSON body; a clear 400/415 for a missing, malformed or non-JSON body."""
+    if not request.is_json:
+        raise ValidationError("Send a JSON body with Content-Type: application/json.")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ValidationError("The request body is not valid JSON.")
+    return data
+
+
+def validated(form_cls: type[FlaskForm], **kwargs: Any) -> Any:
+    """Validate the JSON body with the same form the page uses."""
+    return form_from_json(form_cls, json_body(), **kwargs)
+
+
+def paged(page: Page[Any], serialise: Callable[[Any], dict[str, Any]]) -> Response:
+    return jsonify({"items": [serialise(x) for x in page.items], **page.meta()})
+
+
+def paging(default: int = 25) -> tuple[int, int]:
+    return page_args(request.args, default)
+
+
+def doc(
+    summary: str,
+    *,
+    body: type[FlaskForm] | None = None,
+    multipart: bool = False,
+    returns: str = "JSON object",
+    status: int = 200,
+    paginated: bool = False,
+    binary: bool = False,
+    public: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach OpenAPI documentation to an endpoint; it is read by /api/v1/openapi.json."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            return fn(*a, **kw)
+
+        wrapper.openapi = {  # type: ignore[attr-defined]
+            "summary": summary,
+            "body": body,
+            "multipart": multipart,
+            "returns": returns,
+            "status": status,
+            "paginated": paginated,
+            "binary": binary,
+        }
+        wrapper.public = public  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco

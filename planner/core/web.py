@@ -1,0 +1,197 @@
+"""What every area's pages share: project access, error pages, headers, template helpers."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import markdown as md
+import nh3
+from flask import Flask, flash, g, render_template, request
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from planner.core.errors import DomainError
+from planner.core.permissions import Permission
+from planner.extensions import db
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+MARKDOWN_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "a",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """User-written Markdown as sanitised HTML (nh3 allow-list; links get rel=noopener)."""
+    if not text:
+        return Markup("")
+    html = md.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=MARKDOWN_TAGS,
+        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def project_view(permission: Permission = Permission.VIEW) -> Callable[..., Any]:
+    """Decorate a view taking ``project_id``: loads ``g.access`` or answers 404/403.
+
+    A non-member gets 404, exactly as for a project that does not exist.
+    """
+
+    def deco(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args: Any, project_id: int, **kwargs: Any) -> Any:
+            from planner.projects.service import load_access
+
+            access = load_access(
+                db.session,
+                project_id,
+                current_user._get_current_object(),
+                remote_addr=request.remote_addr,
+            )
+            access.require(permission)
+            g.access = access
+            g.project = access.project
+            return view(*args, project_id=project_id, **kwargs)
+
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        return wrapper
+
+    return deco
+
+
+def flash_error(exc: DomainError, form: Any | None = None) -> None:
+    """Show a domain error beside the fields it names, or as a flash message."""
+    errors = getattr(exc, "errors", {}) or {}
+    placed = False
+    if form is not None:
+        for name, messages in errors.items():
+            field = getattr(form, name, None)
+            if field is not None:
+                field.errors = list(field.errors) + list(messages)
+                placed = True
+    if not placed or not errors:
+        flash(exc.detail, "error")
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register(app: Flask) -> None:
+    """Error pages, security headers and template helpers."""
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["PLANNER_ENV"] == "production":
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint and not request.endpoint.endswith("static"):
+            h.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Any:
+        db.session.rollback()
+        if _wants_json():
+            from planner.core.api import problem
+
+            return problem(exc.status, exc.detail, errors=getattr(exc, "errors", None))
+        return render_template("error.html", status=exc.status, detail=exc.detail), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if _wants_json():
+            from planner.core.api import problem
+
+            resp = problem(exc.code or 500, exc.description or exc.name)
+            if exc.code == 405 and exc.valid_methods:
+                resp.headers["Allow"] = ", ".join(exc.valid_methods)
+            return resp
+        if exc.code and exc.code < 400:
+            return exc
+        return (
+            render_template("error.html", status=exc.code, detail=exc.description),
+            exc.code or 500,
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing:
+            raise exc
+        if _wants_json():
+            from planner.core.api import problem
+
+            return problem(500, "An unexpected error occurred; it has been logged.")
+        return render_template("error.html", status=500, detail=None), 500
+
+    @app.template_filter("dt")
+    def _dt(value: Any, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("d")
+    def _d(value: Any, fmt: str = "medium") -> str:
+        return format_date(value, fmt) if value else ""
+
+    @app.template_filter("num")
+    def _num(value: Any) -> str:
+        return "" if value is None else format_decimal(value)
+
+    @app.template_filter("markdown")
+    def _markdown(value: str | None) -> Markup:
+        return render_markdown(value)
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        from planner.projects.phases import PHASES, STATUS_LABELS
+
+        return {
+            "PHASES": PHASES,
+            "STATUS_LABELS": STATUS_LABELS,
+            "Permission": Permission,
+            "locale_code": str(get_locale() or "en"),
+        }

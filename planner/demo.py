@@ -1,0 +1,304 @@
+"""A realistic demo rollout built from the source documents (see shared/DOMAIN.md).
+
+Goals come from seed 000 (with the Romanian originals), the departments and review board from
+seed 001, the vision from seeds 001/002, a Hebrew and a German note from seeds 002/003.
+``size="large"`` adds the volume the benchmarks need.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from planner.core import audit
+from planner.core.accounts.models import User
+from planner.core.accounts.service import create_user, find_user
+from planner.core.audit import AuditEvent
+from planner.core.db import utcnow
+from planner.core.permissions import Role
+from planner.goals import service as goals
+from planner.goals.models import KPI, Goal
+from planner.projects import service as projects
+from planner.projects.models import Department, Membership, Project
+from planner.projects.phases import SolutionKind, Strategy
+
+DEMO_PASSWORD = "demo-rollout-2026"  # noqa: S105 - printed to the user; demo data only
+
+BOARD = [
+    ("lead", "Ana Popescu (project lead)", Role.LEAD, None),
+    ("ceo", "Li Wei (executive sponsor)", Role.EXECUTIVE, None),
+    ("sales", "Mihai Ionescu (head of sales)", Role.REVIEWER, "Sales"),
+    ("service", "张敏 (head of customer service)", Role.REVIEWER, "Customer service"),
+    ("marketing", "Noa Levi (marketing)", Role.REVIEWER, "Marketing"),
+    ("it", "Jonas Becker (IT)", Role.REVIEWER, "IT"),
+    ("legal", "Ioana Dumitrescu (legal)", Role.REVIEWER, "Legal"),
+    ("finance", "Wang Fang (finance)", Role.REVIEWER, "Finance"),
+    ("staff", "Sales staff (viewer)", Role.VIEWER, None),
+]
+
+VISION = """\
+We adopt a CRM so that every customer interaction is recorded, every manager sees their own
+pipeline, and the client base belongs to the company, not to individual people.
+
+> 实施CRM系统之前，进行详尽的需求调研与分析是至关重要的一步。 (seed 001)
+
+> קבל תמיכה מהמנהל העליון. זה יבטיח כי בניית מערכת CRM אינה נתפסת כפרויקט IT. (seed 002)
+"""
+
+STRATEGY = """\
+1. Every department (sales, customer service, marketing, IT, legal, finance) states its needs
+   through questionnaires and interviews, frontline staff and managers alike.
+2. A cross-department board scores the vendors on a weighted matrix.
+3. Phased introduction: sales first, then customer service, then marketing.
+4. *Für viele Unternehmen ist der Umzug in ein neues CRM ein verantwortungsbewusster Schritt*
+   (seed 003): back up first, migrate a pilot group, verify, then the rest.
+"""
+
+# (statement, Romanian original from seed 000, department, [(kpi, unit, baseline, target, how)])
+GOALS = [
+    (
+        "A sales pipeline that optimises the business processes",
+        "un transportor de vânzări, optimizarea proceselor de afaceri",
+        "Sales",
+        [
+            (
+                "Deals tracked in the pipeline",
+                "%",
+                20,
+                95,
+                "Share of open deals with a pipeline stage",
+            )
+        ],
+    ),
+    (
+        "A transparent sales management system",
+        "un sistem de management de vânzări transparent",
+        "Sales",
+        [("Weekly pipeline review held", "reviews/month", 0, 4, "Count of review meetings")],
+    ),
+    (
+        "Less dependence on the “human factor”",
+        "reducerea influenței „factorului uman“ în activitatea companiei",
+        "Customer service",
+        [("Customer records with a named owner", "%", 55, 100, "Report of records without owner")],
+    ),
+    (
+        "Safety of the client base",
+        "siguranță a bazei de clienti",
+        "IT",
+        [("Restore rehearsals passed", "per quarter", 0, 1, "Backup restore drill log")],
+    ),
+    (
+        "The whole client database moved into the CRM",
+        "Transferul și eficientiza întreaga bază de date pentru clienți în CRM",
+        "IT",
+        [("Client records migrated", "%", 0, 100, "Rows in CRM / rows in the old system")],
+    ),
+    (
+        "Each manager sees only their own clients",
+        "Restricționarea accesului la managerii de date, astfel încât fiecare ar putea vedea doar "
+        "clienții lor",
+        "Legal",
+        [("Managers with restricted visibility", "%", 0, 100, "Role audit of CRM accounts")],
+    ),
+    (
+        "No bulk export of the client database",
+        "Exclude posibilitatea de descărcare a unei baze de date",
+        "Legal",
+        [("Bulk exports by non-admins", "per month", 12, 0, "CRM export log")],
+    ),
+    (
+        "The head can enable or disable access to individual blocks of information",
+        "Se lasă capul în orice moment pentru a activa sau dezactiva accesul utilizatorilor la "
+        "blocuri individuale de informații",
+        "IT",
+        [("Access changes done without a vendor ticket", "%", 0, 100, "Admin change log")],
+    ),
+    (
+        "客服部门：优化客户投诉处理流程 (complaint handling)",
+        "",
+        "Customer service",
+        [("Median complaint resolution time", "hours", 72, 24, "Ticket timestamps")],
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    project_id: int
+    logins: list[tuple[str, str]]
+
+
+def _user(session: Session, username: str, name: str, *, admin: bool = False) -> User:
+    user = find_user(session, username)
+    if user is None:
+        user = create_user(session, username, DEMO_PASSWORD, display_name=name, is_admin=admin)
+    return user
+
+
+def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
+    """Create the demo accounts and one demo rollout (another one on every call)."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    _user(session, "admin", "Site admin", admin=True)
+    users = {u: _user(session, u, n) for u, n, _, _ in BOARD}
+    lead = users["lead"]
+    project = projects.create_project(
+        session,
+        lead,
+        name="CRM rollout — Carpathia Distribution" + (" (large)" if size == "large" else ""),
+        company="Carpathia Distribution SRL",
+        description="From spreadsheets and a legacy Bitrix24 export to one CRM for sales, "
+        "customer service and marketing.",
+        solution_kind=SolutionKind.OFF_THE_SHELF,
+        strategy=Strategy.PHASED,
+    )
+    session.flush()
+    access = projects.Access(project=project, user=lead, role=Role.LEAD)
+    depts = {d.name: d for d in projects.departments(session, project.id)}
+    for username, _, role, dept in BOARD:
+        if role == Role.LEAD:
+            continue
+        projects.add_member(
+            session,
+            access,
+            username=username,
+            role=role,
+            department_id=depts[dept].id if dept else None,
+        )
+    projects.update_project(session, access, version=None, vision=VISION, strategy_text=STRATEGY)
+    today = utcnow().date()
+    goals_phase = projects.get_phase(session, project.id, "goals")
+    projects.start_phase(session, access, goals_phase)
+    projects.update_phase(
+        session,
+        access,
+        goals_phase,
+        version=None,
+        owner_id=lead.id,
+        planned_start=today - timedelta(days=14),
+        planned_end=today + timedelta(days=7),
+        actual_start=today - timedelta(days=10),
+    )
+    for key, offset in (("requirements", 7), ("design", 30), ("vendors", 45), ("spec", 75)):
+        ph = projects.get_phase(session, project.id, key)
+        projects.update_phase(
+            session,
+            access,
+            ph,
+            version=None,
+            owner_id=lead.id,
+            planned_start=today + timedelta(days=offset),
+            planned_end=today + timedelta(days=offset + 28),
+        )
+    projects.add_checklist_item(
+        session, access, goals_phase, "Goals reviewed with every department head"
+    )
+    for statement, original, dept, kpis in GOALS:
+        text = statement + (f"\n\nRO: „{original}“" if original else "")
+        goal = goals.create_goal(session, access, statement=text, department_id=depts[dept].id)
+        for name, unit, baseline, target, how in kpis:
+            goals.add_kpi(
+                session,
+                access,
+                goal,
+                name=name,
+                unit=unit,
+                baseline=baseline,
+                target=target,
+                measurement_method=how,
+                due_date=today + timedelta(days=rng.randint(60, 240)),
+            )
+    if size == "large":
+        _large(session, project, lead, depts, rng)
+    session.flush()
+    logins = [("admin", DEMO_PASSWORD)] + [(u, DEMO_PASSWORD) for u, *_ in BOARD]
+    return DemoResult(project.id, logins)
+
+
+def _large(
+    session: Session, project: Project, lead: User, depts: dict[str, Department], rng: random.Random
+) -> None:
+    """Bulk volume for benchmarks: 20 reviewers, 2,000 goals with 3 KPIs each, 20,000 events."""
+    dept_ids = [d.id for d in depts.values()]
+    for i in range(20):
+        username = f"reviewer{i:02d}"
+        user = _user(session, username, f"Reviewer {i:02d}")
+        exists = session.scalar(
+            select(Membership.id).where(
+                Membership.project_id == project.id, Membership.user_id == user.id
+            )
+        )
+        if not exists:
+            session.add(
+                Membership(
+                    project_id=project.id,
+                    user_id=user.id,
+                    role=Role.REVIEWER,
+                    department_id=dept_ids[i % len(dept_ids)],
+                )
+            )
+    session.flush()
+    now = utcnow()
+    goal_rows = [
+        {
+            "project_id": project.id,
+            "statement": f"Goal {i}: {GOALS[i % len(GOALS)][0]}",
+            "department_id": dept_ids[i % len(dept_ids)],
+            "position": 100 + i,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "updated_by_id": lead.id,
+        }
+        for i in range(2000)
+    ]
+    session.execute(insert(Goal), goal_rows)
+    goal_ids = session.scalars(
+        select(Goal.id).where(Goal.project_id == project.id, Goal.position >= 100)
+    ).all()
+    kpi_rows = [
+        {
+            "goal_id": gid,
+            "name": f"KPI {j + 1}",
+            "unit": "%",
+            "baseline": float(rng.randint(0, 50)),
+            "target": float(rng.randint(60, 100)),
+            "measurement_method": "Monthly report",
+            "due_date": now.date() + timedelta(days=rng.randint(-30, 300)),
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+            "updated_by_id": lead.id,
+        }
+        for gid in goal_ids
+        for j in range(3)
+    ]
+    session.execute(insert(KPI), kpi_rows)
+    actions = ["goal.update", "kpi.update", "phase.update", "artifact.download", "member.update"]
+    events = [
+        {
+            "at": now - timedelta(minutes=20000 - i),
+            "project_id": project.id,
+            "actor_id": lead.id,
+            "actor_name": lead.username,
+            "action": actions[i % len(actions)],
+            "entity_type": actions[i % len(actions)].split(".")[0],
+            "entity_id": rng.choice(goal_ids),
+            "summary": f"bulk demo event {i}",
+        }
+        for i in range(20000)
+    ]
+    session.execute(insert(AuditEvent), events)
+    audit.record(
+        session,
+        actor=lead,
+        action="demo.large",
+        entity_type="project",
+        entity_id=project.id,
+        project_id=project.id,
+        summary="large demo volume loaded",
+    )

@@ -1,0 +1,1 @@
+"""Phase ``goals``: the vision, measurable goals and their KPIs, and later measurements."""

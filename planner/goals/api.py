@@ -1,0 +1,133 @@
+"""JSON API of the goals phase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from planner.core.api import api_access, api_blueprint, doc, paged, paging, validated
+from planner.core.permissions import Permission
+from planner.core.versioning import unit_of_work
+from planner.extensions import db
+from planner.goals import service
+from planner.goals.models import KPI, Goal
+from planner.goals.schemas import GoalEditForm, GoalForm, KPIForm, MeasurementForm
+
+bp = api_blueprint("goals_api", __name__)
+
+
+def kpi_json(k: KPI, measurements: bool = False) -> dict[str, Any]:
+    out = {
+        "id": k.id,
+        "name": k.name,
+        "unit": k.unit,
+        "baseline": k.baseline,
+        "target": k.target,
+        "measurement_method": k.measurement_method,
+        "due_date": k.due_date.isoformat() if k.due_date else None,
+        "version": k.version,
+    }
+    if measurements:
+        out["measurements"] = [
+            {"value": m.value, "measured_on": m.measured_on.isoformat(), "note": m.note}
+            for m in k.measurements
+        ]
+    return out
+
+
+def goal_json(g: Goal, measurements: bool = False) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "statement": g.statement,
+        "department": g.department.name if g.department else None,
+        "department_id": g.department_id,
+        "version": g.version,
+        "kpis": [kpi_json(k, measurements) for k in g.kpis],
+    }
+
+
+@bp.get("/projects/<int:project_id>/goals")
+@doc("The rollout's goals with their KPIs", paginated=True)
+def goals_list(project_id: int):
+    api_access(project_id)
+    page, per_page = paging()
+    return paged(service.goals_page(db.session, project_id, page, per_page), goal_json)
+
+
+@bp.post("/projects/<int:project_id>/goals")
+@doc("Add a goal", body=GoalForm, status=201)
+def goals_create(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(GoalForm)
+    with unit_of_work(db.session):
+        goal = service.create_goal(
+            db.session, access, statement=form.statement.data, department_id=form.department_id.data
+        )
+    return jsonify(goal_json(service.get_goal(db.session, project_id, goal.id))), 201
+
+
+@bp.get("/projects/<int:project_id>/goals/<int:goal_id>")
+@doc("One goal with its KPIs and their measurements")
+def goals_get(project_id: int, goal_id: int):
+    api_access(project_id)
+    return jsonify(goal_json(service.get_goal(db.session, project_id, goal_id), True))
+
+
+@bp.patch("/projects/<int:project_id>/goals/<int:goal_id>")
+@doc("Change a goal; send the version you read (409 if someone saved since)", body=GoalEditForm)
+def goals_update(project_id: int, goal_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    goal = service.get_goal(db.session, project_id, goal_id)
+    form = validated(GoalEditForm)
+    with unit_of_work(db.session):
+        service.update_goal(
+            db.session,
+            access,
+            goal,
+            version=form.version.data,
+            statement=form.statement.data,
+            department_id=form.department_id.data,
+        )
+    return jsonify(goal_json(service.get_goal(db.session, project_id, goal_id)))
+
+
+@bp.post("/projects/<int:project_id>/goals/<int:goal_id>/kpis")
+@doc("Add a KPI to a goal", body=KPIForm, status=201)
+def kpis_create(project_id: int, goal_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    goal = service.get_goal(db.session, project_id, goal_id)
+    form = validated(KPIForm)
+    with unit_of_work(db.session):
+        kpi = service.add_kpi(
+            db.session,
+            access,
+            goal,
+            name=form.name.data,
+            unit=form.unit.data or "",
+            baseline=form.baseline.data,
+            target=form.target.data,
+            measurement_method=form.measurement_method.data or "",
+            due_date=form.due_date.data,
+        )
+    return jsonify(kpi_json(kpi)), 201
+
+
+@bp.post("/projects/<int:project_id>/kpis/<int:kpi_id>/measurements")
+@doc("Record a measured value of a KPI", body=MeasurementForm, status=201)
+def measurements_create(project_id: int, kpi_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    kpi = service.get_kpi(db.session, project_id, kpi_id)
+    form = validated(MeasurementForm)
+    with unit_of_work(db.session):
+        m = service.add_measurement(
+            db.session,
+            access,
+            kpi,
+            value=form.value.data,
+            measured_on=form.measured_on.data,
+            note=form.note.data or "",
+        )
+    return jsonify(
+        {"id": m.id, "value": m.value, "measured_on": m.measured_on.isoformat(), "note": m.note}
+    ), 201

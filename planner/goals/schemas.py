@@ -1,0 +1,61 @@
+"""The one definition of valid goals, KPIs and measurements (pages and API)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, FloatField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from planner.core.forms import VersionField
+
+
+def _finite(form: FlaskForm, field: FloatField) -> None:
+    import math
+
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(_l("Must be a finite number."))
+    if field.data is not None and abs(field.data) > 1e15:
+        raise ValidationError(_l("Number is too large."))
+
+
+def _optional_int(value: object) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)  # type: ignore[call-overload]
+
+
+class GoalForm(FlaskForm):
+    statement = TextAreaField(
+        _l("Goal"),
+        validators=[DataRequired(), Length(max=2_000)],
+        description=_l("A measurable goal, e.g. “A transparent sales pipeline for every manager”."),
+    )
+    department_id = SelectField(
+        _l("Asked for by"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
+
+
+class GoalEditForm(GoalForm):
+    version = VersionField(validators=[InputRequired()])
+
+
+class KPIForm(FlaskForm):
+    name = StringField(_l("KPI"), validators=[DataRequired(), Length(max=200)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=40)])
+    baseline = FloatField(_l("Baseline"), validators=[Optional(), _finite])
+    target = FloatField(_l("Target"), validators=[Optional(), _finite])
+    measurement_method = TextAreaField(
+        _l("How it is measured"), validators=[Optional(), Length(max=2_000)]
+    )
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+
+
+class KPIEditForm(KPIForm):
+    version = VersionField(validators=[InputRequired()])
+
+
+class MeasurementForm(FlaskForm):
+    value = FloatField(_l("Value"), validators=[InputRequired(), _finite])
+    measured_on = DateField(_l("Measured on"), validators=[InputRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

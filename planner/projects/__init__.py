@@ -1,0 +1,1 @@
+"""The rollout itself: projects, members and departments, the phase pipeline and its gates."""

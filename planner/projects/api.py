@@ -1,0 +1,208 @@
+"""JSON API of rollouts: projects, phases and gates, members, audit."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import jsonify, request
+
+from planner.core.api import api_access, api_blueprint, api_user, doc, paged, paging, validated
+from planner.core.audit import AuditEvent, AuditFilter, audit_query
+from planner.core.db import utcnow
+from planner.core.errors import NotFound, ValidationError
+from planner.core.pagination import paginate
+from planner.core.permissions import Permission
+from planner.core.versioning import unit_of_work
+from planner.extensions import db
+from planner.projects import service
+from planner.projects.models import Membership, Phase, Project
+from planner.projects.phases import PHASE_BY_KEY, next_gate
+from planner.projects.schemas import GateForm, MemberForm, ProjectForm
+
+bp = api_blueprint("projects_api", __name__)
+
+
+def project_json(p: Project, role: Any = None) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "company": p.company,
+        "description": p.description,
+        "solution_kind": p.solution_kind.value if p.solution_kind else None,
+        "strategy": p.strategy.value if p.strategy else None,
+        "vision": p.vision,
+        "strategy_text": p.strategy_text,
+        "archived": p.archived,
+        "version": p.version,
+        "created_at": p.created_at.isoformat(),
+        "updated_at": p.updated_at.isoformat(),
+        **({"role": role.value if role else None} if role is not False else {}),
+    }
+
+
+def phase_json(p: Phase, criteria: list | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "key": p.key,
+        "title": str(PHASE_BY_KEY[p.key].title),
+        "position": p.position,
+        "status": p.status.value,
+        "owner": p.owner.username if p.owner else None,
+        "planned_start": p.planned_start.isoformat() if p.planned_start else None,
+        "planned_end": p.planned_end.isoformat() if p.planned_end else None,
+        "actual_start": p.actual_start.isoformat() if p.actual_start else None,
+        "actual_end": p.actual_end.isoformat() if p.actual_end else None,
+        "overdue": bool(p.planned_end and p.planned_end < utcnow().date() and not p.status.done),
+        "version": p.version,
+    }
+    if criteria is not None:
+        out["criteria"] = [
+            {"label": c.label, "met": c.met, "computed": c.computed, "detail": c.detail}
+            for c in criteria
+        ]
+    return out
+
+
+def member_json(m: Membership) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "user": m.user.username,
+        "name": m.user.name,
+        "role": m.role.value,
+        "department": m.department.name if m.department else None,
+    }
+
+
+def audit_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.at.isoformat(),
+        "actor": e.actor_name,
+        "action": e.action,
+        "entity_type": e.entity_type,
+        "entity_id": e.entity_id,
+        "summary": e.summary,
+        "before": e.before,
+        "after": e.after,
+    }
+
+
+@bp.get("/projects")
+@doc("The rollouts the caller may open", paginated=True)
+def projects_list():
+    page, per_page = paging()
+    result = paginate(db.session, service.projects_for(db.session, api_user()), page, per_page)
+    return paged(result, lambda p: project_json(p, role=False))
+
+
+@bp.post("/projects")
+@doc("Create a rollout; the caller becomes its lead", body=ProjectForm, status=201)
+def projects_create():
+    form = validated(ProjectForm)
+    with unit_of_work(db.session):
+        project = service.create_project(
+            db.session,
+            api_user(),
+            name=form.name.data,
+            company=form.company.data or "",
+            description=form.description.data or "",
+            solution_kind=form.solution_kind.data or None,
+            strategy=form.strategy.data or None,
+        )
+    return jsonify(project_json(project, role=False)), 201
+
+
+@bp.get("/projects/<int:project_id>")
+@doc("One rollout with the caller's role and the next gate")
+def projects_get(project_id: int):
+    access = api_access(project_id)
+    statuses = service.statuses(db.session, project_id)
+    body = project_json(access.project, role=access.role)
+    body["next_gate"] = next_gate(statuses)
+    body["phases"] = {k: s.value for k, s in statuses.items()}
+    return jsonify(body)
+
+
+@bp.get("/projects/<int:project_id>/phases")
+@doc("The nine phases with status, dates, owner and exit criteria")
+def phases_list(project_id: int):
+    access = api_access(project_id)
+    rows = service.phases(db.session, project_id)
+    return jsonify(
+        {"items": [phase_json(p, service.criteria(db.session, access.project, p)) for p in rows]}
+    )
+
+
+@bp.post("/projects/<int:project_id>/phases/<key>/gate")
+@doc("Record a gate decision: pass, send_back or skip", body=GateForm, status=201)
+def phases_gate(project_id: int, key: str):
+    access = api_access(project_id, Permission.DECIDE_GATE)
+    if key not in PHASE_BY_KEY:
+        raise NotFound(f"There is no phase {key!r}.")
+    form = validated(GateForm)
+    phase = service.get_phase(db.session, project_id, key)
+    with unit_of_work(db.session):
+        decision = service.decide_gate(
+            db.session,
+            access,
+            phase,
+            outcome=form.outcome.data,
+            comment=form.comment.data or "",
+            risk_acknowledged=form.risk_acknowledged.data,
+        )
+    return jsonify(
+        {
+            "id": decision.id,
+            "outcome": decision.outcome.value,
+            "comment": decision.comment,
+            "risk_acknowledged": decision.risk_acknowledged,
+            "phase": phase_json(phase),
+        }
+    ), 201
+
+
+@bp.get("/projects/<int:project_id>/members")
+@doc("The members of a rollout with their roles and departments")
+def members_list(project_id: int):
+    api_access(project_id)
+    return jsonify({"items": [member_json(m) for m in service.members(db.session, project_id)]})
+
+
+@bp.post("/projects/<int:project_id>/members")
+@doc("Add an existing account to the rollout with a role", body=MemberForm, status=201)
+def members_add(project_id: int):
+    access = api_access(project_id, Permission.MANAGE_MEMBERS)
+    form = validated(MemberForm)
+    with unit_of_work(db.session):
+        m = service.add_member(
+            db.session,
+            access,
+            username=form.username.data,
+            role=form.role.data,
+            department_id=form.department_id.data,
+        )
+    m = next(x for x in service.members(db.session, project_id) if x.id == m.id)
+    return jsonify(member_json(m)), 201
+
+
+@bp.get("/projects/<int:project_id>/audit")
+@doc(
+    "The rollout's audit trail, newest first; filters: action, actor, entity_type, since, until",
+    paginated=True,
+)
+def audit_list(project_id: int):
+    api_access(project_id, Permission.VIEW_AUDIT)
+    try:
+        since = date.fromisoformat(request.args["since"]) if request.args.get("since") else None
+        until = date.fromisoformat(request.args["until"]) if request.args.get("until") else None
+    except ValueError as exc:
+        raise ValidationError("since and until must be dates like 2026-11-24.") from exc
+    flt = AuditFilter(
+        action=request.args.get("action") or None,
+        actor=request.args.get("actor") or None,
+        entity_type=request.args.get("entity_type") or None,
+        since=since,
+        until=until,
+    )
+    page, per_page = paging()
+    return paged(paginate(db.session, audit_query(project_id, flt), page, per_page), audit_json)

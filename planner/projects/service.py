@@ -1,0 +1,722 @@
+"""Rules of a rollout: projects, members, phases and gates.
+
+Functions take a Session and plain values, flush, write the audit record, and raise errors
+from :mod:`planner.core.errors`. The caller commits once per unit of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from planner.core import audit
+from planner.core.accounts.models import User
+from planner.core.db import utcnow
+from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from planner.core.permissions import Permission, Role, can
+from planner.core.versioning import ensure_version
+from planner.projects.models import (
+    ChecklistItem,
+    Department,
+    GateDecision,
+    Membership,
+    Phase,
+    Project,
+)
+from planner.projects.phases import (
+    PHASE_BY_KEY,
+    PHASE_KEYS,
+    PHASES,
+    Criterion,
+    GateOutcome,
+    PhaseStatus,
+    SolutionKind,
+    Strategy,
+    earlier_phases_open,
+    providers,
+    unmet,
+)
+
+DEFAULT_DEPARTMENTS = ("Sales", "Customer service", "Marketing", "IT", "Legal", "Finance")
+PROJECT_FIELDS = ("name", "company", "description", "solution_kind", "strategy")
+PHASE_FIELDS = ("owner_id", "planned_start", "planned_end", "actual_start", "actual_end")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is asking about which project, and in what role."""
+
+    project: Project
+    user: User
+    role: Role | None
+
+    def can(self, permission: Permission) -> bool:
+        return can(self.role, permission, is_admin=self.user.is_admin)
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise PermissionDenied("Your role in this rollout does not allow this.")
+
+
+def load_access(
+    session: Session, project_id: int, user: User, *, remote_addr: str | None = None
+) -> Access:
+    """The project with the user's role in it, in one statement.
+
+    A user who is not a member (and not a site admin) gets NotFound, exactly as for a project
+    that does not exist; the attempt is audited.
+    """
+    row = session.execute(
+        select(Project, Membership.role)
+        .outerjoin(
+            Membership, (Membership.project_id == Project.id) & (Membership.user_id == user.id)
+        )
+        .where(Project.id == project_id)
+    ).first()
+    if row is None:
+        raise NotFound("No such rollout.")
+    project, role = row
+    if role is None and not user.is_admin:
+        audit.record(
+            session,
+            actor=user,
+            action="access.denied",
+            entity_type="project",
+            entity_id=project.id,
+            project_id=project.id,
+            summary=f"{user.username} is not a member",
+            remote_addr=remote_addr,
+        )
+        session.commit()
+        raise NotFound("No such rollout.")
+    return Access(project=project, user=user, role=role)
+
+
+def projects_for(session: Session, user: User, *, include_archived: bool = False):
+    """A select of the projects ``user`` may open, newest first."""
+    stmt = select(Project)
+    if not user.is_admin:
+        stmt = stmt.join(Membership, Membership.project_id == Project.id).where(
+            Membership.user_id == user.id
+        )
+    if not include_archived:
+        stmt = stmt.where(Project.archived.is_(False))
+    return stmt.order_by(Project.id.desc())
+
+
+def create_project(
+    session: Session,
+    actor: User,
+    *,
+    name: str,
+    company: str = "",
+    description: str = "",
+    solution_kind: SolutionKind | str | None = None,
+    strategy: Strategy | str | None = None,
+) -> Project:
+    """Create a rollout with its nine phases, the usual departments, and ``actor`` as lead."""
+    project = Project(
+        name=name.strip(),
+        company=company.strip(),
+        description=description,
+        solution_kind=SolutionKind(solution_kind) if solution_kind else None,
+        strategy=Strategy(strategy) if strategy else None,
+        created_by_id=actor.id,
+        updated_by_id=actor.id,
+    )
+    session.add(project)
+    session.flush()
+    for position, phase in enumerate(PHASES):
+        session.add(Phase(project_id=project.id, key=phase.key, position=position))
+    for dept in DEFAULT_DEPARTMENTS:
+        session.add(Department(project_id=project.id, name=dept))
+    session.add(Membership(project_id=project.id, user_id=actor.id, role=Role.LEAD))
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="project.create",
+        entity_type="project",
+        entity_id=project.id,
+        project_id=project.id,
+        summary=f"rollout {project.name!r} created",
+        after=audit.snapshot(project, PROJECT_FIELDS),
+    )
+    return project
+
+
+def update_project(
+    session: Session, access: Access, *, version: int | None, **fields: Any
+) -> Project:
+    """Change the project's settings. Raises StaleEdit if ``version`` is not current."""
+    access.require(Permission.EDIT)
+    project = access.project
+    ensure_version(session, project, version)
+    before = audit.snapshot(project, PROJECT_FIELDS + ("vision", "strategy_text"))
+    for key, value in fields.items():
+        if key not in PROJECT_FIELDS + ("vision", "strategy_text"):
+            raise ValueError(key)
+        if key == "solution_kind":
+            value = SolutionKind(value) if value else None
+        elif key == "strategy":
+            value = Strategy(value) if value else None
+        elif key == "name":
+            value = value.strip()
+        setattr(project, key, value)
+    project.updated_by_id = access.user.id
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action="project.update",
+        entity_type="project",
+        entity_id=project.id,
+        project_id=project.id,
+        summary="rollout settings changed",
+        before=before,
+        after=audit.snapshot(project, PROJECT_FIELDS + ("vision", "strategy_text")),
+    )
+    return project
+
+
+def set_archived(session: Session, access: Access, archived: bool) -> None:
+    access.require(Permission.EDIT)
+    access.project.archived = archived
+    access.project.updated_by_id = access.user.id
+    audit.record(
+        session,
+        actor=access.user,
+        action="project.archive" if archived else "project.unarchive",
+        entity_type="project",
+        entity_id=access.project.id,
+        project_id=access.project.id,
+        summary="rollout archived" if archived else "rollout restored",
+    )
+
+
+# --- departments and members -------------------------------------------------------------
+
+
+def departments(session: Session, project_id: int) -> list[Department]:
+    return list(
+        session.scalars(
+            select(Department).where(Department.project_id == project_id).order_by(Department.name)
+        )
+    )
+
+
+def department_by_name(session: Session, project_id: int, name: str) -> Department | None:
+    return session.scalar(
+        select(Department).where(
+            Department.project_id == project_id, func.lower(Department.name) == name.lower()
+        )
+    )
+
+
+def add_department(session: Session, access: Access, name: str) -> Department:
+    access.require(Permission.MANAGE_MEMBERS)
+    name = name.strip()
+    if not name:
+        raise ValidationError("A department needs a name.", {"name": ["Required."]})
+    if department_by_name(session, access.project.id, name):
+        raise Conflict(f"The department {name!r} exists already.")
+    dept = Department(project_id=access.project.id, name=name)
+    session.add(dept)
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action="department.create",
+        entity_type="department",
+        entity_id=dept.id,
+        project_id=access.project.id,
+        summary=f"department {name!r} added",
+    )
+    return dept
+
+
+def members(session: Session, project_id: int) -> list[Membership]:
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        session.scalars(
+            select(Membership)
+            .options(joinedload(Membership.user), joinedload(Membership.department))
+            .where(Membership.project_id == project_id)
+            .order_by(Membership.role, Membership.id)
+        )
+    )
+
+
+def _department_for(
+    session: Session, project_id: int, role: Role, department_id: int | None
+) -> int | None:
+    if department_id is not None:
+        dept = session.get(Department, department_id)
+        if dept is None or dept.project_id != project_id:
+            raise ValidationError(
+                "No such department in this rollout.", {"department_id": ["Unknown department."]}
+            )
+    if role == Role.REVIEWER and department_id is None:
+        raise ValidationError(
+            "A reviewer belongs to a department.", {"department_id": ["Required for reviewers."]}
+        )
+    return department_id
+
+
+def add_member(
+    session: Session,
+    access: Access,
+    *,
+    username: str,
+    role: Role | str,
+    department_id: int | None = None,
+) -> Membership:
+    """Invite an existing account into the rollout with a role."""
+    access.require(Permission.MANAGE_MEMBERS)
+    from planner.core.accounts.service import find_user
+
+    role = Role(role)
+    user = find_user(session, username.strip())
+    if user is None or not user.active:
+        raise ValidationError(
+            f"There is no active account named {username.strip()!r}.",
+            {"username": ["No such account."]},
+        )
+    department_id = _department_for(session, access.project.id, role, department_id)
+    existing = session.scalar(
+        select(Membership).where(
+            Membership.project_id == access.project.id, Membership.user_id == user.id
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"{user.username} is a member already, as {existing.role.value}.")
+    membership = Membership(
+        project_id=access.project.id, user_id=user.id, role=role, department_id=department_id
+    )
+    session.add(membership)
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action="member.add",
+        entity_type="membership",
+        entity_id=membership.id,
+        project_id=access.project.id,
+        summary=f"{user.username} added as {role.value}",
+        after={"user": user.username, "role": role.value, "department_id": department_id},
+    )
+    return membership
+
+
+def _leads_left(session: Session, project_id: int, excluding: int) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.project_id == project_id,
+                Membership.role == Role.LEAD,
+                Membership.id != excluding,
+            )
+        )
+        or 0
+    )
+
+
+def _membership(session: Session, access: Access, membership_id: int) -> Membership:
+    m = session.get(Membership, membership_id)
+    if m is None or m.project_id != access.project.id:
+        raise NotFound("No such member.")
+    return m
+
+
+def change_member(
+    session: Session,
+    access: Access,
+    membership_id: int,
+    *,
+    role: Role | str,
+    department_id: int | None,
+) -> Membership:
+    access.require(Permission.MANAGE_MEMBERS)
+    m = _membership(session, access, membership_id)
+    role = Role(role)
+    if m.role == Role.LEAD and role != Role.LEAD and _leads_left(session, m.project_id, m.id) == 0:
+        raise Conflict("A rollout needs at least one lead; make someone else lead first.")
+    department_id = _department_for(session, access.project.id, role, department_id)
+    before = {"role": m.role.value, "department_id": m.department_id}
+    m.role, m.department_id = role, department_id
+    audit.record(
+        session,
+        actor=access.user,
+        action="member.update",
+        entity_type="membership",
+        entity_id=m.id,
+        project_id=access.project.id,
+        summary=f"member {m.user_id} now {role.value}",
+        before=before,
+        after={"role": role.value, "department_id": department_id},
+    )
+    return m
+
+
+def remove_member(session: Session, access: Access, membership_id: int) -> None:
+    access.require(Permission.MANAGE_MEMBERS)
+    m = _membership(session, access, membership_id)
+    if m.role == Role.LEAD and _leads_left(session, m.project_id, m.id) == 0:
+        raise Conflict("A rollout needs at least one lead; make someone else lead first.")
+    audit.record(
+        session,
+        actor=access.user,
+        action="member.remove",
+        entity_type="membership",
+        entity_id=m.id,
+        project_id=access.project.id,
+        summary=f"member {m.user_id} removed",
+        before={"user_id": m.user_id, "role": m.role.value, "department_id": m.department_id},
+    )
+    session.delete(m)
+
+
+# --- phases ------------------------------------------------------------------------------
+
+
+def phases(session: Session, project_id: int) -> list[Phase]:
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        session.scalars(
+            select(Phase)
+            .options(joinedload(Phase.owner))
+            .where(Phase.project_id == project_id)
+            .order_by(Phase.position)
+        )
+    )
+
+
+def get_phase(session: Session, project_id: int, key: str) -> Phase:
+    if key not in PHASE_BY_KEY:
+        raise NotFound(f"There is no phase {key!r}. Phases are: {', '.join(PHASE_KEYS)}.")
+    phase = session.scalar(select(Phase).where(Phase.project_id == project_id, Phase.key == key))
+    if phase is None:
+        raise NotFound("No such phase.")
+    return phase
+
+
+def statuses(session: Session, project_id: int) -> dict[str, PhaseStatus]:
+    rows = session.execute(
+        select(Phase.key, Phase.status).where(Phase.project_id == project_id)
+    ).all()
+    return {k: s for k, s in rows}
+
+
+def checklist(session: Session, phase_id: int) -> list[ChecklistItem]:
+    return list(
+        session.scalars(
+            select(ChecklistItem)
+            .where(ChecklistItem.phase_id == phase_id)
+            .order_by(ChecklistItem.id)
+        )
+    )
+
+
+def criteria(session: Session, project: Project, phase: Phase) -> list[Criterion]:
+    """Every exit criterion of ``phase``: earlier gates, computed ones, then the checklist."""
+    result: list[Criterion] = []
+    open_before = earlier_phases_open(statuses(session, project.id), phase.key)
+    result.append(
+        Criterion(
+            label="Earlier phases have passed their gates or were skipped",
+            met=not open_before,
+            detail=", ".join(str(PHASE_BY_KEY[k].title) for k in open_before),
+        )
+    )
+    for provider in providers(phase.key):
+        result.extend(provider(session, project))
+    for item in checklist(session, phase.id):
+        result.append(Criterion(label=item.text, met=item.done, computed=False))
+    return result
+
+
+def update_phase(
+    session: Session,
+    access: Access,
+    phase: Phase,
+    *,
+    version: int | None,
+    owner_id: int | None,
+    planned_start: date | None,
+    planned_end: date | None,
+    actual_start: date | None = None,
+    actual_end: date | None = None,
+) -> Phase:
+    access.require(Permission.EDIT)
+    ensure_version(session, phase, version)
+    if owner_id is not None:
+        is_member = session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.project_id == phase.project_id, Membership.user_id == owner_id)
+        )
+        if not is_member:
+            raise ValidationError(
+                "The owner must be a member of the rollout.", {"owner_id": ["Not a member."]}
+            )
+    for a, b, field in (
+        (planned_start, planned_end, "planned_end"),
+        (actual_start, actual_end, "actual_end"),
+    ):
+        if a and b and b < a:
+            raise ValidationError(
+                "An end date cannot be before its start.", {field: ["Before start."]}
+            )
+    before = audit.snapshot(phase, PHASE_FIELDS)
+    phase.owner_id = owner_id
+    phase.planned_start, phase.planned_end = planned_start, planned_end
+    phase.actual_start, phase.actual_end = actual_start, actual_end
+    phase.updated_by_id = access.user.id
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action="phase.update",
+        entity_type="phase",
+        entity_id=phase.id,
+        project_id=phase.project_id,
+        summary=f"phase {phase.key} planning changed",
+        before=before,
+        after=audit.snapshot(phase, PHASE_FIELDS),
+    )
+    return phase
+
+
+def _set_status(session: Session, access: Access, phase: Phase, status: PhaseStatus, why: str):
+    before = {"status": phase.status.value}
+    phase.status = status
+    phase.updated_by_id = access.user.id
+    audit.record(
+        session,
+        actor=access.user,
+        action="phase.status",
+        entity_type="phase",
+        entity_id=phase.id,
+        project_id=phase.project_id,
+        summary=f"phase {phase.key}: {why}",
+        before=before,
+        after={"status": status.value},
+    )
+
+
+def start_phase(session: Session, access: Access, phase: Phase) -> None:
+    access.require(Permission.EDIT)
+    if phase.status != PhaseStatus.NOT_STARTED:
+        raise Conflict("This phase has started already.")
+    phase.actual_start = phase.actual_start or utcnow().date()
+    _set_status(session, access, phase, PhaseStatus.IN_PROGRESS, "started")
+
+
+def request_gate(session: Session, access: Access, phase: Phase) -> None:
+    """Mark the phase ready for its gate decision."""
+    access.require(Permission.EDIT)
+    if phase.status not in (PhaseStatus.NOT_STARTED, PhaseStatus.IN_PROGRESS):
+        raise Conflict("Only a phase that is under way can be put up for its gate.")
+    if phase.actual_start is None:
+        phase.actual_start = utcnow().date()
+    _set_status(session, access, phase, PhaseStatus.AWAITING_GATE, "gate requested")
+
+
+def decide_gate(
+    session: Session,
+    access: Access,
+    phase: Phase,
+    *,
+    outcome: GateOutcome | str,
+    comment: str = "",
+    risk_acknowledged: bool = False,
+) -> GateDecision:
+    """Record a gate decision.
+
+    ``pass`` is refused while any criterion is unmet; ``send_back`` needs a comment and returns
+    the phase to work; ``skip`` needs the phase's risk of skipping acknowledged and a reason.
+    A phase that has passed or was skipped is closed: no further decision is taken.
+    """
+    access.require(Permission.DECIDE_GATE)
+    outcome = GateOutcome(outcome)
+    comment = comment.strip()
+    if phase.status.done:
+        raise Conflict(f"This phase is {phase.status.value.replace('_', ' ')}; its gate is closed.")
+    if outcome == GateOutcome.PASS:
+        missing = unmet(criteria(session, access.project, phase))
+        if missing:
+            raise Conflict(
+                "The gate cannot pass while criteria are unmet: "
+                + "; ".join(c.label for c in missing)
+            )
+        phase.actual_end = phase.actual_end or utcnow().date()
+        phase.actual_start = phase.actual_start or phase.actual_end
+        new_status = PhaseStatus.PASSED
+    elif outcome == GateOutcome.SEND_BACK:
+        if not comment:
+            raise ValidationError(
+                "Say why the phase is sent back.", {"comment": ["Required when sending back."]}
+            )
+        if phase.status != PhaseStatus.AWAITING_GATE:
+            raise Conflict("Only a phase awaiting its gate can be sent back.")
+        new_status = PhaseStatus.IN_PROGRESS
+    else:
+        errors: dict[str, list[str]] = {}
+        if not risk_acknowledged:
+            errors["risk_acknowledged"] = ["Acknowledge the risk of skipping this phase."]
+        if not comment:
+            errors["comment"] = ["Give the reason for skipping."]
+        if errors:
+            raise ValidationError(
+                "Skipping a phase needs its risk acknowledged and a reason.", errors
+            )
+        new_status = PhaseStatus.SKIPPED
+    decision = GateDecision(
+        phase_id=phase.id,
+        outcome=outcome,
+        comment=comment,
+        risk_acknowledged=risk_acknowledged,
+        decided_by_id=access.user.id,
+    )
+    session.add(decision)
+    session.flush()
+    before = {"status": phase.status.value}
+    phase.status = new_status
+    phase.updated_by_id = access.user.id
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action=f"gate.{outcome.value}",
+        entity_type="phase",
+        entity_id=phase.id,
+        project_id=phase.project_id,
+        summary=f"gate of {phase.key}: {outcome.value}"
+        + (
+            f" (risk acknowledged: {PHASE_BY_KEY[phase.key].risk_of_skipping})"
+            if outcome == GateOutcome.SKIP
+            else ""
+        ),
+        before=before,
+        after={
+            "status": new_status.value,
+            "comment": comment,
+            "risk_acknowledged": risk_acknowledged,
+        },
+    )
+    return decision
+
+
+def gate_history(session: Session, phase_id: int) -> list[GateDecision]:
+    from sqlalchemy.orm import joinedload
+
+    return list(
+        session.scalars(
+            select(GateDecision)
+            .options(joinedload(GateDecision.decided_by))
+            .where(GateDecision.phase_id == phase_id)
+            .order_by(GateDecision.id.desc())
+        )
+    )
+
+
+def add_checklist_item(session: Session, access: Access, phase: Phase, text: str) -> ChecklistItem:
+    access.require(Permission.EDIT)
+    text = text.strip()
+    if not text:
+        raise ValidationError("A checklist item needs text.", {"text": ["Required."]})
+    if phase.status.done:
+        raise Conflict("This phase is closed; its checklist cannot change.")
+    item = ChecklistItem(phase_id=phase.id, text=text)
+    session.add(item)
+    session.flush()
+    audit.record(
+        session,
+        actor=access.user,
+        action="checklist.create",
+        entity_type="checklist_item",
+        entity_id=item.id,
+        project_id=phase.project_id,
+        summary=f"{phase.key}: criterion {text!r} added",
+    )
+    return item
+
+
+def _item(session: Session, phase: Phase, item_id: int) -> ChecklistItem:
+    item = session.get(ChecklistItem, item_id)
+    if item is None or item.phase_id != phase.id:
+        raise NotFound("No such checklist item.")
+    return item
+
+
+def set_checklist_item(
+    session: Session, access: Access, phase: Phase, item_id: int, done: bool
+) -> ChecklistItem:
+    access.require(Permission.EDIT)
+    if phase.status.done:
+        raise Conflict("This phase is closed; its checklist cannot change.")
+    item = _item(session, phase, item_id)
+    before = {"done": item.done}
+    item.done = done
+    item.done_by_id = access.user.id if done else None
+    item.done_at = utcnow() if done else None
+    audit.record(
+        session,
+        actor=access.user,
+        action="checklist.update",
+        entity_type="checklist_item",
+        entity_id=item.id,
+        project_id=phase.project_id,
+        summary=f"{phase.key}: {item.text!r} {'ticked' if done else 'unticked'}",
+        before=before,
+        after={"done": done},
+    )
+    return item
+
+
+def delete_checklist_item(session: Session, access: Access, phase: Phase, item_id: int) -> None:
+    access.require(Permission.EDIT)
+    if phase.status.done:
+        raise Conflict("This phase is closed; its checklist cannot change.")
+    item = _item(session, phase, item_id)
+    audit.record(
+        session,
+        actor=access.user,
+        action="checklist.delete",
+        entity_type="checklist_item",
+        entity_id=item.id,
+        project_id=phase.project_id,
+        summary=f"{phase.key}: criterion {item.text!r} removed",
+        before={"text": item.text, "done": item.done},
+    )
+    session.delete(item)
+
+
+@dataclass(frozen=True)
+class PhaseSummary:
+    phase: Phase
+    overdue: bool
+    unmet_count: int | None  # None: not evaluated (phase done)
+
+
+def overview(session: Session, project: Project, today: date) -> list[PhaseSummary]:
+    """Every phase with its overdue flag; unmet criteria counted for the next gate only."""
+    rows = phases(session, project.id)
+    st = {p.key: p.status for p in rows}
+    from planner.projects.phases import next_gate
+
+    nxt = next_gate(st)
+    out = []
+    for p in rows:
+        overdue = bool(p.planned_end and p.planned_end < today and not p.status.done)
+        count = len(unmet(criteria(session, project, p))) if p.key == nxt else None
+        out.append(PhaseSummary(p, overdue, count))
+    return out

@@ -1,0 +1,178 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL from TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from planner import create_app
+from planner.extensions import db
+from tests.factories import Factory
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+SEEDS = Path(__file__).parent / "data" / "seeds"
+
+
+def _app(url: str, **extra: Any) -> Flask:
+    return create_app(
+        {
+            "PLANNER_ENV": "test",
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "MAX_UPLOAD_BYTES": 256 * 1024,
+            "MAX_CONTENT_LENGTH": 256 * 1024 + 64 * 1024,
+            "PER_PAGE": 10,
+            **extra,
+        }
+    )
+
+
+def _migrate(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head once per session: a file to copy, or the PG URL."""
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        _migrate(_app(PG_URL))
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(_app(f"sqlite:///{path}"))
+    return str(path)
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        if tables:
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        yield PG_URL
+        _truncate_pg(PG_URL)
+        return
+    path = tmp_path / "planner.sqlite3"
+    shutil.copy(database_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = _app(database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app: Flask) -> Factory:
+    return Factory(db.session)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token from a rendered form, as a browser would get it."""
+    html = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert m, f"no CSRF token in {path}"
+    return m.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = Factory.PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):
+    def do(username: str, password: str = Factory.PASSWORD) -> FlaskClient:
+        resp = login(client, username, password)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return client
+
+    return do
+
+
+class Api:
+    """A bearer-token client for /api/v1."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client, self.token = client, token
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, path: str, **kw: Any):
+        return self.client.get("/api/v1" + path, headers=self._headers(), **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any):
+        return self.client.post("/api/v1" + path, json=json, headers=self._headers(), **kw)
+
+    def patch(self, path: str, json: Any = None, **kw: Any):
+        return self.client.patch("/api/v1" + path, json=json, headers=self._headers(), **kw)
+
+    def put(self, path: str, json: Any = None, **kw: Any):
+        return self.client.put("/api/v1" + path, json=json, headers=self._headers(), **kw)
+
+    def raw(self, method: str, path: str, **kw: Any):
+        headers = self._headers(kw.pop("headers", None))
+        return self.client.open("/api/v1" + path, method=method, headers=headers, **kw)
+
+
+@pytest.fixture
+def api_as(client: FlaskClient, factory: Factory):
+    def make(user) -> Api:
+        return Api(client, factory.token(user))
+
+    return make

@@ -1,0 +1,112 @@
+"""Factories that build a realistic rollout in one line."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from planner.core.accounts.models import User
+from planner.core.accounts.service import create_token, create_user
+from planner.core.permissions import Role
+from planner.goals import service as goals
+from planner.goals.models import KPI, Goal
+from planner.projects import service as projects
+from planner.projects.models import Project
+
+
+class Factory:
+    PASSWORD = "correct horse battery"  # noqa: S105
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._n = 0
+
+    def user(self, username: str | None = None, *, admin: bool = False, name: str = "") -> User:
+        self._n += 1
+        user = create_user(
+            self.session,
+            username or f"user{self._n}",
+            self.PASSWORD,
+            display_name=name,
+            is_admin=admin,
+        )
+        self.session.commit()
+        return user
+
+    def token(self, user: User) -> str:
+        _, token = create_token(self.session, user, "test")
+        self.session.commit()
+        return token
+
+    def project(self, lead: User | None = None, name: str = "CRM rollout") -> Project:
+        lead = lead or self.user()
+        project = projects.create_project(self.session, lead, name=name)
+        self.session.commit()
+        return project
+
+    def access(self, project: Project, user: User) -> projects.Access:
+        return projects.load_access(self.session, project.id, user)
+
+    def member(
+        self,
+        project: Project,
+        user: User | None = None,
+        role: Role = Role.VIEWER,
+        department: str | None = None,
+    ) -> User:
+        user = user or self.user()
+        lead_access = projects.Access(project=project, user=self._admin(), role=None)
+        dept_id = None
+        if role == Role.REVIEWER or department:
+            dept = projects.department_by_name(self.session, project.id, department or "Sales")
+            dept_id = dept.id if dept else None
+        projects.add_member(
+            self.session, lead_access, username=user.username, role=role, department_id=dept_id
+        )
+        self.session.commit()
+        return user
+
+    def _admin(self) -> User:
+        from planner.core.accounts.service import find_user
+
+        admin = find_user(self.session, "factory-admin")
+        return admin or self.user("factory-admin", admin=True)
+
+    def goal(
+        self,
+        project: Project,
+        statement: str = "A transparent sales pipeline",
+        *,
+        kpi: bool = True,
+        baseline: float | None = 10,
+        target: float | None = 90,
+    ) -> Goal:
+        access = projects.Access(project=project, user=self._admin(), role=None)
+        goal = goals.create_goal(self.session, access, statement=statement, department_id=None)
+        if kpi:
+            goals.add_kpi(
+                self.session,
+                access,
+                goal,
+                name="Deals in the pipeline",
+                unit="%",
+                baseline=baseline,
+                target=target,
+            )
+        self.session.commit()
+        return goal
+
+    def kpi(self, goal: Goal, **kw) -> KPI:
+        from planner.projects.models import Project as P
+
+        project = self.session.get(P, goal.project_id)
+        access = projects.Access(project=project, user=self._admin(), role=None)
+        kpi = goals.add_kpi(self.session, access, goal, name=kw.pop("name", "KPI"), **kw)
+        self.session.commit()
+        return kpi
+
+    def ready_goals_phase(self, project: Project) -> None:
+        """Everything the goals gate needs: a vision and a goal with a complete KPI."""
+        access = projects.Access(project=project, user=self._admin(), role=None)
+        projects.update_project(self.session, access, version=None, vision="Why we need a CRM")
+        self.session.commit()
+        self.goal(project)
