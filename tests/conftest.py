@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -93,9 +94,25 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{path}"
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Without this, requests would share the test's app context: one ``g`` (CSRF token cache,
+    flags) and one database session across requests, hiding real bugs. After each request the
+    test's own session is rolled back, so it reads what the request committed.
+    """
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.rollback()
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     app = _app(database_url)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

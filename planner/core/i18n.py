@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 
 def locale() -> str | None:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "en"
 
 
 def timezone() -> str | None:
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None

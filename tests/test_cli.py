@@ -1,0 +1,68 @@
+import sqlite3
+
+from sqlalchemy import func, select
+
+from planner.core.accounts.service import user_for_token
+from planner.extensions import db
+from planner.goals.models import Goal
+from planner.projects.models import Membership, Project
+
+
+def test_init_db_is_idempotent(runner):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "Database at head" in result.output
+
+
+def test_create_user_and_token(runner):
+    result = runner.invoke(
+        args=["create-user", "ioana", "--password", "a long password", "--admin"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "site admin" in result.output
+    result = runner.invoke(args=["create-token", "ioana"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    user = user_for_token(db.session, token)
+    assert user is not None and user.username == "ioana" and user.is_admin
+
+
+def test_create_user_refuses_bad_input(runner):
+    assert runner.invoke(args=["create-user", "x y", "--password", "a long password"]).exit_code
+    result = runner.invoke(args=["create-user", "short", "--password", "123"])
+    assert result.exit_code != 0 and "at least 10" in result.output
+    runner.invoke(args=["create-user", "taken", "--password", "a long password"])
+    result = runner.invoke(args=["create-user", "TAKEN", "--password", "a long password"])
+    assert result.exit_code != 0 and "taken" in result.output
+    assert runner.invoke(args=["create-token", "nobody"]).exit_code != 0
+
+
+def test_demo_loads_a_realistic_rollout_from_the_seeds(runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "lead" in result.output and "demo-rollout-2026" in result.output
+    project = db.session.scalar(select(Project))
+    statements = db.session.scalars(select(Goal.statement).where(Goal.project_id == project.id))
+    text = "\n".join(statements)
+    assert "siguranță a bazei de clienti" in text  # seed 000, Romanian
+    assert "客服部门" in text  # seed 001, Chinese
+    assert "קבל תמיכה מהמנהל העליון" in project.vision  # seed 002, Hebrew
+    members = db.session.scalar(
+        select(func.count()).select_from(Membership).where(Membership.project_id == project.id)
+    )
+    assert members == 9
+
+
+def test_backup_makes_a_consistent_checked_copy(runner, tmp_path):
+    runner.invoke(args=["demo"])
+    target = tmp_path / "backup.sqlite3"
+    result = runner.invoke(args=["backup", str(target)])
+    if db.engine.dialect.name != "sqlite":
+        assert result.exit_code != 0 and "pg_dump" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert "integrity check: ok" in result.output
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("select count(*) from goal").fetchone()[0] == 9
+    again = runner.invoke(args=["backup", str(target)])
+    assert again.exit_code != 0 and "exists" in again.output
