@@ -120,8 +120,9 @@ def quickstart(host: str, port: int) -> None:
     for username, name, _, _ in demo_data.BOARD:
         click.echo(f"  {username:<10} {demo_data.DEMO_PASSWORD}   {name}")
     click.echo("Press Ctrl+C to stop.")
-    app = current_app._get_current_object()
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("backup")
