@@ -56,16 +56,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.goals import views as goals_views
     from planner.projects import api as projects_api
     from planner.projects import views as projects_views
+    from planner.vendors import api as vendors_api
+    from planner.vendors import views as vendors_views
 
     for bp in (
         accounts_views.bp,
         projects_views.bp,
         goals_views.bp,
         artifacts_views.bp,
+        vendors_views.bp,
         openapi.bp,
         projects_api.bp,
         goals_api.bp,
         artifacts_api.bp,
+        vendors_api.bp,
     ):
         app.register_blueprint(bp)
 

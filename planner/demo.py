@@ -212,8 +212,10 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
                 measurement_method=how,
                 due_date=today + timedelta(days=rng.randint(60, 240)),
             )
+    _vendors(session, access, users, rng)
     if size == "large":
         _large(session, project, lead, depts, rng)
+        _large_board(session, project, lead, rng)
     session.flush()
     logins = [("admin", DEMO_PASSWORD)] + [(u, DEMO_PASSWORD) for u, *_ in BOARD]
     return DemoResult(project.id, logins)
@@ -302,3 +304,184 @@ def _large(
         project_id=project.id,
         summary="large demo volume loaded",
     )
+
+
+VENDORS = [
+    # (name, product, scope, support, updates, cost_3y) — market research as in seed 000 step 2
+    (
+        "Salesforce",
+        "Sales Cloud Enterprise",
+        "Sales, service, marketing; large app ecosystem",
+        "24/7 premier support, named success manager",
+        "Three major releases a year",
+        410_000,
+    ),
+    (
+        "Microsoft",
+        "Dynamics 365 Sales",
+        "Sales and service; Office 365 and Teams integration",
+        "Partner-led support, business hours",
+        "Monthly updates, two waves a year",
+        350_000,
+    ),
+    (
+        "HubSpot",
+        "Sales Hub Professional",
+        "Sales and marketing for mid-size teams",
+        "Phone and chat support",
+        "Continuous delivery",
+        190_000,
+    ),
+    (
+        "Bitrix24",
+        "Bitrix24 Enterprise",
+        "CRM with intranet and tasks; on-premise edition",
+        "E-mail support, partner network",
+        "Quarterly",
+        95_000,
+    ),
+]
+
+# Reviewer scores 0..5 per vendor, per default criterion (functionality, scalability,
+# security, user experience, cost-effectiveness): a board that mostly agrees, with one clash.
+DEMO_SCORES = {
+    "Salesforce": [5, 5, 4, 4, 2],
+    "Microsoft": [4, 4, 5, 3, 3],
+    "HubSpot": [4, 3, 3, 5, 4],
+    "Bitrix24": [3, 2, 2, 3, 5],
+}
+
+
+def _vendors(
+    session: Session, access: projects.Access, users: dict[str, User], rng: random.Random
+) -> None:
+    """Vendors from the market research, seed 001's criteria, an open round, a busy board."""
+    from planner.vendors import service as vendors
+    from planner.vendors.models import Submission
+
+    project = access.project
+    ids = {}
+    for name, product, scope, support, updates, cost in VENDORS:
+        v = vendors.create_vendor(
+            session,
+            access,
+            name=name,
+            product=product,
+            service_scope=scope,
+            support=support,
+            update_frequency=updates,
+            cost_3y=float(cost),
+            solution_kind="off_the_shelf",
+        )
+        ids[name] = v.id
+    crits = vendors.add_default_criteria(session, access)
+    vendors.set_round_state(session, access, action="open", two_envelopes=True)
+    reviewer_names = [u for u, _, role, _ in BOARD if role == Role.REVIEWER]
+    for i, username in enumerate(reviewer_names):
+        reviewer = users[username]
+        r_access = projects.Access(project=project, user=reviewer, role=Role.REVIEWER)
+        items = []
+        if username == "it":
+            items = [vendors.ConflictItem(ids["Bitrix24"], "Former employer (until 2024)")]
+        vendors.declare_conflicts(session, r_access, items)
+        if i >= 5:  # the last reviewer has not started
+            continue
+        entries = []
+        for name, base in DEMO_SCORES.items():
+            for crit, b in zip(crits, base, strict=True):
+                score = max(0, min(5, b + rng.choice([-1, 0, 0, 1])))
+                if username == "legal" and name == "HubSpot" and crit.name == "Security":
+                    score = 0  # the clash the board must settle
+                entries.append(
+                    vendors.ScoreInput(
+                        ids[name], crit.id, score, "Data residency unclear" if score == 0 else ""
+                    )
+                )
+        vendors.put_scores(session, r_access, entries)
+        if i < 4:
+            session.add(Submission(project_id=project.id, reviewer_id=reviewer.id))
+    it = users["it"]
+    vendors.recuse(
+        session,
+        access,
+        reviewer_id=it.id,
+        vendor_id=ids["Bitrix24"],
+        reason="Declared conflict: former employer",
+    )
+    session.flush()
+
+
+def _large_board(session: Session, project: Project, lead: User, rng: random.Random) -> None:
+    """25 vendors × 40 criteria × 20 reviewers: 20,000 scores, inserted in bulk."""
+    from planner.vendors.models import Criterion, Score, Vendor
+    from planner.vendors.service import get_round, name_key
+
+    now = utcnow()
+    session.execute(
+        insert(Vendor),
+        [
+            {
+                "project_id": project.id,
+                "name": f"Vendor {i:02d}",
+                "name_key": name_key(f"Vendor {i:02d}"),
+                "product": f"CRM suite {i}",
+                "cost_3y": float(rng.randint(80, 600) * 1000),
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "updated_by_id": lead.id,
+            }
+            for i in range(25)
+        ],
+    )
+    groups = ["functionality", "scalability", "security", "user experience", "cost-effectiveness"]
+    session.execute(
+        insert(Criterion),
+        [
+            {
+                "project_id": project.id,
+                "name": f"Criterion {i:02d}",
+                "name_key": name_key(f"Criterion {i:02d}"),
+                "group": groups[i % 5],
+                "weight": float(rng.randint(1, 10)),
+                "must_have": i % 13 == 0,
+                "min_score": 2.0,
+                "is_price": False,
+                "position": 100 + i,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+                "updated_by_id": lead.id,
+            }
+            for i in range(40)
+        ],
+    )
+    vendor_ids = session.scalars(
+        select(Vendor.id).where(Vendor.project_id == project.id, Vendor.name.like("Vendor %"))
+    ).all()
+    crit_ids = session.scalars(
+        select(Criterion.id).where(Criterion.project_id == project.id, Criterion.position >= 100)
+    ).all()
+    reviewer_ids = session.scalars(
+        select(User.id).where(User.username.like("reviewer%")).order_by(User.username)
+    ).all()
+    quality = {vid: rng.uniform(1.5, 4.0) for vid in vendor_ids}
+    session.execute(
+        insert(Score),
+        [
+            {
+                "project_id": project.id,
+                "reviewer_id": rid,
+                "vendor_id": vid,
+                "criterion_id": cid,
+                "score": max(0, min(5, round(quality[vid] + rng.gauss(0, 1)))),
+                "comment": "",
+                "updated_at": now,
+            }
+            for rid in reviewer_ids
+            for vid in vendor_ids
+            for cid in crit_ids
+        ],
+    )
+    rnd = get_round(session, project.id)
+    rnd.revision += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -21,6 +21,18 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(cls: type, name: str) -> Enum:
+    """A Python StrEnum stored as its values in a VARCHAR with a CHECK (portable, migratable)."""
+    return Enum(
+        cls,
+        name=name,
+        values_callable=lambda e: [m.value for m in e],
+        native_enum=False,
+        length=20,
+        validate_strings=True,
+    )
 
 
 def utcnow() -> datetime:

@@ -187,11 +187,12 @@ def register(app: Flask) -> None:
     def helpers() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        from planner.projects.phases import PHASES, STATUS_LABELS
+        from planner.projects.phases import PHASES, STATUS_LABELS, phase_page
 
         return {
             "PHASES": PHASES,
             "STATUS_LABELS": STATUS_LABELS,
             "Permission": Permission,
+            "phase_page": phase_page,
             "locale_code": str(get_locale() or "en"),
         }

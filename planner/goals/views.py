@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from planner.core.errors import DomainError
 from planner.core.forms import ConfirmForm, choices
@@ -31,9 +32,11 @@ from planner.goals.schemas import (
     MeasurementForm,
 )
 from planner.projects import service as projects
+from planner.projects.phases import register_phase_page
 from planner.projects.schemas import VisionForm
 
 bp = Blueprint("goals", __name__, url_prefix="/projects/<int:project_id>/goals")
+register_phase_page("goals", "goals.index", _l("Open the goals and KPIs"))
 
 
 def _departments(form) -> None:

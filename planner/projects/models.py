@@ -2,24 +2,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planner.core.accounts.models import User
-from planner.core.db import Base, Timestamped, UTCDateTime, Versioned, utcnow
+from planner.core.db import Base, Timestamped, UTCDateTime, Versioned, str_enum, utcnow
 from planner.core.permissions import Role
 from planner.projects.phases import GateOutcome, PhaseStatus, SolutionKind, Strategy
-
-
-def _enum(cls: type, name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        values_callable=lambda e: [m.value for m in e],
-        native_enum=False,
-        length=20,
-        validate_strings=True,
-    )
 
 
 class Project(Versioned, Base):
@@ -31,8 +20,10 @@ class Project(Versioned, Base):
     name: Mapped[str] = mapped_column(String(200))
     company: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
-    solution_kind: Mapped[SolutionKind | None] = mapped_column(_enum(SolutionKind, "solution_kind"))
-    strategy: Mapped[Strategy | None] = mapped_column(_enum(Strategy, "strategy"))
+    solution_kind: Mapped[SolutionKind | None] = mapped_column(
+        str_enum(SolutionKind, "solution_kind")
+    )
+    strategy: Mapped[Strategy | None] = mapped_column(str_enum(Strategy, "strategy"))
     vision: Mapped[str] = mapped_column(Text, default="")
     strategy_text: Mapped[str] = mapped_column(Text, default="")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -65,7 +56,7 @@ class Membership(Timestamped, Base):
         ForeignKey("project.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     department_id: Mapped[int | None] = mapped_column(
         ForeignKey("department.id", ondelete="SET NULL")
     )
@@ -87,7 +78,7 @@ class Phase(Versioned, Base):
     key: Mapped[str] = mapped_column(String(20))
     position: Mapped[int]
     status: Mapped[PhaseStatus] = mapped_column(
-        _enum(PhaseStatus, "phase_status"), default=PhaseStatus.NOT_STARTED
+        str_enum(PhaseStatus, "phase_status"), default=PhaseStatus.NOT_STARTED
     )
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     planned_start: Mapped[date | None]
@@ -120,7 +111,7 @@ class GateDecision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("phase.id", ondelete="CASCADE"))
-    outcome: Mapped[GateOutcome] = mapped_column(_enum(GateOutcome, "gate_outcome"))
+    outcome: Mapped[GateOutcome] = mapped_column(str_enum(GateOutcome, "gate_outcome"))
     comment: Mapped[str] = mapped_column(Text, default="")
     risk_acknowledged: Mapped[bool] = mapped_column(default=False)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -180,6 +180,21 @@ def register_criteria(phase_key: str) -> Callable[[CriteriaProvider], CriteriaPr
     return deco
 
 
+# phase key -> (endpoint, label) of the area's own page, registered by each area
+_PAGES: dict[str, tuple[str, Any]] = {}
+
+
+def register_phase_page(phase_key: str, endpoint: str, label: Any) -> None:
+    """Link a phase to the page where its work is done (e.g. goals -> goals.index)."""
+    if phase_key not in _PROVIDERS:
+        raise KeyError(phase_key)
+    _PAGES[phase_key] = (endpoint, label)
+
+
+def phase_page(phase_key: str) -> tuple[str, Any] | None:
+    return _PAGES.get(phase_key)
+
+
 def providers(phase_key: str) -> list[CriteriaProvider]:
     return list(_PROVIDERS[phase_key])
 

@@ -1,0 +1,262 @@
+"""JSON API of vendor selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+
+from planner.core.api import api_access, api_blueprint, doc, json_body, validated
+from planner.core.errors import ValidationError
+from planner.core.permissions import Permission
+from planner.core.versioning import unit_of_work
+from planner.extensions import db
+from planner.vendors import service
+from planner.vendors.models import Criterion, Vendor
+from planner.vendors.schemas import ConsensusForm, CriterionForm, RoundForm, VendorForm
+
+bp = api_blueprint("vendors_api", __name__)
+
+
+def vendor_json(v: Vendor, *, commercial: bool) -> dict[str, Any]:
+    out = {
+        "id": v.id,
+        "name": v.name,
+        "product": v.product,
+        "service_scope": v.service_scope,
+        "support": v.support,
+        "update_frequency": v.update_frequency,
+        "references": v.references,
+        "solution_kind": v.solution_kind,
+        "version": v.version,
+    }
+    if commercial:
+        out["cost_3y"] = v.cost_3y
+    return out
+
+
+def criterion_json(c: Criterion) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "description": c.description,
+        "scale_guide": c.scale_guide,
+        "group": c.group,
+        "weight": c.weight,
+        "must_have": c.must_have,
+        "min_score": c.min_score,
+        "is_price": c.is_price,
+        "version": c.version,
+    }
+
+
+@bp.get("/projects/<int:project_id>/vendors")
+@doc("Candidate vendors; quoted costs only for the lead and executives")
+def vendors_list(project_id: int):
+    access = api_access(project_id)
+    commercial = access.can(Permission.VIEW_COMMERCIAL)
+    return jsonify(
+        {
+            "items": [
+                vendor_json(v, commercial=commercial)
+                for v in service.vendors(db.session, project_id)
+            ]
+        }
+    )
+
+
+@bp.post("/projects/<int:project_id>/vendors")
+@doc(
+    "Add a candidate vendor (near-duplicate names are refused with 409)",
+    body=VendorForm,
+    status=201,
+)
+def vendors_create(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(VendorForm)
+    with unit_of_work(db.session):
+        vendor = service.create_vendor(db.session, access, **form.values())
+    return jsonify(vendor_json(vendor, commercial=True)), 201
+
+
+@bp.get("/projects/<int:project_id>/criteria")
+@doc("Evaluation criteria with weights")
+def criteria_list(project_id: int):
+    api_access(project_id)
+    return jsonify({"items": [criterion_json(c) for c in service.criteria(db.session, project_id)]})
+
+
+@bp.post("/projects/<int:project_id>/criteria")
+@doc("Add a criterion", body=CriterionForm, status=201)
+def criteria_create(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(CriterionForm)
+    with unit_of_work(db.session):
+        crit = service.create_criterion(db.session, access, **form.values())
+    return jsonify(criterion_json(crit)), 201
+
+
+def _list_of_objects(body: Any, key: str) -> list[dict[str, Any]]:
+    if not isinstance(body, dict) or set(body) != {key} or not isinstance(body[key], list):
+        raise ValidationError(f'Send {{"{key}": [...]}}.')
+    items = body[key]
+    if len(items) > 5000:
+        raise ValidationError(f"At most 5000 {key} in one request.")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ValidationError(f"{key}[{i}] must be an object.")
+    return items
+
+
+def _int(item: dict[str, Any], name: str, where: str) -> int:
+    value = item.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{where}.{name} must be an integer id.", {f"{where}.{name}": ["Integer id."]}
+        )
+    return value
+
+
+@bp.put("/projects/<int:project_id>/conflicts")
+@doc(
+    'The calling reviewer\'s declaration of interest: {"conflicts": []} for none, or a list of '
+    "{vendor_id, reason}"
+)
+def conflicts_put(project_id: int):
+    access = api_access(project_id, Permission.SCORE)
+    items = _list_of_objects(json_body(), "conflicts")
+    parsed = []
+    for i, item in enumerate(items):
+        extra = set(item) - {"vendor_id", "reason"}
+        if extra:
+            raise ValidationError(
+                f"conflicts[{i}] has unknown field(s): {', '.join(sorted(extra))}."
+            )
+        reason = item.get("reason", "")
+        if not isinstance(reason, str):
+            raise ValidationError(f"conflicts[{i}].reason must be text.")
+        parsed.append(service.ConflictItem(_int(item, "vendor_id", f"conflicts[{i}]"), reason))
+    with unit_of_work(db.session):
+        service.declare_conflicts(db.session, access, parsed)
+    return jsonify({"conflicts": [{"vendor_id": p.vendor_id, "reason": p.reason} for p in parsed]})
+
+
+@bp.put("/projects/<int:project_id>/scores")
+@doc(
+    "The calling reviewer's scores: a list of {vendor_id, criterion_id, score 0..5, comment}; "
+    "all or nothing; a repeat overwrites the reviewer's own score"
+)
+def scores_put(project_id: int):
+    access = api_access(project_id, Permission.SCORE)
+    body = json_body()
+    if isinstance(body, list):
+        body = {"scores": body}
+    items = _list_of_objects(body, "scores")
+    entries = []
+    for i, item in enumerate(items):
+        where = f"scores[{i}]"
+        extra = set(item) - {"vendor_id", "criterion_id", "score", "comment"}
+        if extra:
+            raise ValidationError(f"{where} has unknown field(s): {', '.join(sorted(extra))}.")
+        comment = item.get("comment") or ""
+        if not isinstance(comment, str):
+            raise ValidationError(f"{where}.comment must be text.")
+        if "score" not in item:
+            raise ValidationError(f"{where}.score is missing.", {f"{where}.score": ["Required."]})
+        entries.append(
+            service.ScoreInput(
+                _int(item, "vendor_id", where),
+                _int(item, "criterion_id", where),
+                item["score"],
+                comment,
+            )
+        )
+    with unit_of_work(db.session):
+        changed = service.put_scores(db.session, access, entries)
+    return jsonify({"saved": len(entries), "changed": changed})
+
+
+@bp.post("/projects/<int:project_id>/scoresheet/submit")
+@doc(
+    "Submit the calling reviewer's complete scoresheet (then the board's scores are visible)",
+    status=201,
+)
+def scoresheet_submit(project_id: int):
+    access = api_access(project_id, Permission.SCORE)
+    with unit_of_work(db.session):
+        sub = service.submit_scoresheet(db.session, access)
+    return jsonify({"submitted_at": sub.submitted_at.isoformat()}), 201
+
+
+@bp.post("/projects/<int:project_id>/scoring-round")
+@doc("Open, close technical scoring, close or reopen the scoring round", body=RoundForm)
+def round_action(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(RoundForm)
+    with unit_of_work(db.session):
+        rnd = service.set_round_state(
+            db.session,
+            access,
+            action=form.action.data,
+            two_envelopes=form.two_envelopes.data if form.action.data == "open" else None,
+        )
+    return jsonify(
+        {
+            "state": rnd.state.value,
+            "two_envelopes": rnd.two_envelopes,
+            "technical_closed": rnd.technical_closed,
+        }
+    )
+
+
+@bp.post("/projects/<int:project_id>/consensus")
+@doc("Record the lead's consensus score for a vendor × criterion", body=ConsensusForm, status=201)
+def consensus_set(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(ConsensusForm)
+    with unit_of_work(db.session):
+        row = service.set_consensus(
+            db.session,
+            access,
+            vendor_id=form.vendor_id.data,
+            criterion_id=form.criterion_id.data,
+            score=form.score.data,
+            rationale=form.rationale.data,
+        )
+    return jsonify(
+        {
+            "vendor_id": row.vendor_id,
+            "criterion_id": row.criterion_id,
+            "score": row.score,
+            "rationale": row.rationale,
+        }
+    ), 201
+
+
+@bp.get("/projects/<int:project_id>/vendor-evaluation")
+@doc(
+    "Per vendor: weighted total, rank (null when knocked out or incomplete), knock-outs, "
+    "incompleteness; flagged disagreements, department totals, sensitivity, Kendall's W"
+)
+def evaluation_get(project_id: int):
+    access = api_access(project_id)
+    with unit_of_work(db.session):  # the cache may be refreshed
+        result = service.evaluation_for(db.session, access)
+    return jsonify(result)
+
+
+@bp.get("/projects/<int:project_id>/vendor-evaluation.pdf")
+@doc("The evaluation report (PDF)", binary=True)
+def evaluation_pdf(project_id: int):
+    from planner.vendors.report import report_pdf
+
+    access = api_access(project_id)
+    with unit_of_work(db.session):
+        data = report_pdf(db.session, access)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="vendor-evaluation-{project_id}.pdf"'
+        },
+    )

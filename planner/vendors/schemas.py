@@ -1,0 +1,176 @@
+"""The one definition of valid vendor-selection input (pages, API, scoresheet uploads).
+
+Scores themselves are validated by :func:`planner.vendors.service.parse_score`, used by the
+scoresheet page, the API and the XLSX/CSV import alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from planner.core.forms import VersionField, choices
+from planner.projects.phases import SOLUTION_LABELS, SolutionKind
+
+
+def _finite(form: FlaskForm, field: FloatField) -> None:
+    if field.data is not None and not math.isfinite(field.data):
+        raise ValidationError(_l("Must be a finite number."))
+
+
+class VendorForm(FlaskForm):
+    name = StringField(_l("Vendor"), validators=[DataRequired(), Length(max=120)])
+    product = StringField(_l("Product"), validators=[Optional(), Length(max=200)])
+    service_scope = TextAreaField(_l("Service scope"), validators=[Optional(), Length(max=5000)])
+    support = TextAreaField(_l("Support"), validators=[Optional(), Length(max=5000)])
+    update_frequency = StringField(_l("Update frequency"), validators=[Optional(), Length(max=200)])
+    references = TextAreaField(_l("References"), validators=[Optional(), Length(max=5000)])
+    solution_kind = SelectField(
+        _l("Solution kind"),
+        choices=choices(
+            [("", _l("— not stated —"))] + [(k.value, v) for k, v in SOLUTION_LABELS.items()]
+        ),
+        validators=[Optional(), AnyOf([k.value for k in SolutionKind])],
+        default="",
+    )
+    cost_3y = FloatField(
+        _l("Quoted 3-year cost"),
+        validators=[Optional(), _finite, NumberRange(min=0.01, max=1e13)],
+        description=_l("Seen by the lead and executives only."),
+    )
+
+    def values(self) -> dict:
+        """The vendor's fields as the service takes them."""
+        return {
+            "name": self.name.data,
+            "product": self.product.data or "",
+            "service_scope": self.service_scope.data or "",
+            "support": self.support.data or "",
+            "update_frequency": self.update_frequency.data or "",
+            "references": self.references.data or "",
+            "solution_kind": self.solution_kind.data or None,
+            "cost_3y": self.cost_3y.data,
+        }
+
+
+class VendorEditForm(VendorForm):
+    version = VersionField(validators=[InputRequired()])
+
+
+class CriterionForm(FlaskForm):
+    name = StringField(_l("Criterion"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    scale_guide = TextAreaField(
+        _l("What 0 to 5 mean"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("E.g. 0 = absent, 3 = meets the need, 5 = best in class."),
+    )
+    group = StringField(_l("Group"), validators=[Optional(), Length(max=60)])
+    weight = FloatField(
+        _l("Weight"), validators=[InputRequired(), _finite, NumberRange(min=0.0001, max=1e6)]
+    )
+    must_have = BooleanField(_l("Must-have"))
+    min_score = FloatField(
+        _l("Minimum mean score (must-have)"),
+        default=3.0,
+        validators=[Optional(), _finite, NumberRange(min=0, max=5)],
+    )
+    is_price = BooleanField(
+        _l("Price criterion (scored by formula from the quoted costs)"),
+    )
+
+    def values(self) -> dict:
+        """The criterion's fields as the service takes them."""
+        return {
+            "name": self.name.data,
+            "description": self.description.data or "",
+            "scale_guide": self.scale_guide.data or "",
+            "group": (self.group.data or "").strip(),
+            "weight": self.weight.data,
+            "must_have": self.must_have.data,
+            "min_score": self.min_score.data if self.min_score.data is not None else 3.0,
+            "is_price": self.is_price.data,
+        }
+
+
+class CriterionEditForm(CriterionForm):
+    version = VersionField(validators=[InputRequired()])
+
+
+class RoundForm(FlaskForm):
+    action = SelectField(
+        _l("Round"),
+        choices=choices(
+            [
+                ("open", _l("Open scoring")),
+                ("close_technical", _l("Close technical scoring (reveal prices)")),
+                ("close", _l("Close the round")),
+                ("reopen", _l("Reopen the round")),
+            ]
+        ),
+        validators=[DataRequired()],
+    )
+    two_envelopes = BooleanField(_l("Two envelopes: prices hidden until technical scoring closes"))
+
+
+class ConsensusForm(FlaskForm):
+    vendor_id = IntegerField(_l("Vendor"), validators=[InputRequired()])
+    criterion_id = IntegerField(_l("Criterion"), validators=[InputRequired()])
+    score = FloatField(
+        _l("Consensus score"), validators=[InputRequired(), _finite, NumberRange(min=0, max=5)]
+    )
+    rationale = TextAreaField(_l("Rationale"), validators=[DataRequired(), Length(max=5000)])
+
+
+class RecusalForm(FlaskForm):
+    reviewer_id = IntegerField(_l("Reviewer"), validators=[InputRequired()])
+    vendor_id = IntegerField(_l("Vendor"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class DecisionForm(FlaskForm):
+    vendor_id = SelectField(
+        _l("Selected vendor"), coerce=int, validators=[InputRequired()], validate_choice=False
+    )
+    rationale = TextAreaField(
+        _l("Decision rationale"), validators=[DataRequired(), Length(max=10000)]
+    )
+    version = VersionField(validators=[Optional()])
+
+
+class ContractForm(FlaskForm):
+    scope_agreed = BooleanField(_l("Scope agreed"))
+    service_levels_agreed = BooleanField(_l("Service levels agreed"))
+    data_ownership_exit_agreed = BooleanField(_l("Data ownership and exit agreed"))
+    price_payment_agreed = BooleanField(_l("Price and payment terms agreed"))
+    support_agreed = BooleanField(_l("Support agreed"))
+    contract_notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
+    legal_reviewed_by = StringField(
+        _l("Legal review done by"), validators=[Optional(), Length(max=120)]
+    )
+    legal_reviewed_on = DateField(_l("Legal review date"), validators=[Optional()])
+    version = VersionField(validators=[InputRequired()])
+
+
+class AHPForm(FlaskForm):
+    apply = BooleanField(_l("Apply the derived weights (if consistent)"))

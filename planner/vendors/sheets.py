@@ -1,0 +1,283 @@
+"""Scoresheets and the matrix as XLSX and CSV, for the people who live in Excel.
+
+- A reviewer downloads their scoresheet, fills it in offline and uploads it. An upload is
+  validated as a whole: any row-level error (unknown vendor or criterion, a score that is not
+  a whole number 0..5, another reviewer's sheet) is reported and nothing is imported; a clean
+  upload goes through :func:`planner.vendors.service.put_scores` in one transaction, so
+  uploading the same file twice changes nothing.
+- Every exported cell that a spreadsheet would take for a formula (starting with = + - @, a
+  tab or a carriage return) is neutralised with a leading apostrophe.
+- XLSX files are read with openpyxl, which parses their XML through defusedxml; CSV text is
+  decoded by charset-normalizer when it is not UTF-8.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from charset_normalizer import from_bytes
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy.orm import Session
+
+from planner.core.accounts.models import User
+from planner.core.errors import ValidationError
+from planner.projects.service import Access
+from planner.vendors import service
+
+SCORESHEET_COLUMNS = [
+    "reviewer",
+    "vendor_id",
+    "vendor",
+    "criterion_id",
+    "criterion",
+    "score",
+    "comment",
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 20_000
+
+
+def neutralise(value: Any) -> Any:
+    """A cell value safe to open in a spreadsheet: text that could start a formula is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets:
+        ws = wb.create_sheet(title[:31])
+        for row in rows:
+            ws.append([neutralise(v) for v in row])
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def scoresheet_rows(session: Session, access: Access, reviewer: User) -> list[list[Any]]:
+    """The reviewer's sheet: every vendor (not recused) × criterion scored by reviewers."""
+    pid = access.project.id
+    recused = {r.vendor_id for r in service.recusals(session, pid) if r.reviewer_id == reviewer.id}
+    own = service.own_scores(session, pid, reviewer.id)
+    rows: list[list[Any]] = [SCORESHEET_COLUMNS]
+    crits = [c for c in service.criteria(session, pid) if not c.is_price]
+    for v in service.vendors(session, pid):
+        if v.id in recused:
+            continue
+        for c in crits:
+            s = own.get((v.id, c.id))
+            rows.append(
+                [
+                    reviewer.username,
+                    v.id,
+                    v.name,
+                    c.id,
+                    c.name,
+                    s.score if s else None,
+                    s.comment if s else "",
+                ]
+            )
+    return rows
+
+
+def export_scoresheet(session: Session, access: Access, reviewer: User, fmt: str) -> bytes:
+    rows = scoresheet_rows(session, access, reviewer)
+    return _xlsx([("Scoresheet", rows)]) if fmt == "xlsx" else _csv(rows)
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    message: str
+
+
+class ImportRejected(ValidationError):
+    """The upload has row-level errors; nothing was imported."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__(
+            f"{len(errors)} problem(s) in the file; nothing was imported.",
+            {f"row {e.row}": [e.message] for e in errors[:200]},
+        )
+        self.row_errors = errors
+
+
+def _read_rows(data: bytes) -> list[list[Any]]:
+    if data[:4] == b"PK\x03\x04":
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise ValidationError("The file is not a readable XLSX workbook.") from exc
+        try:
+            ws = wb.worksheets[0]
+            rows = [list(r) for r in ws.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
+        finally:
+            wb.close()
+        return rows
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        best = from_bytes(data).best()
+        if best is None:
+            raise ValidationError("The file is neither XLSX nor readable CSV text.") from None
+        text = str(best)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [row for row in csv.reader(io.StringIO(text), dialect)]
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    text = str(value).strip()
+    return text[1:] if text.startswith("'") else text
+
+
+def _int_id(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = _cell_text(value)
+    return int(text) if text.isdigit() else None
+
+
+def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
+    """Validate the whole file, then save it in one go. Returns the number of changed scores."""
+    rows = _read_rows(data)
+    if not rows:
+        raise ValidationError("The file is empty.")
+    header = [_cell_text(h).lower() for h in rows[0]]
+    missing = [c for c in ("reviewer", "vendor_id", "criterion_id", "score") if c not in header]
+    if missing:
+        raise ValidationError(
+            "The first row must be the scoresheet's header; missing column(s): "
+            + ", ".join(missing)
+            + ". Download a fresh scoresheet to start from."
+        )
+    if len(rows) > MAX_ROWS + 1:
+        raise ValidationError(f"At most {MAX_ROWS} rows in one file.")
+    col = {name: header.index(name) for name in header if name}
+    pid = access.project.id
+    vendor_ids = {v.id for v in service.vendors(session, pid)}
+    crits = {c.id: c for c in service.criteria(session, pid)}
+    errors: list[RowError] = []
+    entries: list[service.ScoreInput] = []
+    seen: dict[tuple[int, int], int] = {}
+    for n, row in enumerate(rows[1:], start=2):
+
+        def cell(name: str, row: list[Any] = row) -> Any:
+            i = col.get(name)
+            return row[i] if i is not None and i < len(row) else None
+
+        if all(_cell_text(v) == "" for v in row):
+            continue
+        who = _cell_text(cell("reviewer"))
+        if who.casefold() != access.user.username.casefold():
+            errors.append(RowError(n, f"this row belongs to reviewer {who!r}, not to you"))
+            continue
+        vid, cid = _int_id(cell("vendor_id")), _int_id(cell("criterion_id"))
+        if vid is None or vid not in vendor_ids:
+            errors.append(RowError(n, f"unknown vendor {_cell_text(cell('vendor_id'))!r}"))
+            continue
+        if cid is None or cid not in crits:
+            errors.append(RowError(n, f"unknown criterion {_cell_text(cell('criterion_id'))!r}"))
+            continue
+        if crits[cid].is_price:
+            errors.append(RowError(n, "price is scored by formula, not by reviewers"))
+            continue
+        raw = cell("score")
+        if raw is None or _cell_text(raw) == "":
+            continue  # left blank: not scored yet
+        try:
+            value = service.parse_score(raw if not isinstance(raw, str) else _cell_text(raw))
+        except ValueError as exc:
+            errors.append(RowError(n, f"{exc} (got {_cell_text(raw)!r})"))
+            continue
+        if (vid, cid) in seen:
+            errors.append(RowError(n, f"the same vendor and criterion as row {seen[(vid, cid)]}"))
+            continue
+        seen[(vid, cid)] = n
+        comment = _cell_text(cell("comment"))
+        entries.append(service.ScoreInput(vid, cid, value, comment))
+    if errors:
+        raise ImportRejected(errors)
+    if not entries:
+        raise ValidationError("The file has no scores filled in.")
+    return service.put_scores(session, access, entries)
+
+
+def matrix_rows(session: Session, access: Access) -> list[tuple[str, list[list[Any]]]]:
+    """The matrix for export: results, criterion scores, and the raw scores."""
+    result = service.evaluation_for(session, access)
+    crits = result["criteria"]
+    results: list[list[Any]] = [["rank", "vendor", "weighted_total", "knocked_out", "incomplete"]]
+    for v in result["vendors"]:
+        results.append(
+            [
+                v["rank"],
+                v["name"],
+                None if v["weighted_total"] is None else round(v["weighted_total"], 2),
+                "; ".join(v["knocked_out"]),
+                len(v["incomplete"]),
+            ]
+        )
+    means: list[list[Any]] = [["vendor"] + [f"{c['name']} (w={c['weight']:g})" for c in crits]]
+    for v in result["vendors"]:
+        means.append(
+            [v["name"]]
+            + [
+                None
+                if v["criterion_scores"].get(str(c["id"])) is None
+                else round(v["criterion_scores"][str(c["id"])], 4)
+                for c in crits
+            ]
+        )
+    raw: list[list[Any]] = [["reviewer", "department", "vendor", "criterion", "score", "comment"]]
+    board = service.load_board(session, access.project.id)
+    names = {v.id: v.name for v in board.vendors}
+    cnames = {c.id: c.name for c in board.criteria}
+    users = {u.id: u.username for u, _ in service.reviewers(session, access.project.id)}
+    for s in sorted(board.scores, key=lambda s: (s.reviewer_id, s.vendor_id, s.criterion_id)):
+        raw.append(
+            [
+                users.get(s.reviewer_id, s.reviewer_id),
+                s.department,
+                names.get(s.vendor_id),
+                cnames.get(s.criterion_id),
+                s.score,
+                s.comment,
+            ]
+        )
+    return [("Results", results), ("Criterion scores", means), ("Raw scores", raw)]
+
+
+def export_matrix(session: Session, access: Access, fmt: str) -> bytes:
+    sheets = matrix_rows(session, access)
+    if fmt == "xlsx":
+        return _xlsx(sheets)
+    rows: list[list[Any]] = []
+    for title, part in sheets:
+        rows.append([f"# {title}"])
+        rows.extend(part)
+        rows.append([])
+    return _csv(rows)

@@ -1,0 +1,590 @@
+"""Pages of vendor selection: the board, scoresheets, the evaluation, the decision."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from planner.artifacts.views import attachment
+from planner.core.errors import DomainError, NotFound
+from planner.core.forms import ConfirmForm, choices
+from planner.core.permissions import Permission, Role
+from planner.core.versioning import unit_of_work
+from planner.core.web import flash_error, project_view
+from planner.extensions import db
+from planner.projects.phases import register_phase_page
+from planner.vendors import service, sheets
+from planner.vendors.schemas import (
+    AHPForm,
+    ConsensusForm,
+    ContractForm,
+    CriterionEditForm,
+    CriterionForm,
+    DecisionForm,
+    RecusalForm,
+    RoundForm,
+    VendorEditForm,
+    VendorForm,
+)
+
+bp = Blueprint("vendors", __name__, url_prefix="/projects/<int:project_id>/vendors")
+register_phase_page("vendors", "vendors.board", _l("Open the vendor board"))
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _board_url():
+    return url_for("vendors.board", project_id=g.project.id)
+
+
+@bp.get("")
+@project_view()
+def board(project_id: int):
+    rnd = service.get_round(db.session, project_id)
+    reviewers = service.reviewers(db.session, project_id)
+    decls = service.declarations(db.session, project_id)
+    done = service.submitted(db.session, project_id)
+    db.session.commit()  # the round row may have been created
+    return render_template(
+        "vendors/board.html",
+        rnd=rnd,
+        vendors=service.vendors(db.session, project_id),
+        criteria=service.criteria(db.session, project_id),
+        reviewers=reviewers,
+        declarations=decls,
+        submitted=done,
+        recusals=service.recusals(db.session, project_id),
+        commercial=g.access.can(Permission.VIEW_COMMERCIAL),
+        round_form=RoundForm(formdata=None, two_envelopes=rnd.two_envelopes),
+        recusal_form=RecusalForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+        is_reviewer=g.access.role == Role.REVIEWER,
+        can_see=service.can_see_board(db.session, g.access),
+    )
+
+
+def _form_page(template: str, form, status: int = 200, **ctx):
+    return render_template(template, form=form, **ctx), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def vendor_new(project_id: int):
+    form = VendorForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _form_page("vendors/vendor_form.html", form, 422, vendor=None)
+        try:
+            with unit_of_work(db.session):
+                service.create_vendor(db.session, g.access, **form.values())
+        except DomainError as exc:
+            flash_error(exc, form)
+            return _form_page("vendors/vendor_form.html", form, exc.status, vendor=None)
+        flash(_("Vendor added."), "success")
+        return redirect(_board_url())
+    return _form_page("vendors/vendor_form.html", form, vendor=None)
+
+
+@bp.route("/<int:vendor_id>/edit", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def vendor_edit(project_id: int, vendor_id: int):
+    vendor = service.get_vendor(db.session, project_id, vendor_id)
+    form = VendorEditForm(obj=vendor)
+    if request.method == "GET":
+        form.solution_kind.data = vendor.solution_kind or ""
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _form_page("vendors/vendor_form.html", form, 422, vendor=vendor)
+        try:
+            with unit_of_work(db.session):
+                service.update_vendor(
+                    db.session, g.access, vendor, version=form.version.data, **form.values()
+                )
+        except DomainError as exc:
+            flash_error(exc, form)
+            return _form_page("vendors/vendor_form.html", form, exc.status, vendor=vendor)
+        flash(_("Vendor saved."), "success")
+        return redirect(_board_url())
+    return _form_page("vendors/vendor_form.html", form, vendor=vendor)
+
+
+@bp.route("/<int:vendor_id>/delete", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def vendor_delete(project_id: int, vendor_id: int):
+    vendor = service.get_vendor(db.session, project_id, vendor_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db.session):
+                service.delete_vendor(db.session, g.access, vendor)
+            flash(_("Vendor deleted."), "success")
+        except DomainError as exc:
+            flash_error(exc)
+        return redirect(_board_url())
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Delete the vendor %(name)s?", name=vendor.name),
+        message=_("Every score given to this vendor is deleted with it."),
+        action=_("Delete vendor"),
+        cancel=_board_url(),
+    )
+
+
+@bp.route("/criteria/new", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def criterion_new(project_id: int):
+    form = CriterionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _form_page("vendors/criterion_form.html", form, 422, criterion=None)
+        try:
+            with unit_of_work(db.session):
+                service.create_criterion(db.session, g.access, **form.values())
+        except DomainError as exc:
+            flash_error(exc, form)
+            return _form_page("vendors/criterion_form.html", form, exc.status, criterion=None)
+        flash(_("Criterion added."), "success")
+        return redirect(_board_url())
+    return _form_page("vendors/criterion_form.html", form, criterion=None)
+
+
+@bp.post("/criteria/defaults")
+@project_view(Permission.EDIT)
+def criteria_defaults(project_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work(db.session):
+            added = service.add_default_criteria(db.session, g.access)
+        flash(_("%(n)d criteria added.", n=len(added)), "success")
+    except DomainError as exc:
+        flash_error(exc)
+    return redirect(_board_url())
+
+
+@bp.route("/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def criterion_edit(project_id: int, criterion_id: int):
+    crit = service.get_criterion(db.session, project_id, criterion_id)
+    form = CriterionEditForm(obj=crit)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _form_page("vendors/criterion_form.html", form, 422, criterion=crit)
+        try:
+            with unit_of_work(db.session):
+                service.update_criterion(
+                    db.session, g.access, crit, version=form.version.data, **form.values()
+                )
+        except DomainError as exc:
+            flash_error(exc, form)
+            return _form_page("vendors/criterion_form.html", form, exc.status, criterion=crit)
+        flash(_("Criterion saved."), "success")
+        return redirect(_board_url())
+    return _form_page("vendors/criterion_form.html", form, criterion=crit)
+
+
+@bp.route("/criteria/<int:criterion_id>/delete", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def criterion_delete(project_id: int, criterion_id: int):
+    crit = service.get_criterion(db.session, project_id, criterion_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db.session):
+                service.delete_criterion(db.session, g.access, crit)
+            flash(_("Criterion deleted."), "success")
+        except DomainError as exc:
+            flash_error(exc)
+        return redirect(_board_url())
+    return render_template(
+        "confirm.html",
+        form=form,
+        title=_("Delete the criterion %(name)s?", name=crit.name),
+        message=_("Every score given on this criterion is deleted with it."),
+        action=_("Delete criterion"),
+        cancel=_board_url(),
+    )
+
+
+@bp.route("/ahp", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def ahp(project_id: int):
+    crits = [c for c in service.criteria(db.session, project_id) if not c.is_price]
+    stored = service.pairwise(db.session, project_id)
+    form = AHPForm()
+    result = None
+    status = 200
+    values: dict[tuple[int, int], str] = {k: f"{v:g}" for k, v in stored.items()}
+    if request.method == "POST" and form.validate_on_submit():
+        judgements: dict[tuple[int, int], float] = {}
+        errors = []
+        for i, a in enumerate(crits):
+            for b in crits[i + 1 :]:
+                raw = (request.form.get(f"p_{a.id}_{b.id}") or "").strip()
+                values[(a.id, b.id)] = raw
+                try:
+                    judgements[(a.id, b.id)] = _saaty(raw)
+                except ValueError:
+                    errors.append(f"{a.name} / {b.name}")
+        if errors:
+            flash(
+                _(
+                    "Use Saaty's scale (1 to 9, or 1/2 to 1/9) for: %(pairs)s",
+                    pairs=", ".join(errors),
+                ),
+                "error",
+            )
+            status = 422
+        else:
+            try:
+                with unit_of_work(db.session):
+                    result = service.set_pairwise(
+                        db.session, g.access, judgements, apply=form.apply.data
+                    )
+                if result.inconsistent:
+                    flash(
+                        _(
+                            "The judgements are inconsistent (CR %(cr).2f > 0.10); weights not "
+                            "applied.",
+                            cr=result.cr,
+                        ),
+                        "warning",
+                    )
+                    status = 422
+                elif form.apply.data:
+                    flash(_("Weights derived and applied (CR %(cr).2f).", cr=result.cr), "success")
+            except DomainError as exc:
+                flash_error(exc)
+                status = exc.status
+    elif request.method == "POST":
+        status = 422
+    names = {c.id: c.name for c in crits}
+    return render_template(
+        "vendors/ahp.html",
+        weighted=list(zip(crits, result.weights, strict=False)) if result else [],
+        form=form,
+        crits=crits,
+        values=values,
+        result=result,
+        names=names,
+    ), status
+
+
+def _saaty(raw: str) -> float:
+    if "/" in raw:
+        num, _, den = raw.partition("/")
+        value = float(num) / float(den)
+    else:
+        value = float(raw)
+    allowed = {float(i) for i in range(1, 10)} | {1 / i for i in range(2, 10)}
+    if not any(abs(value - a) < 1e-9 for a in allowed):
+        raise ValueError(raw)
+    return value
+
+
+@bp.post("/round")
+@project_view(Permission.EDIT)
+def round_action(project_id: int):
+    form = RoundForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a valid round action."), "error")
+        return redirect(_board_url())
+    try:
+        with unit_of_work(db.session):
+            service.set_round_state(
+                db.session,
+                g.access,
+                action=form.action.data,
+                two_envelopes=form.two_envelopes.data if form.action.data == "open" else None,
+            )
+        flash(_("Scoring round updated."), "success")
+    except DomainError as exc:
+        flash_error(exc)
+    return redirect(_board_url())
+
+
+@bp.route("/conflicts", methods=["GET", "POST"])
+@project_view(Permission.SCORE)
+def conflicts(project_id: int):
+    vendors = service.vendors(db.session, project_id)
+    mine = [d for d in service.declarations(db.session, project_id).get(g.access.user.id, [])]
+    form = ConfirmForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        items = []
+        for v in vendors:
+            if request.form.get(f"conflict_{v.id}"):
+                items.append(service.ConflictItem(v.id, request.form.get(f"reason_{v.id}", "")))
+        try:
+            with unit_of_work(db.session):
+                service.declare_conflicts(db.session, g.access, items)
+            flash(_("Declaration recorded."), "success")
+            return redirect(_board_url())
+        except DomainError as exc:
+            flash_error(exc)
+            status = exc.status
+    return render_template(
+        "vendors/conflicts.html",
+        vendors=vendors,
+        mine={d.vendor_id: d for d in mine},
+        declared=bool(mine),
+        form=form,
+    ), status
+
+
+@bp.post("/recusals")
+@project_view(Permission.EDIT)
+def recusal_add(project_id: int):
+    form = RecusalForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a reviewer and a vendor, and give the reason."), "error")
+        return redirect(_board_url())
+    try:
+        with unit_of_work(db.session):
+            service.recuse(
+                db.session,
+                g.access,
+                reviewer_id=form.reviewer_id.data,
+                vendor_id=form.vendor_id.data,
+                reason=form.reason.data,
+            )
+        flash(_("Reviewer recused."), "success")
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    return redirect(_board_url())
+
+
+@bp.post("/recusals/<int:recusal_id>/delete")
+@project_view(Permission.EDIT)
+def recusal_delete(project_id: int, recusal_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with unit_of_work(db.session):
+        service.lift_recusal(db.session, g.access, recusal_id)
+    flash(_("Recusal lifted."), "success")
+    return redirect(_board_url())
+
+
+@bp.route("/scoresheet", methods=["GET", "POST"])
+@project_view(Permission.SCORE)
+def scoresheet(project_id: int):
+    if g.access.role != Role.REVIEWER:
+        abort(403, description=_("Only the board's reviewers have a scoresheet."))
+    user = g.access.user
+    form = ConfirmForm()
+    status = 200
+    typed: dict[str, str] = {}
+    rows = sheets.scoresheet_rows(db.session, g.access, user)[1:]
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        entries = []
+        for row in rows:
+            vid, cid = row[1], row[3]
+            raw = (request.form.get(f"s_{vid}_{cid}") or "").strip()
+            comment = request.form.get(f"c_{vid}_{cid}") or ""
+            typed[f"s_{vid}_{cid}"], typed[f"c_{vid}_{cid}"] = raw, comment
+            if raw:
+                entries.append(service.ScoreInput(vid, cid, raw, comment))
+        try:
+            with unit_of_work(db.session):
+                n = service.put_scores(db.session, g.access, entries)
+            flash(_("%(n)d score(s) saved.", n=n), "success")
+            return redirect(url_for("vendors.scoresheet", project_id=project_id))
+        except DomainError as exc:
+            flash_error(exc)
+            status = exc.status
+            errors = getattr(exc, "errors", {})
+            g.score_errors = errors
+    rnd = service.get_round(db.session, project_id)
+    done = user.id in service.submitted(db.session, project_id)
+    declared = user.id in service.declarations(db.session, project_id)
+    crits = [c for c in service.criteria(db.session, project_id) if not c.is_price]
+    return render_template(
+        "vendors/scoresheet.html",
+        rows=rows,
+        crits=crits,
+        typed=typed,
+        form=form,
+        rnd=rnd,
+        done=done,
+        declared=declared,
+        upload_form=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.post("/scoresheet/submit")
+@project_view(Permission.SCORE)
+def scoresheet_submit(project_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with unit_of_work(db.session):
+            service.submit_scoresheet(db.session, g.access)
+        flash(_("Scoresheet submitted. You can now see the board's scores."), "success")
+    except DomainError as exc:
+        flash_error(exc)
+    return redirect(url_for("vendors.scoresheet", project_id=project_id))
+
+
+@bp.get("/scoresheet.<any(xlsx, csv):fmt>")
+@project_view(Permission.SCORE)
+def scoresheet_download(project_id: int, fmt: str):
+    if g.access.role != Role.REVIEWER:
+        abort(403, description=_("Only the board's reviewers have a scoresheet."))
+    data = sheets.export_scoresheet(db.session, g.access, g.access.user, fmt)
+    return _download(data, f"scoresheet-{g.access.user.username}.{fmt}", fmt)
+
+
+def _download(data: bytes, filename: str, fmt: str) -> Response:
+    from hashlib import sha256
+
+    from planner.artifacts.service import Download
+
+    mime = XLSX if fmt == "xlsx" else "text/csv" if fmt == "csv" else "application/pdf"
+    return attachment(Download(filename, mime, data, sha256(data).hexdigest()))
+
+
+@bp.post("/scoresheet/upload")
+@project_view(Permission.SCORE)
+def scoresheet_upload(project_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    f = request.files.get("file")
+    if f is None or not f.filename:
+        flash(_("Choose the filled-in scoresheet to upload."), "error")
+        return redirect(url_for("vendors.scoresheet", project_id=project_id))
+    try:
+        with unit_of_work(db.session):
+            n = sheets.import_scoresheet(db.session, g.access, f.read())
+        flash(_("Scoresheet imported: %(n)d score(s) changed.", n=n), "success")
+    except DomainError as exc:
+        flash(exc.detail, "error")
+        for where, msgs in list(getattr(exc, "errors", {}).items())[:50]:
+            flash(f"{where}: {'; '.join(msgs)}", "error")
+    return redirect(url_for("vendors.scoresheet", project_id=project_id))
+
+
+@bp.get("/evaluation")
+@project_view()
+def evaluation(project_id: int):
+    with unit_of_work(db.session):
+        result = service.evaluation_for(db.session, g.access)
+    reviewers = service.reviewers(db.session, project_id)
+    return render_template(
+        "vendors/evaluation.html",
+        result=result,
+        reviewer_names={u.id: u.name for u, _ in reviewers},
+        consensus_form=ConsensusForm(formdata=None),
+        consensus={
+            (c.vendor_id, c.criterion_id): c for c in service.consensus_rows(db.session, project_id)
+        },
+        rnd=service.get_round(db.session, project_id),
+    )
+
+
+@bp.get("/evaluation.<any(xlsx, csv):fmt>")
+@project_view()
+def evaluation_export(project_id: int, fmt: str):
+    with unit_of_work(db.session):
+        data = sheets.export_matrix(db.session, g.access, fmt)
+    return _download(data, f"vendor-matrix-{project_id}.{fmt}", fmt)
+
+
+@bp.get("/evaluation.pdf")
+@project_view()
+def evaluation_pdf(project_id: int):
+    from planner.vendors.report import report_pdf
+
+    with unit_of_work(db.session):
+        data = report_pdf(db.session, g.access)
+    return _download(data, f"vendor-evaluation-{project_id}.pdf", "pdf")
+
+
+@bp.post("/consensus")
+@project_view(Permission.EDIT)
+def consensus(project_id: int):
+    form = ConsensusForm()
+    if not form.validate_on_submit():
+        for name, msgs in form.errors.items():
+            flash(f"{name}: {'; '.join(str(m) for m in msgs)}", "error")
+        return redirect(url_for("vendors.evaluation", project_id=project_id))
+    try:
+        with unit_of_work(db.session):
+            service.set_consensus(
+                db.session,
+                g.access,
+                vendor_id=form.vendor_id.data,
+                criterion_id=form.criterion_id.data,
+                score=form.score.data,
+                rationale=form.rationale.data,
+            )
+        flash(_("Consensus recorded."), "success")
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    return redirect(url_for("vendors.evaluation", project_id=project_id))
+
+
+@bp.route("/decision", methods=["GET", "POST"])
+@project_view(Permission.VIEW_COMMERCIAL)
+def decision(project_id: int):
+    row = service.decision(db.session, project_id)
+    dform = DecisionForm(prefix="d", obj=row)
+    dform.vendor_id.choices = choices(
+        (str(v.id), v.name) for v in service.vendors(db.session, project_id)
+    )
+    cform = ContractForm(prefix="c", obj=row)
+    status = 200
+    if request.method == "POST":
+        g.access.require(Permission.EDIT)
+        which = request.form.get("form")
+        form = dform if which == "decision" else cform
+        if form.validate_on_submit():
+            try:
+                with unit_of_work(db.session):
+                    if which == "decision":
+                        service.record_decision(
+                            db.session,
+                            g.access,
+                            vendor_id=dform.vendor_id.data,
+                            rationale=dform.rationale.data,
+                            version=dform.version.data,
+                        )
+                    else:
+                        service.update_contract(
+                            db.session,
+                            g.access,
+                            version=cform.version.data,
+                            **{k: getattr(cform, k).data for k in service.CONTRACT_FIELDS},
+                        )
+                flash(_("Saved."), "success")
+                return redirect(url_for("vendors.decision", project_id=project_id))
+            except DomainError as exc:
+                flash_error(exc, form)
+                status = exc.status
+        else:
+            status = 422
+    return render_template(
+        "vendors/decision.html",
+        row=row,
+        dform=dform,
+        cform=cform,
+    ), status
