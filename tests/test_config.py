@@ -35,12 +35,15 @@ def test_postgres_url_gets_the_psycopg_driver(monkeypatch, tmp_path):
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
-def test_sqlite_connections_use_wal_and_foreign_keys(app):
+def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
     from planner.extensions import db
 
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite pragmas only apply to SQLite")
-    with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    app = create_app(
+        {"PLANNER_ENV": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/wal.db"}
+    )
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+        db.engine.dispose()

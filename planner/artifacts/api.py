@@ -44,7 +44,11 @@ def artifact_json(a: Artifact) -> dict[str, Any]:
 
 
 @bp.get("/projects/<int:project_id>/artifacts")
-@doc("The rollout's artifacts with their versions; filter: phase", paginated=True)
+@doc(
+    "The rollout's artifacts with their versions; filter: phase",
+    paginated=True,
+    permission=Permission.VIEW,
+)
 def artifacts_list(project_id: int):
     api_access(project_id)
     phase = request.args.get("phase") or None
@@ -62,6 +66,7 @@ def artifacts_list(project_id: int):
     body=UploadForm,
     multipart=True,
     status=201,
+    permission=Permission.UPLOAD,
 )
 def artifacts_upload(project_id: int):
     access = api_access(project_id, Permission.UPLOAD)
@@ -89,7 +94,11 @@ def artifacts_upload(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/artifacts/<int:artifact_id>")
-@doc("Download the latest version of an artifact (as an attachment)", binary=True)
+@doc(
+    "Download the latest version of an artifact (as an attachment)",
+    binary=True,
+    permission=Permission.VIEW,
+)
 def artifacts_download(project_id: int, artifact_id: int):
     access = api_access(project_id)
     with unit_of_work(db.session):

@@ -124,8 +124,14 @@ def doc(
     paginated: bool = False,
     binary: bool = False,
     public: bool = False,
+    permission: Permission | str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach OpenAPI documentation to an endpoint; it is read by /api/v1/openapi.json."""
+    """Attach OpenAPI documentation to an endpoint; it is read by /api/v1/openapi.json.
+
+    ``permission`` is what the endpoint requires in the project ("login" for any account,
+    "blind" for results under blind scoring); the authorization test walks every route with
+    every role against it.
+    """
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -140,6 +146,7 @@ def doc(
             "status": status,
             "paginated": paginated,
             "binary": binary,
+            "permission": permission,
         }
         wrapper.public = public  # type: ignore[attr-defined]
         return wrapper

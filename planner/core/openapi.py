@@ -116,6 +116,7 @@ def build(app: Flask) -> dict[str, Any]:
             op: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}.{method.lower()}",
                 "summary": meta["summary"],
+                "description": f"Requires: {meta['permission']}." if meta.get("permission") else "",
                 "parameters": list(params),
                 "responses": {
                     str(meta["status"]): {"description": meta["returns"]},

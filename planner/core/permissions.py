@@ -27,7 +27,7 @@ class Permission(enum.StrEnum):
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.LEAD: frozenset(Permission),
+    Role.LEAD: frozenset(Permission) - {Permission.SCORE},
     Role.REVIEWER: frozenset({Permission.VIEW, Permission.SCORE, Permission.UPLOAD}),
     Role.EXECUTIVE: frozenset(
         {
@@ -47,6 +47,9 @@ def can(role: Role | None, permission: Permission, *, is_admin: bool = False) ->
 
     Site admins may do everything in every project.
     """
+    if permission == Permission.SCORE:
+        # Scoring is personal: only the board's reviewers score, not the lead, not an admin.
+        return role == Role.REVIEWER
     if is_admin:
         return True
     if role is None:

@@ -48,7 +48,7 @@ def goal_json(g: Goal, measurements: bool = False) -> dict[str, Any]:
 
 
 @bp.get("/projects/<int:project_id>/goals")
-@doc("The rollout's goals with their KPIs", paginated=True)
+@doc("The rollout's goals with their KPIs", paginated=True, permission=Permission.VIEW)
 def goals_list(project_id: int):
     api_access(project_id)
     page, per_page = paging()
@@ -56,7 +56,7 @@ def goals_list(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/goals")
-@doc("Add a goal", body=GoalForm, status=201)
+@doc("Add a goal", body=GoalForm, status=201, permission=Permission.EDIT)
 def goals_create(project_id: int):
     access = api_access(project_id, Permission.EDIT)
     form = validated(GoalForm)
@@ -68,14 +68,18 @@ def goals_create(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/goals/<int:goal_id>")
-@doc("One goal with its KPIs and their measurements")
+@doc("One goal with its KPIs and their measurements", permission=Permission.VIEW)
 def goals_get(project_id: int, goal_id: int):
     api_access(project_id)
     return jsonify(goal_json(service.get_goal(db.session, project_id, goal_id), True))
 
 
 @bp.patch("/projects/<int:project_id>/goals/<int:goal_id>")
-@doc("Change a goal; send the version you read (409 if someone saved since)", body=GoalEditForm)
+@doc(
+    "Change a goal; send the version you read (409 if someone saved since)",
+    body=GoalEditForm,
+    permission=Permission.EDIT,
+)
 def goals_update(project_id: int, goal_id: int):
     access = api_access(project_id, Permission.EDIT)
     goal = service.get_goal(db.session, project_id, goal_id)
@@ -93,7 +97,7 @@ def goals_update(project_id: int, goal_id: int):
 
 
 @bp.post("/projects/<int:project_id>/goals/<int:goal_id>/kpis")
-@doc("Add a KPI to a goal", body=KPIForm, status=201)
+@doc("Add a KPI to a goal", body=KPIForm, status=201, permission=Permission.EDIT)
 def kpis_create(project_id: int, goal_id: int):
     access = api_access(project_id, Permission.EDIT)
     goal = service.get_goal(db.session, project_id, goal_id)
@@ -114,7 +118,9 @@ def kpis_create(project_id: int, goal_id: int):
 
 
 @bp.post("/projects/<int:project_id>/kpis/<int:kpi_id>/measurements")
-@doc("Record a measured value of a KPI", body=MeasurementForm, status=201)
+@doc(
+    "Record a measured value of a KPI", body=MeasurementForm, status=201, permission=Permission.EDIT
+)
 def measurements_create(project_id: int, kpi_id: int):
     access = api_access(project_id, Permission.EDIT)
     kpi = service.get_kpi(db.session, project_id, kpi_id)

@@ -88,7 +88,7 @@ def audit_json(e: AuditEvent) -> dict[str, Any]:
 
 
 @bp.get("/projects")
-@doc("The rollouts the caller may open", paginated=True)
+@doc("The rollouts the caller may open", paginated=True, permission="login")
 def projects_list():
     page, per_page = paging()
     result = paginate(db.session, service.projects_for(db.session, api_user()), page, per_page)
@@ -96,7 +96,12 @@ def projects_list():
 
 
 @bp.post("/projects")
-@doc("Create a rollout; the caller becomes its lead", body=ProjectForm, status=201)
+@doc(
+    "Create a rollout; the caller becomes its lead",
+    body=ProjectForm,
+    status=201,
+    permission="login",
+)
 def projects_create():
     form = validated(ProjectForm)
     with unit_of_work(db.session):
@@ -113,7 +118,7 @@ def projects_create():
 
 
 @bp.get("/projects/<int:project_id>")
-@doc("One rollout with the caller's role and the next gate")
+@doc("One rollout with the caller's role and the next gate", permission=Permission.VIEW)
 def projects_get(project_id: int):
     access = api_access(project_id)
     statuses = service.statuses(db.session, project_id)
@@ -124,7 +129,7 @@ def projects_get(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/phases")
-@doc("The nine phases with status, dates, owner and exit criteria")
+@doc("The nine phases with status, dates, owner and exit criteria", permission=Permission.VIEW)
 def phases_list(project_id: int):
     access = api_access(project_id)
     rows = service.phases(db.session, project_id)
@@ -134,7 +139,12 @@ def phases_list(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/phases/<key>/gate")
-@doc("Record a gate decision: pass, send_back or skip", body=GateForm, status=201)
+@doc(
+    "Record a gate decision: pass, send_back or skip",
+    body=GateForm,
+    status=201,
+    permission=Permission.DECIDE_GATE,
+)
 def phases_gate(project_id: int, key: str):
     access = api_access(project_id, Permission.DECIDE_GATE)
     if key not in PHASE_BY_KEY:
@@ -162,14 +172,19 @@ def phases_gate(project_id: int, key: str):
 
 
 @bp.get("/projects/<int:project_id>/members")
-@doc("The members of a rollout with their roles and departments")
+@doc("The members of a rollout with their roles and departments", permission=Permission.VIEW)
 def members_list(project_id: int):
     api_access(project_id)
     return jsonify({"items": [member_json(m) for m in service.members(db.session, project_id)]})
 
 
 @bp.post("/projects/<int:project_id>/members")
-@doc("Add an existing account to the rollout with a role", body=MemberForm, status=201)
+@doc(
+    "Add an existing account to the rollout with a role",
+    body=MemberForm,
+    status=201,
+    permission=Permission.MANAGE_MEMBERS,
+)
 def members_add(project_id: int):
     access = api_access(project_id, Permission.MANAGE_MEMBERS)
     form = validated(MemberForm)
@@ -189,6 +204,7 @@ def members_add(project_id: int):
 @doc(
     "The rollout's audit trail, newest first; filters: action, actor, entity_type, since, until",
     paginated=True,
+    permission=Permission.VIEW_AUDIT,
 )
 def audit_list(project_id: int):
     api_access(project_id, Permission.VIEW_AUDIT)

@@ -402,7 +402,13 @@ def phases(session: Session, project_id: int) -> list[Phase]:
 def get_phase(session: Session, project_id: int, key: str) -> Phase:
     if key not in PHASE_BY_KEY:
         raise NotFound(f"There is no phase {key!r}. Phases are: {', '.join(PHASE_KEYS)}.")
-    phase = session.scalar(select(Phase).where(Phase.project_id == project_id, Phase.key == key))
+    from sqlalchemy.orm import joinedload
+
+    phase = session.scalar(
+        select(Phase)
+        .options(joinedload(Phase.owner))
+        .where(Phase.project_id == project_id, Phase.key == key)
+    )
     if phase is None:
         raise NotFound("No such phase.")
     return phase

@@ -51,7 +51,7 @@ def criterion_json(c: Criterion) -> dict[str, Any]:
 
 
 @bp.get("/projects/<int:project_id>/vendors")
-@doc("Candidate vendors; quoted costs only for the lead and executives")
+@doc("Candidate vendors; quoted costs only for the lead and executives", permission=Permission.VIEW)
 def vendors_list(project_id: int):
     access = api_access(project_id)
     commercial = access.can(Permission.VIEW_COMMERCIAL)
@@ -70,6 +70,7 @@ def vendors_list(project_id: int):
     "Add a candidate vendor (near-duplicate names are refused with 409)",
     body=VendorForm,
     status=201,
+    permission=Permission.EDIT,
 )
 def vendors_create(project_id: int):
     access = api_access(project_id, Permission.EDIT)
@@ -80,14 +81,14 @@ def vendors_create(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/criteria")
-@doc("Evaluation criteria with weights")
+@doc("Evaluation criteria with weights", permission=Permission.VIEW)
 def criteria_list(project_id: int):
     api_access(project_id)
     return jsonify({"items": [criterion_json(c) for c in service.criteria(db.session, project_id)]})
 
 
 @bp.post("/projects/<int:project_id>/criteria")
-@doc("Add a criterion", body=CriterionForm, status=201)
+@doc("Add a criterion", body=CriterionForm, status=201, permission=Permission.EDIT)
 def criteria_create(project_id: int):
     access = api_access(project_id, Permission.EDIT)
     form = validated(CriterionForm)
@@ -120,7 +121,8 @@ def _int(item: dict[str, Any], name: str, where: str) -> int:
 @bp.put("/projects/<int:project_id>/conflicts")
 @doc(
     'The calling reviewer\'s declaration of interest: {"conflicts": []} for none, or a list of '
-    "{vendor_id, reason}"
+    "{vendor_id, reason}",
+    permission=Permission.SCORE,
 )
 def conflicts_put(project_id: int):
     access = api_access(project_id, Permission.SCORE)
@@ -144,7 +146,8 @@ def conflicts_put(project_id: int):
 @bp.put("/projects/<int:project_id>/scores")
 @doc(
     "The calling reviewer's scores: a list of {vendor_id, criterion_id, score 0..5, comment}; "
-    "all or nothing; a repeat overwrites the reviewer's own score"
+    "all or nothing; a repeat overwrites the reviewer's own score",
+    permission=Permission.SCORE,
 )
 def scores_put(project_id: int):
     access = api_access(project_id, Permission.SCORE)
@@ -180,6 +183,7 @@ def scores_put(project_id: int):
 @doc(
     "Submit the calling reviewer's complete scoresheet (then the board's scores are visible)",
     status=201,
+    permission=Permission.SCORE,
 )
 def scoresheet_submit(project_id: int):
     access = api_access(project_id, Permission.SCORE)
@@ -189,7 +193,11 @@ def scoresheet_submit(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/scoring-round")
-@doc("Open, close technical scoring, close or reopen the scoring round", body=RoundForm)
+@doc(
+    "Open, close technical scoring, close or reopen the scoring round",
+    body=RoundForm,
+    permission=Permission.EDIT,
+)
 def round_action(project_id: int):
     access = api_access(project_id, Permission.EDIT)
     form = validated(RoundForm)
@@ -210,7 +218,12 @@ def round_action(project_id: int):
 
 
 @bp.post("/projects/<int:project_id>/consensus")
-@doc("Record the lead's consensus score for a vendor × criterion", body=ConsensusForm, status=201)
+@doc(
+    "Record the lead's consensus score for a vendor × criterion",
+    body=ConsensusForm,
+    status=201,
+    permission=Permission.EDIT,
+)
 def consensus_set(project_id: int):
     access = api_access(project_id, Permission.EDIT)
     form = validated(ConsensusForm)
@@ -236,7 +249,8 @@ def consensus_set(project_id: int):
 @bp.get("/projects/<int:project_id>/vendor-evaluation")
 @doc(
     "Per vendor: weighted total, rank (null when knocked out or incomplete), knock-outs, "
-    "incompleteness; flagged disagreements, department totals, sensitivity, Kendall's W"
+    "incompleteness; flagged disagreements, department totals, sensitivity, Kendall's W",
+    permission="blind",
 )
 def evaluation_get(project_id: int):
     access = api_access(project_id)
@@ -246,7 +260,7 @@ def evaluation_get(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/vendor-evaluation.pdf")
-@doc("The evaluation report (PDF)", binary=True)
+@doc("The evaluation report (PDF)", binary=True, permission="blind")
 def evaluation_pdf(project_id: int):
     from planner.vendors.report import report_pdf
 

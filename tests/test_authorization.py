@@ -1,0 +1,293 @@
+"""Walk every route of the app with every role and with a non-member.
+
+The expectation of each route comes from the code's own declaration (``project_view``'s
+permission for pages, ``doc(permission=...)`` for the API) plus a few explicit rules below;
+a route the walk has no expectation for fails the test, so a new route cannot slip in
+without an authorization rule.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from planner.artifacts import service as artifacts
+from planner.core.audit import AuditEvent
+from planner.core.permissions import Permission, Role, can
+from planner.extensions import db
+from planner.goals import service as goals
+from planner.projects import service as projects
+from planner.vendors import service as vendors
+from tests.conftest import Api, csrf_token, login
+
+PRINCIPALS = ["anonymous", "outsider", "viewer", "reviewer", "executive", "lead", "admin"]
+ROLES = {
+    "viewer": Role.VIEWER,
+    "reviewer": Role.REVIEWER,
+    "executive": Role.EXECUTIVE,
+    "lead": Role.LEAD,
+}
+
+# Pages that need a login but no project; admin pages (404 for non-admins); public ones.
+LOGIN_ONLY = {
+    "projects.index",
+    "projects.create",
+    "accounts.profile",
+    "accounts.logout",
+    "accounts.revoke_token",
+}
+ADMIN_ONLY = {"accounts.admin_users", "accounts.admin_set_active", "accounts.admin_audit"}
+PUBLIC = {"accounts.login", "openapi.openapi_json", "static"}
+# Views whose POST needs more than the page's GET permission.
+POST_PERMISSION = {
+    "projects.members": Permission.MANAGE_MEMBERS,
+    "artifacts.index": Permission.UPLOAD,
+    "vendors.decision": Permission.EDIT,
+}
+# Results under blind scoring: a reviewer who has not submitted, or a viewer while the round
+# is open, may not see them.
+BLIND = {"vendors.evaluation", "vendors.evaluation_export", "vendors.evaluation_pdf"}
+
+
+@dataclass
+class World:
+    ids: dict[str, object]
+    users: dict[str, object]
+
+
+def _build(factory, users) -> dict[str, object]:
+    """A fresh rollout with one of everything a URL can name."""
+    lead = users["lead"]
+    project = factory.project(lead)
+    for name, role in ROLES.items():
+        if name != "lead":
+            factory.member(project, users[name], role, "Sales" if role == Role.REVIEWER else None)
+    access = projects.Access(project=project, user=lead, role=Role.LEAD)
+    goal = goals.create_goal(db.session, access, statement="Goal", department_id=None)
+    kpi = goals.add_kpi(db.session, access, goal, name="KPI", baseline=1, target=2)
+    phase = projects.get_phase(db.session, project.id, "goals")
+    item = projects.add_checklist_item(db.session, access, phase, "Checked with heads")
+    version = artifacts.upload(
+        db.session,
+        access,
+        title="Minutes",
+        phase_key="goals",
+        filename="m.txt",
+        data=b"minutes of the meeting\n",
+        max_bytes=10_000,
+    )
+    vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
+    other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
+    crit = vendors.create_criterion(db.session, access, name="Functionality", weight=1.0)
+    vendors.set_round_state(db.session, access, action="open")
+    recusal = vendors.recuse(
+        db.session, access, reviewer_id=users["reviewer"].id, vendor_id=other.id, reason="conflict"
+    )
+    viewer_membership = next(
+        m for m in projects.members(db.session, project.id) if m.user_id == users["viewer"].id
+    )
+    db.session.commit()
+    return {
+        "project_id": project.id,
+        "goal_id": goal.id,
+        "kpi_id": kpi.id,
+        "key": "goals",
+        "item_id": item.id,
+        "membership_id": viewer_membership.id,
+        "artifact_id": version.artifact_id,
+        "number": 1,
+        "vendor_id": vendor.id,
+        "criterion_id": crit.id,
+        "recusal_id": recusal.id,
+        "step": "start",
+        "fmt": "xlsx",
+        "filename": "app.css",
+    }
+
+
+def _permission(app: Flask, endpoint: str, method: str):
+    view = app.view_functions[endpoint]
+    if method != "GET" and endpoint in POST_PERMISSION:
+        return POST_PERMISSION[endpoint]
+    if endpoint in BLIND:
+        return "blind"
+    api = getattr(view, "openapi", None)
+    if api is not None:
+        return api.get("permission") or ("public" if getattr(view, "public", False) else None)
+    return getattr(view, "required_permission", None)
+
+
+def _allowed(principal: str, permission, users, reviewer_submitted: bool = False) -> bool:
+    if principal == "anonymous":
+        return False
+    user = users[principal]
+    if principal == "outsider":
+        return False
+    role = ROLES.get(principal)
+    if permission == "blind":
+        if principal == "reviewer":
+            return reviewer_submitted
+        return principal != "viewer"  # a viewer waits for the round to close
+    return can(role, Permission(permission), is_admin=user.is_admin)
+
+
+def _expected(app, endpoint, method, principal, users, is_api):
+    """'allow', or the status a refused request must get."""
+    if endpoint in PUBLIC:
+        return "allow"
+    if principal == "anonymous":
+        return 401 if is_api else 302
+    if endpoint in LOGIN_ONLY:
+        return "allow"
+    if endpoint in ADMIN_ONLY:
+        return "allow" if principal == "admin" else 404
+    permission = _permission(app, endpoint, method)
+    assert permission is not None, f"no authorization rule known for {endpoint} {method}"
+    if permission == "login":
+        return "allow"
+    if principal == "outsider":
+        return 404
+    return "allow" if _allowed(principal, permission, users) else 403
+
+
+def _walk(app: Flask):
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+@pytest.fixture
+def world(app, factory):
+    users = {
+        name: factory.user(name)
+        for name in ["outsider", "viewer", "reviewer", "executive", "lead", "victim"]
+    }
+    users["admin"] = factory.user("admin", admin=True)
+    return users
+
+
+def test_every_route_with_every_role(app: Flask, factory, world):
+    users = world
+    clients = {}
+    tokens = {}
+    for name in PRINCIPALS:
+        client = app.test_client()
+        if name != "anonymous":
+            assert login(client, name).status_code == 302
+            tokens[name] = factory.token(users[name])
+        clients[name] = client
+    walked = set()
+    failures = []
+    shared = _build(factory, users)
+    for rule, method in sorted(_walk(app), key=lambda x: (x[0].rule, x[1])):
+        walked.add((rule.rule, method))
+        is_api = rule.rule.startswith("/api/")
+        mutating = method != "GET"
+        for principal in PRINCIPALS:
+            expected = _expected(app, rule.endpoint, method, principal, users, is_api)
+            ids = _build(factory, users) if mutating and expected == "allow" else shared
+            values = {k: v for k, v in ids.items() if k in rule.arguments}
+            if "token_id" in rule.arguments:
+                values["token_id"] = _own_token_id(users, principal)
+            if "user_id" in rule.arguments:
+                values["user_id"] = users["victim"].id
+            path = _url(rule, values)
+            status = _call(
+                clients[principal], tokens.get(principal), method, path, is_api, principal
+            )
+            if expected == "allow":
+                bad = status in (401, 403, 404) or status >= 500
+                if not mutating and status not in (200, 302):
+                    bad = True
+            else:
+                bad = status != expected
+            if bad:
+                failures.append(f"{method} {path} as {principal}: {status}, expected {expected}")
+            if rule.endpoint == "accounts.logout" and principal != "anonymous":
+                assert login(clients[principal], principal).status_code == 302
+    assert {(r.rule, m) for r, m in _walk(app)} == walked
+    assert not failures, "\n".join(failures)
+
+
+def _own_token_id(users, principal):
+    from planner.core.accounts.models import ApiToken
+
+    user = users.get(principal) or users["victim"]
+    return (
+        db.session.scalar(
+            select(ApiToken.id).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+        or 0
+    )
+
+
+def _url(rule, values) -> str:
+    path = rule.rule
+    for name in rule.arguments:
+        value = values.get(name)
+        assert value is not None, f"no value for <{name}> in {rule.rule}"
+        path = re.sub(rf"<(?:[^<>]*:)?{name}>", str(value), path)
+    return path
+
+
+def _call(client, token, method, path, is_api, principal) -> int:
+    if is_api:
+        api = Api(client, token or "")
+        kwargs = {}
+        if method in ("POST", "PUT", "PATCH"):
+            kwargs["json"] = {}
+        headers = {} if token else {}
+        if not token:
+            resp = client.open(path, method=method, headers=headers, **kwargs)
+        else:
+            resp = api.raw(method, path.removeprefix("/api/v1"), **kwargs)
+        return resp.status_code
+    if method == "GET":
+        resp = client.get(path)
+        resp.close()
+        return resp.status_code
+    token_page = "/login" if principal == "anonymous" else "/profile"
+    data = {"csrf_token": csrf_token(client, token_page)}
+    resp = client.open(path, method=method, data=data)
+    return resp.status_code
+
+
+def test_non_member_access_is_denied_and_audited(client, factory, login_as):
+    lead = factory.user("lead")
+    factory.user("stranger")
+    project = factory.project(lead)
+    login_as("stranger")
+    assert client.get(f"/projects/{project.id}/goals").status_code == 404
+    assert client.get("/projects/999999").status_code == 404
+    denied = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "access.denied", AuditEvent.project_id == project.id)
+    )
+    assert denied == 1
+
+
+def test_upload_through_a_page_counts_as_a_route(app, factory, login_as, client):
+    """A reviewer may upload artifacts (e.g. their department's questionnaire answers)."""
+    lead = factory.user("lead")
+    reviewer = factory.user("rev")
+    project = factory.project(lead)
+    factory.member(project, reviewer, Role.REVIEWER, "Sales")
+    login_as("rev")
+    url = f"/projects/{project.id}/artifacts"
+    resp = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(client, url),
+            "title": "Answers",
+            "phase": "requirements",
+            "file": (io.BytesIO(b"a;b\n1;2\n"), "answers.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 302
