@@ -212,10 +212,11 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
                 measurement_method=how,
                 due_date=today + timedelta(days=rng.randint(60, 240)),
             )
-    _vendors(session, access, users, rng)
     if size == "large":
         _large(session, project, lead, depts, rng)
         _large_board(session, project, lead, rng)
+    else:
+        _vendors(session, access, users, rng)
     session.flush()
     logins = [("admin", DEMO_PASSWORD)] + [(u, DEMO_PASSWORD) for u, *_ in BOARD]
     return DemoResult(project.id, logins)

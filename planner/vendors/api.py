@@ -255,8 +255,8 @@ def consensus_set(project_id: int):
 def evaluation_get(project_id: int):
     access = api_access(project_id)
     with unit_of_work(db.session):  # the cache may be refreshed
-        result = service.evaluation_for(db.session, access)
-    return jsonify(result)
+        body = service.evaluation_json_for(db.session, access)
+    return Response(body, mimetype="application/json")
 
 
 @bp.get("/projects/<int:project_id>/vendor-evaluation.pdf")

@@ -6,7 +6,6 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -106,8 +105,9 @@ class EvaluationCache(Base):
     project_id: Mapped[int] = mapped_column(
         ForeignKey("project.id", ondelete="CASCADE"), primary_key=True
     )
+    variant: Mapped[str] = mapped_column(String(12), primary_key=True)  # full | technical
     revision: Mapped[int]
-    payload: Mapped[dict] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)  # the evaluation as JSON text, served as is
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,6 +9,7 @@ database until the board's revision changes.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 import unicodedata
@@ -1161,17 +1162,14 @@ def compute(board: scoring.Board) -> dict[str, Any]:
             "spread": d.spread,
             "has_consensus": d.has_consensus,
             "entries": [
-                {
-                    "reviewer_id": e.reviewer_id,
-                    "department": e.department,
-                    "score": e.score,
-                    "comment": e.comment,
-                }
+                {"reviewer_id": e.reviewer_id, "score": e.score}
+                | ({"comment": e.comment} if e.comment else {})
                 for e in d.entries
             ],
         }
         for d in scoring.disagreements(board)
     ]
+    result["reviewers"] = {str(s.reviewer_id): {"department": s.department} for s in board.scores}
     result["kendalls_w"] = scoring.kendalls_w(board)
     result["departments"] = {
         dept: {str(k): t for k, t in totals.items()}
@@ -1215,41 +1213,45 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def evaluation(
-    session: Session, project_id: int, *, technical_only: bool = False
-) -> dict[str, Any]:
-    """The evaluation, from the cache while the board's revision is unchanged.
+def evaluation_json(session: Session, project_id: int, *, technical_only: bool = False) -> str:
+    """The evaluation as JSON text, from the cache while the board's revision is unchanged.
 
     ``technical_only`` leaves the price criteria out: what people without commercial access
     see while a two-envelope round has not closed technical scoring.
     """
     variant = "technical" if technical_only else "full"
     rnd = get_round(session, project_id)
-    cached = session.get(EvaluationCache, project_id)
-    if cached is not None and cached.revision == rnd.revision and variant in cached.payload:
-        return cached.payload[variant]
+    cached = session.get(EvaluationCache, (project_id, variant))
+    if cached is not None and cached.revision == rnd.revision:
+        return cached.body
     board = load_board(session, project_id)
     if technical_only:
         board = replace(board, criteria=[c for c in board.criteria if not c.is_price])
-    result = compute(board)
+    body = json.dumps(compute(board), separators=(",", ":"), allow_nan=False)
     if cached is None:
         session.add(
-            EvaluationCache(project_id=project_id, revision=rnd.revision, payload={variant: result})
-        )
-    elif cached.revision != rnd.revision:
-        cached.revision, cached.payload, cached.computed_at = (
-            rnd.revision,
-            {variant: result},
-            utcnow(),
+            EvaluationCache(
+                project_id=project_id, variant=variant, revision=rnd.revision, body=body
+            )
         )
     else:
-        cached.payload = {**cached.payload, variant: result}
+        cached.revision, cached.body, cached.computed_at = rnd.revision, body, utcnow()
     session.flush()
-    return result
+    return body
+
+
+def evaluation(session: Session, project_id: int, *, technical_only: bool = False) -> dict:
+    """The evaluation as plain data (see :func:`compute`)."""
+    return json.loads(evaluation_json(session, project_id, technical_only=technical_only))
 
 
 def evaluation_for(session: Session, access: Access) -> dict[str, Any]:
     """The evaluation as this member may see it; PermissionDenied under blind scoring."""
+    return json.loads(evaluation_json_for(session, access))
+
+
+def evaluation_json_for(session: Session, access: Access) -> str:
+    """:func:`evaluation_for` as JSON text."""
     if not can_see_board(session, access):
         raise PermissionDenied(
             "Blind scoring: submit your own scoresheet before you see the board's scores."
@@ -1259,7 +1261,7 @@ def evaluation_for(session: Session, access: Access) -> dict[str, Any]:
     rnd = get_round(session, access.project.id)
     hide_prices = rnd.two_envelopes and not rnd.technical_closed
     technical = hide_prices and not access.can(Permission.VIEW_COMMERCIAL)
-    return evaluation(session, access.project.id, technical_only=technical)
+    return evaluation_json(session, access.project.id, technical_only=technical)
 
 
 # --- the vendors gate --------------------------------------------------------------------

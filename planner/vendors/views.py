@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from planner.artifacts.views import attachment
 from planner.core.errors import DomainError, NotFound
 from planner.core.forms import ConfirmForm, choices
+from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
 from planner.core.web import flash_error, project_view
@@ -51,11 +52,11 @@ def _board_url():
 @bp.get("")
 @project_view()
 def board(project_id: int):
-    rnd = service.get_round(db.session, project_id)
+    with unit_of_work(db.session):  # the round row is created on first use
+        rnd = service.get_round(db.session, project_id)
     reviewers = service.reviewers(db.session, project_id)
     decls = service.declarations(db.session, project_id)
     done = service.submitted(db.session, project_id)
-    db.session.commit()  # the round row may have been created
     return render_template(
         "vendors/board.html",
         rnd=rnd,
@@ -487,9 +488,15 @@ def evaluation(project_id: int):
     with unit_of_work(db.session):
         result = service.evaluation_for(db.session, g.access)
     reviewers = service.reviewers(db.session, project_id)
+    page, per_page = page_args(request.args, 10)
+    flagged = result["disagreements"]
+    disagreements = Page(
+        flagged[(page - 1) * per_page : page * per_page], page, per_page, len(flagged)
+    )
     return render_template(
         "vendors/evaluation.html",
         result=result,
+        disagreements=disagreements,
         reviewer_names={u.id: u.name for u, _ in reviewers},
         consensus_form=ConsensusForm(formdata=None),
         consensus={
