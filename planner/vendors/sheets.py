@@ -17,6 +17,7 @@ import csv
 import io
 from dataclasses import dataclass
 from typing import Any
+from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
 from openpyxl import Workbook, load_workbook
@@ -121,7 +122,7 @@ def _read_rows(data: bytes) -> list[list[Any]]:
     if data[:4] == b"PK\x03\x04":
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
             raise ValidationError("The file is not a readable XLSX workbook.") from exc
         try:
             ws = wb.worksheets[0]

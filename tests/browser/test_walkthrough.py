@@ -9,9 +9,7 @@ from tests.factories import Factory
 pytestmark = pytest.mark.browser
 
 
-def test_lead_creates_rollout_adds_goal_with_kpi_and_passes_the_goals_gate(
-    browser_page, factory
-):
+def test_lead_creates_rollout_adds_goal_with_kpi_and_passes_the_goals_gate(browser_page, factory):
     page = browser_page
     factory.user("ana", name="Ana Popescu")
 
