@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -106,7 +106,8 @@ class IsolatedClient(FlaskClient):
         try:
             return contextvars.Context().run(super().open, *args, **kwargs)
         finally:
-            db.session.rollback()
+            if has_app_context():  # not inside a redirect the client follows itself
+                db.session.rollback()
 
 
 @pytest.fixture
