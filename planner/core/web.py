@@ -196,3 +196,70 @@ def register(app: Flask) -> None:
             "phase_page": phase_page,
             "locale_code": str(get_locale() or "en"),
         }
+
+
+def form_page(
+    form: Any,
+    template: str,
+    save: Callable[[Any], Any],
+    *,
+    success: str,
+    next_url: str | Callable[[Any], str],
+    **context: Any,
+) -> Any:
+    """The life of an edit page, the same in every area.
+
+    GET renders the form. POST validates it, runs ``save(form)`` as one unit of work, flashes
+    ``success`` and redirects; or renders the form again with what the user typed and the
+    errors beside the fields (422 for invalid input, the domain error's status otherwise:
+    409 for a stale edit or a duplicate).
+    """
+    from flask import redirect
+
+    from planner.core.versioning import unit_of_work
+
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 422
+        else:
+            try:
+                with unit_of_work(db.session):
+                    result = save(form)
+            except DomainError as exc:
+                flash_error(exc, form)
+                status = exc.status
+            else:
+                flash(success, "success")
+                return redirect(next_url(result) if callable(next_url) else next_url)
+    return render_template(template, form=form, **context), status
+
+
+def confirm_page(
+    perform: Callable[[], Any],
+    *,
+    title: str,
+    message: str,
+    action: str,
+    cancel: str,
+    success: str,
+    next_url: str,
+) -> Any:
+    """Ask before a destructive action (GET), then do it (POST with the CSRF token)."""
+    from flask import redirect
+
+    from planner.core.forms import ConfirmForm
+    from planner.core.versioning import unit_of_work
+
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db.session):
+                perform()
+            flash(success, "success")
+        except DomainError as exc:
+            flash_error(exc)
+        return redirect(next_url)
+    return render_template(
+        "confirm.html", form=form, title=title, message=message, action=action, cancel=cancel
+    )

@@ -21,7 +21,7 @@ from planner.core.forms import ConfirmForm, choices
 from planner.core.pagination import page_args
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, project_view
+from planner.core.web import confirm_page, flash_error, form_page, project_view
 from planner.extensions import db
 from planner.goals import service
 from planner.goals.schemas import (
@@ -57,27 +57,19 @@ def index(project_id: int):
 @bp.route("/vision", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def vision(project_id: int):
-    form = VisionForm(obj=g.project)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                with unit_of_work(db.session):
-                    projects.update_project(
-                        db.session,
-                        g.access,
-                        version=form.version.data,
-                        vision=form.vision.data or "",
-                        strategy_text=form.strategy_text.data or "",
-                    )
-                flash(_("Vision and strategy saved."), "success")
-                return redirect(url_for("goals.index", project_id=project_id))
-            except DomainError as exc:
-                flash_error(exc, form)
-                status = exc.status
-        else:
-            status = 422
-    return render_template("goals/vision.html", form=form), status
+    return form_page(
+        VisionForm(obj=g.project),
+        "goals/vision.html",
+        lambda f: projects.update_project(
+            db.session,
+            g.access,
+            version=f.version.data,
+            vision=f.vision.data or "",
+            strategy_text=f.strategy_text.data or "",
+        ),
+        success=_("Vision and strategy saved."),
+        next_url=url_for("goals.index", project_id=project_id),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -85,25 +77,16 @@ def vision(project_id: int):
 def create(project_id: int):
     form = GoalForm()
     _departments(form)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                with unit_of_work(db.session):
-                    goal = service.create_goal(
-                        db.session,
-                        g.access,
-                        statement=form.statement.data,
-                        department_id=form.department_id.data,
-                    )
-                flash(_("Goal added. Now give it a KPI."), "success")
-                return redirect(url_for("goals.detail", project_id=project_id, goal_id=goal.id))
-            except DomainError as exc:
-                flash_error(exc, form)
-                status = exc.status
-        else:
-            status = 422
-    return render_template("goals/form.html", form=form, goal=None), status
+    return form_page(
+        form,
+        "goals/form.html",
+        lambda f: service.create_goal(
+            db.session, g.access, statement=f.statement.data, department_id=f.department_id.data
+        ),
+        success=_("Goal added. Now give it a KPI."),
+        next_url=lambda goal: url_for("goals.detail", project_id=project_id, goal_id=goal.id),
+        goal=None,
+    )
 
 
 @bp.get("/<int:goal_id>")
@@ -125,46 +108,35 @@ def edit(project_id: int, goal_id: int):
     goal = service.get_goal(db.session, project_id, goal_id)
     form = GoalEditForm(obj=goal)
     _departments(form)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                with unit_of_work(db.session):
-                    service.update_goal(
-                        db.session,
-                        g.access,
-                        goal,
-                        version=form.version.data,
-                        statement=form.statement.data,
-                        department_id=form.department_id.data,
-                    )
-                flash(_("Goal saved."), "success")
-                return redirect(url_for("goals.detail", project_id=project_id, goal_id=goal_id))
-            except DomainError as exc:
-                flash_error(exc, form)
-                status = exc.status
-        else:
-            status = 422
-    return render_template("goals/form.html", form=form, goal=goal), status
+    return form_page(
+        form,
+        "goals/form.html",
+        lambda f: service.update_goal(
+            db.session,
+            g.access,
+            goal,
+            version=f.version.data,
+            statement=f.statement.data,
+            department_id=f.department_id.data,
+        ),
+        success=_("Goal saved."),
+        next_url=url_for("goals.detail", project_id=project_id, goal_id=goal_id),
+        goal=goal,
+    )
 
 
 @bp.route("/<int:goal_id>/delete", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def delete(project_id: int, goal_id: int):
     goal = service.get_goal(db.session, project_id, goal_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        with unit_of_work(db.session):
-            service.delete_goal(db.session, g.access, goal)
-        flash(_("Goal deleted."), "success")
-        return redirect(url_for("goals.index", project_id=project_id))
-    return render_template(
-        "confirm.html",
-        form=form,
+    return confirm_page(
+        lambda: service.delete_goal(db.session, g.access, goal),
         title=_("Delete this goal and its %(n)d KPI(s)?", n=len(goal.kpis)),
         message=goal.statement,
         action=_("Delete goal"),
         cancel=url_for("goals.detail", project_id=project_id, goal_id=goal_id),
+        success=_("Goal deleted."),
+        next_url=url_for("goals.index", project_id=project_id),
     )
 
 
@@ -209,32 +181,25 @@ def kpi_edit(project_id: int, goal_id: int, kpi_id: int):
     kpi = service.get_kpi(db.session, project_id, kpi_id)
     if kpi.goal_id != goal_id:
         abort(404)
-    form = KPIEditForm(obj=kpi)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                with unit_of_work(db.session):
-                    service.update_kpi(
-                        db.session,
-                        g.access,
-                        kpi,
-                        version=form.version.data,
-                        name=form.name.data,
-                        unit=form.unit.data or "",
-                        baseline=form.baseline.data,
-                        target=form.target.data,
-                        measurement_method=form.measurement_method.data or "",
-                        due_date=form.due_date.data,
-                    )
-                flash(_("KPI saved."), "success")
-                return redirect(url_for("goals.detail", project_id=project_id, goal_id=goal_id))
-            except DomainError as exc:
-                flash_error(exc, form)
-                status = exc.status
-        else:
-            status = 422
-    return render_template("goals/kpi_form.html", form=form, kpi=kpi), status
+    return form_page(
+        KPIEditForm(obj=kpi),
+        "goals/kpi_form.html",
+        lambda f: service.update_kpi(
+            db.session,
+            g.access,
+            kpi,
+            version=f.version.data,
+            name=f.name.data,
+            unit=f.unit.data or "",
+            baseline=f.baseline.data,
+            target=f.target.data,
+            measurement_method=f.measurement_method.data or "",
+            due_date=f.due_date.data,
+        ),
+        success=_("KPI saved."),
+        next_url=url_for("goals.detail", project_id=project_id, goal_id=goal_id),
+        kpi=kpi,
+    )
 
 
 @bp.route("/<int:goal_id>/kpis/<int:kpi_id>/delete", methods=["GET", "POST"])
@@ -243,15 +208,9 @@ def kpi_delete(project_id: int, goal_id: int, kpi_id: int):
     kpi = service.get_kpi(db.session, project_id, kpi_id)
     if kpi.goal_id != goal_id:
         abort(404)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        with unit_of_work(db.session):
-            service.delete_kpi(db.session, g.access, kpi)
-        flash(_("KPI deleted."), "success")
-        return redirect(url_for("goals.detail", project_id=project_id, goal_id=goal_id))
-    return render_template(
-        "confirm.html",
-        form=form,
+    detail = url_for("goals.detail", project_id=project_id, goal_id=goal_id)
+    return confirm_page(
+        lambda: service.delete_kpi(db.session, g.access, kpi),
         title=_(
             "Delete the KPI %(name)s and its %(n)d measurement(s)?",
             name=kpi.name,
@@ -259,7 +218,9 @@ def kpi_delete(project_id: int, goal_id: int, kpi_id: int):
         ),
         message="",
         action=_("Delete KPI"),
-        cancel=url_for("goals.detail", project_id=project_id, goal_id=goal_id),
+        cancel=detail,
+        success=_("KPI deleted."),
+        next_url=detail,
     )
 
 

@@ -22,7 +22,7 @@ from planner.core.forms import ConfirmForm, choices
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, project_view
+from planner.core.web import confirm_page, flash_error, form_page, project_view
 from planner.extensions import db
 from planner.projects.phases import register_phase_page
 from planner.vendors import service, sheets
@@ -75,26 +75,17 @@ def board(project_id: int):
     )
 
 
-def _form_page(template: str, form, status: int = 200, **ctx):
-    return render_template(template, form=form, **ctx), status
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def vendor_new(project_id: int):
-    form = VendorForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            return _form_page("vendors/vendor_form.html", form, 422, vendor=None)
-        try:
-            with unit_of_work(db.session):
-                service.create_vendor(db.session, g.access, **form.values())
-        except DomainError as exc:
-            flash_error(exc, form)
-            return _form_page("vendors/vendor_form.html", form, exc.status, vendor=None)
-        flash(_("Vendor added."), "success")
-        return redirect(_board_url())
-    return _form_page("vendors/vendor_form.html", form, vendor=None)
+    return form_page(
+        VendorForm(),
+        "vendors/vendor_form.html",
+        lambda f: service.create_vendor(db.session, g.access, **f.values()),
+        success=_("Vendor added."),
+        next_url=_board_url(),
+        vendor=None,
+    )
 
 
 @bp.route("/<int:vendor_id>/edit", methods=["GET", "POST"])
@@ -104,61 +95,44 @@ def vendor_edit(project_id: int, vendor_id: int):
     form = VendorEditForm(obj=vendor)
     if request.method == "GET":
         form.solution_kind.data = vendor.solution_kind or ""
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            return _form_page("vendors/vendor_form.html", form, 422, vendor=vendor)
-        try:
-            with unit_of_work(db.session):
-                service.update_vendor(
-                    db.session, g.access, vendor, version=form.version.data, **form.values()
-                )
-        except DomainError as exc:
-            flash_error(exc, form)
-            return _form_page("vendors/vendor_form.html", form, exc.status, vendor=vendor)
-        flash(_("Vendor saved."), "success")
-        return redirect(_board_url())
-    return _form_page("vendors/vendor_form.html", form, vendor=vendor)
+    return form_page(
+        form,
+        "vendors/vendor_form.html",
+        lambda f: service.update_vendor(
+            db.session, g.access, vendor, version=f.version.data, **f.values()
+        ),
+        success=_("Vendor saved."),
+        next_url=_board_url(),
+        vendor=vendor,
+    )
 
 
 @bp.route("/<int:vendor_id>/delete", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def vendor_delete(project_id: int, vendor_id: int):
     vendor = service.get_vendor(db.session, project_id, vendor_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work(db.session):
-                service.delete_vendor(db.session, g.access, vendor)
-            flash(_("Vendor deleted."), "success")
-        except DomainError as exc:
-            flash_error(exc)
-        return redirect(_board_url())
-    return render_template(
-        "confirm.html",
-        form=form,
+    return confirm_page(
+        lambda: service.delete_vendor(db.session, g.access, vendor),
         title=_("Delete the vendor %(name)s?", name=vendor.name),
         message=_("Every score given to this vendor is deleted with it."),
         action=_("Delete vendor"),
         cancel=_board_url(),
+        success=_("Vendor deleted."),
+        next_url=_board_url(),
     )
 
 
 @bp.route("/criteria/new", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def criterion_new(project_id: int):
-    form = CriterionForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            return _form_page("vendors/criterion_form.html", form, 422, criterion=None)
-        try:
-            with unit_of_work(db.session):
-                service.create_criterion(db.session, g.access, **form.values())
-        except DomainError as exc:
-            flash_error(exc, form)
-            return _form_page("vendors/criterion_form.html", form, exc.status, criterion=None)
-        flash(_("Criterion added."), "success")
-        return redirect(_board_url())
-    return _form_page("vendors/criterion_form.html", form, criterion=None)
+    return form_page(
+        CriterionForm(),
+        "vendors/criterion_form.html",
+        lambda f: service.create_criterion(db.session, g.access, **f.values()),
+        success=_("Criterion added."),
+        next_url=_board_url(),
+        criterion=None,
+    )
 
 
 @bp.post("/criteria/defaults")
@@ -179,43 +153,30 @@ def criteria_defaults(project_id: int):
 @project_view(Permission.EDIT)
 def criterion_edit(project_id: int, criterion_id: int):
     crit = service.get_criterion(db.session, project_id, criterion_id)
-    form = CriterionEditForm(obj=crit)
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            return _form_page("vendors/criterion_form.html", form, 422, criterion=crit)
-        try:
-            with unit_of_work(db.session):
-                service.update_criterion(
-                    db.session, g.access, crit, version=form.version.data, **form.values()
-                )
-        except DomainError as exc:
-            flash_error(exc, form)
-            return _form_page("vendors/criterion_form.html", form, exc.status, criterion=crit)
-        flash(_("Criterion saved."), "success")
-        return redirect(_board_url())
-    return _form_page("vendors/criterion_form.html", form, criterion=crit)
+    return form_page(
+        CriterionEditForm(obj=crit),
+        "vendors/criterion_form.html",
+        lambda f: service.update_criterion(
+            db.session, g.access, crit, version=f.version.data, **f.values()
+        ),
+        success=_("Criterion saved."),
+        next_url=_board_url(),
+        criterion=crit,
+    )
 
 
 @bp.route("/criteria/<int:criterion_id>/delete", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def criterion_delete(project_id: int, criterion_id: int):
     crit = service.get_criterion(db.session, project_id, criterion_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work(db.session):
-                service.delete_criterion(db.session, g.access, crit)
-            flash(_("Criterion deleted."), "success")
-        except DomainError as exc:
-            flash_error(exc)
-        return redirect(_board_url())
-    return render_template(
-        "confirm.html",
-        form=form,
+    return confirm_page(
+        lambda: service.delete_criterion(db.session, g.access, crit),
         title=_("Delete the criterion %(name)s?", name=crit.name),
         message=_("Every score given on this criterion is deleted with it."),
         action=_("Delete criterion"),
         cancel=_board_url(),
+        success=_("Criterion deleted."),
+        next_url=_board_url(),
     )
 
 
