@@ -40,6 +40,15 @@ from planner.vendors.schemas import (
 )
 
 bp = Blueprint("vendors", __name__, url_prefix="/projects/<int:project_id>/vendors")
+
+
+@bp.app_context_processor
+def chart_helpers() -> dict:
+    from planner.vendors.charts import heat_cells
+
+    return {"heat_cells": heat_cells}
+
+
 register_phase_page("vendors", "vendors.board", _l("Open the vendor board"))
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
