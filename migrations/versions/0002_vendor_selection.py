@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-24 01:26:43.922495
+Create Date: 2026-11-24 02:06:12.258030
 
 """
 from alembic import op
@@ -52,6 +52,7 @@ def upgrade():
     sa.Column('variant', sa.String(length=12), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('computed_at', planner.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_evaluation_cache_project_id_project'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('project_id', 'variant', name=op.f('pk_evaluation_cache'))

@@ -108,6 +108,8 @@ class EvaluationCache(Base):
     variant: Mapped[str] = mapped_column(String(12), primary_key=True)  # full | technical
     revision: Mapped[int]
     body: Mapped[str] = mapped_column(Text)  # the evaluation as JSON text, served as is
+    # The same without the disagreements' individual scores: what the page decodes.
+    summary: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

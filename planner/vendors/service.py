@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from planner.core import audit
@@ -1213,31 +1213,47 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def evaluation_json(session: Session, project_id: int, *, technical_only: bool = False) -> str:
-    """The evaluation as JSON text, from the cache while the board's revision is unchanged.
+def _cached(session: Session, project_id: int, technical_only: bool, column: Any) -> str:
+    """One cached column of the evaluation, recomputed when the board's revision moved.
 
     ``technical_only`` leaves the price criteria out: what people without commercial access
     see while a two-envelope round has not closed technical scoring.
     """
     variant = "technical" if technical_only else "full"
     rnd = get_round(session, project_id)
-    cached = session.get(EvaluationCache, (project_id, variant))
-    if cached is not None and cached.revision == rnd.revision:
-        return cached.body
+    key = (EvaluationCache.project_id == project_id) & (EvaluationCache.variant == variant)
+    row = session.execute(select(EvaluationCache.revision, column).where(key)).first()
+    if row is not None and row[0] == rnd.revision:
+        return row[1]
     board = load_board(session, project_id)
     if technical_only:
         board = replace(board, criteria=[c for c in board.criteria if not c.is_price])
-    body = json.dumps(compute(board), separators=(",", ":"), allow_nan=False)
+    result = compute(board)
+    body = json.dumps(result, separators=(",", ":"), allow_nan=False)
+    for d in result["disagreements"]:
+        d["scores"] = len(d.pop("entries"))
+    summary = json.dumps(result, separators=(",", ":"), allow_nan=False)
+    cached = session.get(EvaluationCache, (project_id, variant))
     if cached is None:
         session.add(
             EvaluationCache(
-                project_id=project_id, variant=variant, revision=rnd.revision, body=body
+                project_id=project_id,
+                variant=variant,
+                revision=rnd.revision,
+                body=body,
+                summary=summary,
             )
         )
     else:
-        cached.revision, cached.body, cached.computed_at = rnd.revision, body, utcnow()
+        cached.revision, cached.body, cached.summary = rnd.revision, body, summary
+        cached.computed_at = utcnow()
     session.flush()
-    return body
+    return body if column is EvaluationCache.body else summary
+
+
+def evaluation_json(session: Session, project_id: int, *, technical_only: bool = False) -> str:
+    """The whole evaluation as JSON text, from the cache while the board is unchanged."""
+    return _cached(session, project_id, technical_only, EvaluationCache.body)
 
 
 def evaluation(session: Session, project_id: int, *, technical_only: bool = False) -> dict:
@@ -1245,12 +1261,44 @@ def evaluation(session: Session, project_id: int, *, technical_only: bool = Fals
     return json.loads(evaluation_json(session, project_id, technical_only=technical_only))
 
 
+def disagreement_entries(
+    session: Session, project_id: int, pairs: list[tuple[int, int]]
+) -> dict[tuple[int, int], list[dict[str, Any]]]:
+    """The counted scores (recusals left out) of some vendor × criterion pairs, one statement."""
+    if not pairs:
+        return {}
+    rows = session.execute(
+        select(Score.vendor_id, Score.criterion_id, Score.reviewer_id, Score.score, Score.comment)
+        .outerjoin(
+            Recusal,
+            (Recusal.project_id == Score.project_id)
+            & (Recusal.reviewer_id == Score.reviewer_id)
+            & (Recusal.vendor_id == Score.vendor_id),
+        )
+        .where(
+            Score.project_id == project_id,
+            tuple_(Score.vendor_id, Score.criterion_id).in_(pairs),
+            Recusal.id.is_(None),
+        )
+        .order_by(Score.reviewer_id)
+    ).all()
+    out: dict[tuple[int, int], list[dict[str, Any]]] = {p: [] for p in pairs}
+    for v, c, r, score, comment in rows:
+        out[(v, c)].append({"reviewer_id": r, "score": score, "comment": comment})
+    return out
+
+
 def evaluation_for(session: Session, access: Access) -> dict[str, Any]:
     """The evaluation as this member may see it; PermissionDenied under blind scoring."""
     return json.loads(evaluation_json_for(session, access))
 
 
-def evaluation_json_for(session: Session, access: Access) -> str:
+def evaluation_summary_for(session: Session, access: Access) -> dict[str, Any]:
+    """:func:`evaluation_for` without the disagreements' individual scores (for pages)."""
+    return json.loads(evaluation_json_for(session, access, summary=True))
+
+
+def evaluation_json_for(session: Session, access: Access, *, summary: bool = False) -> str:
     """:func:`evaluation_for` as JSON text."""
     if not can_see_board(session, access):
         raise PermissionDenied(
@@ -1261,7 +1309,8 @@ def evaluation_json_for(session: Session, access: Access) -> str:
     rnd = get_round(session, access.project.id)
     hide_prices = rnd.two_envelopes and not rnd.technical_closed
     technical = hide_prices and not access.can(Permission.VIEW_COMMERCIAL)
-    return evaluation_json(session, access.project.id, technical_only=technical)
+    column = EvaluationCache.summary if summary else EvaluationCache.body
+    return _cached(session, access.project.id, technical, column)
 
 
 # --- the vendors gate --------------------------------------------------------------------

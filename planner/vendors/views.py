@@ -456,13 +456,16 @@ def scoresheet_upload(project_id: int):
 @project_view()
 def evaluation(project_id: int):
     with unit_of_work(db.session):
-        result = service.evaluation_for(db.session, g.access)
+        result = service.evaluation_summary_for(db.session, g.access)
     reviewers = service.reviewers(db.session, project_id)
     page, per_page = page_args(request.args, 10)
-    flagged = result["disagreements"]
-    disagreements = Page(
-        flagged[(page - 1) * per_page : page * per_page], page, per_page, len(flagged)
+    flagged = result["disagreements"][(page - 1) * per_page : page * per_page]
+    entries = service.disagreement_entries(
+        db.session, project_id, [(d["vendor_id"], d["criterion_id"]) for d in flagged]
     )
+    for d in flagged:
+        d["entries"] = entries[(d["vendor_id"], d["criterion_id"])]
+    disagreements = Page(flagged, page, per_page, len(result["disagreements"]))
     return render_template(
         "vendors/evaluation.html",
         result=result,
