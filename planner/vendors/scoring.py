@@ -1,33 +1,79 @@
 """The maths of vendor selection: pure functions on plain values (no Flask, no database).
 
-Formulas (issue 4, "the numbers must be exactly these"):
+The formulas are the issue's ("the numbers must be exactly these"):
 
-- criterion score of a vendor = mean of the reviewers' scores for it (recused reviewers left
-  out), replaced by the lead's consensus score where one is recorded; a price criterion is
-  scored by formula 5 × (lowest quoted cost among ranked vendors) / (the vendor's cost);
-- weighted total = 100 × Σ_c (w_c / Σ w) × (criterion score_c / 5);
-- a vendor with a criterion nobody scored is incomplete: no total, no rank;
-- a vendor below the minimum of a must-have criterion is knocked out: total shown, no rank;
-- ranks by total, highest first, equal totals share a rank (1, 1, 3).
+- criterion score of a vendor = mean of the reviewers' scores for it, replaced by the lead's
+  consensus score where one is recorded; missing scores are not zeros;
+- weighted total = 100 × Σ_c (w_c / Σw) × (criterion score_c / 5), kept at full precision
+  (:func:`round_total` and :func:`display` round it for people, two decimals);
+- a vendor with a criterion nobody scored is *incomplete*: no total, no rank;
+- a vendor whose score on a must-have criterion is below its minimum is *knocked out*: its
+  total is shown with the reason, it is not ranked;
+- ranks by total, highest first; equal totals (to 1e-9) share a rank: 1, 1, 3.
 
-"Ranked vendors" for the price formula are those neither knocked out nor incomplete on the
-non-price criteria and with a quoted cost: the cheapest of the serious contenders sets the
-scale, as in public procurement.
+Choices this module makes, in one place:
+
+- **Which scores count.** A recused reviewer's scores for that vendor are left out of every
+  result. Reviewers' scores on a price criterion are ignored (price is scored by formula), and
+  so are scores on vendors or criteria that are not on the board (a board narrowed to its
+  technical criteria still carries them). One score per reviewer, vendor and criterion: if a
+  list repeats one, the later entry wins, as a repeated submission overwrites. A consensus
+  score stands even where nobody scored (it is the board's settled score for that cell).
+- **Price.** A price criterion scores 5 × (lowest quoted cost among ranked vendors) / (the
+  vendor's quoted cost). "Ranked vendors" are the vendors that are neither knocked out nor
+  incomplete *on the non-price criteria* and that have a quoted cost (a positive, finite
+  number): the cheapest serious contender sets the scale, so a cheap vendor that fails a
+  must-have cannot depress everyone's price score. A vendor outside that set that is cheaper
+  still scores at most 5. A vendor without a quote has no price score, so it is incomplete.
+  A must-have on a price criterion is checked after the formula; it cannot change the lowest
+  cost, since the cheapest ranked vendor scores exactly 5.
+- **Ties.** Equal totals share a rank. Where one winner is needed (:func:`sensitivity`), a
+  shared first place goes to the vendor listed first, and handing it to the vendor it is
+  shared with is a change of 0.0 points. :func:`monte_carlo` splits a tie for first evenly.
+- **Kendall's W** ranks the vendors by each reviewer's own weighted total over the non-price
+  criteria. Reviewers who did not score every non-price criterion of every vendor they are
+  not recused from are left out; the vendors are those that every remaining reviewer ranked
+  (a recusal takes that vendor out of the comparison). Ties get the average rank, with the
+  tie correction. None with fewer than two reviewers or vendors, or when every reviewer
+  rated every vendor alike (W is then 0/0).
+- **Departments** see the totals their own reviewers' scores give, without the lead's
+  consensus scores, and with the board's price scores (price is not a department's opinion).
+- **Calibration** uses population standard deviations (over the counted non-price scores).
+  A reviewer's score s becomes board_mean + board_sd × (s − mean_r) / sd_r (a reviewer with
+  no spread maps to board_mean): every reviewer then has the board's mean and spread, so a
+  harsh and a lenient scorer weigh alike. The mapped scores are not clipped to 0..5. The
+  consensus and price scores stay as they are (they are not a reviewer's scale); knock-outs
+  and ranks are re-checked on the standardised scores.
+
+Every function reads the board's scores into arrays once per call; :func:`analyse` gives all
+the results of one board from a single read.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+import numpy.typing as npt
 
-EPS = 1e-9
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+SCORE_MIN = 0
+SCORE_MAX = 5
+TIE = 1e-9  # totals (0..100) and scores closer than this are equal
+
+# --- the board --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CriterionSpec:
+    """A criterion of the board; ``weight`` is relative (only w / Σw matters)."""
+
     id: int
     name: str
     weight: float
@@ -39,13 +85,17 @@ class CriterionSpec:
 
 @dataclass(frozen=True)
 class VendorSpec:
+    """A candidate vendor; ``cost`` is the quoted 3-year cost (None: no quote yet)."""
+
     id: int
     name: str
-    cost: float | None = None  # quoted 3-year cost
+    cost: float | None = None
 
 
 @dataclass(frozen=True)
 class ScoreEntry:
+    """One reviewer's score (an integer 0..5) of one vendor on one criterion."""
+
     reviewer_id: int
     vendor_id: int
     criterion_id: int
@@ -56,266 +106,287 @@ class ScoreEntry:
 
 @dataclass(frozen=True)
 class Board:
-    """Everything one evaluation needs."""
+    """Everything one evaluation needs.
+
+    ``consensus`` maps (vendor_id, criterion_id) to the lead's consensus score (0..5), which
+    replaces the mean (price criteria keep their formula); ``recusals`` holds (reviewer_id,
+    vendor_id) pairs whose scores are left out of every result.
+    """
 
     vendors: list[VendorSpec]
     criteria: list[CriterionSpec]
     scores: list[ScoreEntry]
     consensus: dict[tuple[int, int], float] = field(default_factory=dict)
-    recusals: frozenset[tuple[int, int]] = frozenset()  # (reviewer_id, vendor_id)
+    recusals: frozenset[tuple[int, int]] = frozenset()
 
     def counted(self) -> list[ScoreEntry]:
-        """The scores that count: recused reviewers' scores are left out of every result."""
-        return [s for s in self.scores if (s.reviewer_id, s.vendor_id) not in self.recusals]
+        """The scores that count: recusals, price criteria, unknown ids and overwritten
+        repeats left out."""
+        return [self.scores[i] for i in _sheet(self).row]
+
+
+# --- results ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class VendorResult:
+    """One vendor's line of the matrix."""
+
     vendor_id: int
-    criterion_scores: dict[int, float | None]
-    weighted_total: float | None
-    incomplete: list[int]
-    knocked_out: list[str]
-    rank: int | None
+    criterion_scores: dict[int, float | None]  # in the board's criterion order
+    weighted_total: float | None  # full precision; None when incomplete
+    incomplete: list[int]  # criteria without a score
+    knocked_out: list[str]  # reasons; empty when not knocked out
+    rank: int | None  # None when knocked out or incomplete
 
 
 @dataclass(frozen=True)
 class Evaluation:
+    """Every vendor's result, keyed by vendor id, in the board's vendor order."""
+
     vendors: dict[int, VendorResult]
 
     @property
     def winner(self) -> int | None:
+        """The vendor ranked first alone; None when nobody is ranked or first place is shared."""
         firsts = [v.vendor_id for v in self.vendors.values() if v.rank == 1]
         return firsts[0] if len(firsts) == 1 else None
 
+    @property
+    def ranking(self) -> list[int]:
+        """The ranked vendors, best first (equal ranks in the board's order)."""
+        ranked = [v for v in self.vendors.values() if v.rank is not None]
+        return [v.vendor_id for v in sorted(ranked, key=lambda v: v.rank or 0)]
+
+
+def round_total(x: float | None) -> float | None:
+    """A total rounded for people: two decimals, halves away from zero (as Excel's ROUND).
+
+    Binary noise is trimmed first (12 significant digits), so a total that is 77.125 on paper
+    shows as 77.13 even when the float is 77.12499999999999. For display and exports only:
+    ranks and every comparison use the full precision. Raises ValueError for nan or infinity.
+    """
+    if x is None:
+        return None
+    if not math.isfinite(x):
+        raise ValueError("a total must be a finite number")
+    return float(Decimal(f"{x:.12g}").quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
 
 def display(x: float | None) -> str:
-    """A total as shown: two decimals."""
-    return "—" if x is None else f"{x:.2f}"
+    """A total as shown: two decimals (see :func:`round_total`), or a dash for none."""
+    rounded = round_total(x)
+    return "—" if rounded is None else f"{rounded:.2f}"
 
 
-def _total_weight(criteria: list[CriterionSpec]) -> float:
-    total = sum(c.weight for c in criteria)
-    if criteria and total <= 0:
-        raise ValueError("the criteria's weights add up to zero")
-    return total
+def competition_ranks(totals: Mapping[int, float]) -> dict[int, int]:
+    """Ranks by total, highest first; equal totals (to 1e-9) share a rank: 1, 1, 3.
 
-
-def weighted_total(scores: dict[int, float], criteria: list[CriterionSpec]) -> float:
-    """100 × Σ_c (w_c / Σw) × (score_c / 5). Every criterion must have a score."""
-    total_w = _total_weight(criteria)
-    return 100.0 * sum(c.weight / total_w * scores[c.id] / 5.0 for c in criteria)
-
-
-def competition_ranks(totals: dict[int, float]) -> dict[int, int]:
-    """Rank highest first; equal totals (to 1e-9) share a rank: 1, 1, 3."""
+    Keys with equal totals keep the order of ``totals``.
+    """
     ordered = sorted(totals.items(), key=lambda kv: -kv[1])
     ranks: dict[int, int] = {}
-    for i, (vid, t) in enumerate(ordered):
-        if i and abs(t - ordered[i - 1][1]) <= EPS:
-            ranks[vid] = ranks[ordered[i - 1][0]]
+    for i, (key, total) in enumerate(ordered):
+        if i and ordered[i - 1][1] - total <= TIE:
+            ranks[key] = ranks[ordered[i - 1][0]]
         else:
-            ranks[vid] = i + 1
+            ranks[key] = i + 1
     return ranks
 
 
-def _means(entries: list[ScoreEntry]) -> dict[tuple[int, int], float]:
-    sums: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for s in entries:
-        acc = sums[(s.vendor_id, s.criterion_id)]
-        acc[0] += s.score
-        acc[1] += 1
-    return {k: a / n for k, (a, n) in sums.items()}
+def weighted_total(scores: Mapping[int, float], criteria: Sequence[CriterionSpec]) -> float:
+    """100 × Σ_c (w_c / Σw) × (score_c / 5) over ``criteria``, which must all be scored.
 
-
-def _evaluate(board: Board, entries: list[ScoreEntry], use_consensus: bool = True) -> Evaluation:
-    criteria = board.criteria
-    _total_weight(criteria)
-    means = _means(entries)
-    tech = [c for c in criteria if not c.is_price]
-    price = [c for c in criteria if c.is_price]
-    partial: dict[int, dict[int, float | None]] = {}
-    incomplete: dict[int, list[int]] = {}
-    knocked: dict[int, list[str]] = {}
-    for v in board.vendors:
-        cs: dict[int, float | None] = {}
-        for c in tech:
-            value = board.consensus.get((v.id, c.id)) if use_consensus else None
-            if value is None:
-                value = means.get((v.id, c.id))
-            cs[c.id] = value
-        partial[v.id] = cs
-        incomplete[v.id] = [c.id for c in tech if cs[c.id] is None]
-        knocked[v.id] = [
-            f"{c.name}: {cs[c.id]:.2f} below the must-have minimum {c.min_score:g}"
-            for c in tech
-            if c.must_have and cs[c.id] is not None and cs[c.id] < c.min_score - EPS
-        ]
-    if price:
-        contenders = [
-            v
-            for v in board.vendors
-            if not incomplete[v.id] and not knocked[v.id] and v.cost is not None and v.cost > 0
-        ]
-        lowest = min((v.cost for v in contenders), default=None)  # type: ignore[type-var]
-        for v in board.vendors:
-            for c in price:
-                if lowest is not None and v.cost is not None and v.cost > 0:
-                    partial[v.id][c.id] = min(5.0, 5.0 * lowest / v.cost)
-                else:
-                    partial[v.id][c.id] = None
-                    incomplete[v.id].append(c.id)
-    totals: dict[int, float | None] = {}
-    for v in board.vendors:
-        cs = partial[v.id]
-        if incomplete[v.id]:
-            totals[v.id] = None
-        else:
-            totals[v.id] = weighted_total({k: s for k, s in cs.items() if s is not None}, criteria)
-    rankable = {vid: t for vid, t in totals.items() if t is not None and not knocked[vid]}
-    ranks = competition_ranks(rankable)
-    return Evaluation(
-        {
-            v.id: VendorResult(
-                vendor_id=v.id,
-                criterion_scores={c.id: partial[v.id].get(c.id) for c in criteria},
-                weighted_total=totals[v.id],
-                incomplete=incomplete[v.id],
-                knocked_out=knocked[v.id],
-                rank=ranks.get(v.id),
-            )
-            for v in board.vendors
-        }
-    )
+    Raises ValueError when a criterion has no score or the weights add up to zero.
+    """
+    total_w = _total_weight(criteria)
+    missing = [c.name for c in criteria if scores.get(c.id) is None]
+    if missing:
+        raise ValueError(f"no score for: {', '.join(missing)}")
+    return 100.0 * sum(c.weight / total_w * scores[c.id] / SCORE_MAX for c in criteria)
 
 
 def evaluate(board: Board) -> Evaluation:
-    """Criterion scores, weighted totals, knock-outs, completeness and ranks of every vendor."""
-    return _evaluate(board, board.counted())
+    """Criterion scores, weighted totals, completeness, knock-outs and ranks of every vendor.
+
+    Raises ValueError for a negative or non-finite weight, weights adding up to zero, an id
+    listed twice, or a counted score or a consensus score outside 0..5.
+    """
+    _check_board(board)
+    return _evaluation(board, _evaluated(board, _sheet(board)))
 
 
-# --- disagreement and agreement ------------------------------------------------------------
+def _evaluation(board: Board, m: _Scored) -> Evaluation:
+    crit = board.criteria
+    out = {}
+    for i, v in enumerate(board.vendors):
+        row = m.scores[i]
+        out[v.id] = VendorResult(
+            vendor_id=v.id,
+            criterion_scores={c.id: _opt(row[k]) for k, c in enumerate(crit)},
+            weighted_total=_opt(m.totals[i]),
+            incomplete=[c.id for k, c in enumerate(crit) if math.isnan(row[k])],
+            knocked_out=m.reasons[i],
+            rank=m.ranks[i],
+        )
+    return Evaluation(out)
+
+
+# --- disagreement and agreement -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Disagreement:
+    """A vendor × criterion where the reviewers' scores lie far apart."""
+
     vendor_id: int
     criterion_id: int
-    spread: int
-    entries: list[ScoreEntry]
+    spread: int  # max − min of the scores
+    entries: list[ScoreEntry]  # side by side, by reviewer id
     has_consensus: bool
+    consensus: float | None = None  # the lead's score, if recorded
 
 
 def disagreements(board: Board, threshold: int = 3) -> list[Disagreement]:
-    """Vendor × criterion with at least two scores whose max − min ≥ ``threshold``."""
-    groups: dict[tuple[int, int], list[ScoreEntry]] = defaultdict(list)
-    price = {c.id for c in board.criteria if c.is_price}
-    for s in board.counted():
-        if s.criterion_id not in price:
-            groups[(s.vendor_id, s.criterion_id)].append(s)
-    out = []
-    for (vid, cid), entries in groups.items():
-        if len(entries) < 2:
-            continue
-        spread = max(e.score for e in entries) - min(e.score for e in entries)
-        if spread >= threshold:
-            out.append(
-                Disagreement(
-                    vid,
-                    cid,
-                    spread,
-                    sorted(entries, key=lambda e: e.reviewer_id),
-                    (vid, cid) in board.consensus,
-                )
+    """Vendor × criterion with at least two counted scores whose max − min ≥ ``threshold``.
+
+    Ordered by spread (largest first), then by the board's vendor and criterion order.
+    Raises ValueError for a threshold below 1, and as :func:`evaluate` does.
+    """
+    if threshold < 1:
+        raise ValueError("the disagreement threshold must be at least 1")
+    _check_board(board)
+    return _disagreements(board, _sheet(board), threshold)
+
+
+def _disagreements(board: Board, sh: _Sheet, threshold: int) -> list[Disagreement]:
+    n_v, n_c = len(board.vendors), len(board.criteria)
+    if not len(sh.row):
+        return []
+    cell = sh.v * n_c + sh.c
+    count = np.bincount(cell, minlength=n_v * n_c)
+    hi = np.full(n_v * n_c, -np.inf)
+    lo = np.full(n_v * n_c, np.inf)
+    np.maximum.at(hi, cell, sh.score)
+    np.minimum.at(lo, cell, sh.score)
+    flagged = (count >= 2) & (hi - lo >= threshold)
+    picked = np.flatnonzero(flagged[cell])
+    if not len(picked):
+        return []
+    picked = picked[np.lexsort((sh.r[picked], cell[picked]))]  # by cell, then reviewer id
+    cells = cell[picked]
+    starts = [0, *(np.flatnonzero(np.diff(cells)) + 1).tolist()]
+    ends = [*starts[1:], len(picked)]
+    rows = sh.row[picked].tolist()
+    found = []
+    for a, b in zip(starts, ends, strict=True):
+        key = int(cells[a])
+        vid, cid = board.vendors[key // n_c].id, board.criteria[key % n_c].id
+        found.append(
+            Disagreement(
+                vendor_id=vid,
+                criterion_id=cid,
+                spread=round(float(hi[key] - lo[key])),
+                entries=[board.scores[i] for i in rows[a:b]],
+                has_consensus=(vid, cid) in board.consensus,
+                consensus=board.consensus.get((vid, cid)),
             )
-    return sorted(out, key=lambda d: (-d.spread, d.vendor_id, d.criterion_id))
-
-
-def _reviewer_totals(board: Board) -> dict[int, dict[int, float]]:
-    """Each reviewer's weighted totals from their own scores, for reviewers who scored every
-    technical criterion of every vendor they are not recused from (and at least two)."""
-    tech = [c for c in board.criteria if not c.is_price]
-    if not tech:
-        return {}
-    by_reviewer: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
-    for s in board.counted():
-        by_reviewer[s.reviewer_id][(s.vendor_id, s.criterion_id)] = s.score
-    out: dict[int, dict[int, float]] = {}
-    for rid, scores in by_reviewer.items():
-        vendors = [v.id for v in board.vendors if (rid, v.id) not in board.recusals]
-        if any((vid, c.id) not in scores for vid in vendors for c in tech):
-            continue
-        out[rid] = {
-            vid: weighted_total({c.id: float(scores[(vid, c.id)]) for c in tech}, tech)
-            for vid in vendors
-        }
-    return out
-
-
-def _average_ranks(values: list[float]) -> tuple[list[float], list[int]]:
-    """Ranks 1..n (highest value first), ties get the average rank; and the tie-group sizes."""
-    order = sorted(range(len(values)), key=lambda i: -values[i])
-    ranks = [0.0] * len(values)
-    ties = []
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and abs(values[order[j + 1]] - values[order[i]]) <= EPS:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        if j > i:
-            ties.append(j - i + 1)
-        i = j + 1
-    return ranks, ties
+        )
+    # cells are in board order (vendor, then criterion) already; a stable sort keeps it
+    found.sort(key=lambda d: -d.spread)
+    return found
 
 
 def kendalls_w(board: Board) -> float | None:
-    """Kendall's W (with the tie correction) over the reviewers' vendor rankings.
+    """Kendall's coefficient of concordance W over the reviewers' vendor rankings.
 
-    Only reviewers who scored every vendor on every technical criterion take part, and only
-    vendors that every one of them ranked; None with fewer than 2 reviewers or vendors.
+    Each reviewer ranks vendors by the weighted total of their own scores on the non-price
+    criteria. W = 12·S / (m²(n³ − n) − m·ΣT): m reviewers, n vendors, S the sum of squared
+    deviations of the vendors' rank sums from their mean m(n + 1)/2, T = Σ(t³ − t) over each
+    reviewer's groups of t tied vendors. Who and what takes part: see the module docstring.
+    None with fewer than two reviewers or vendors. Raises ValueError as :func:`evaluate` does.
     """
-    totals = _reviewer_totals(board)
-    if len(totals) < 2:
+    _check_board(board)
+    return _kendalls_w(board, _sheet(board))
+
+
+def _kendalls_w(board: Board, sh: _Sheet) -> float | None:
+    tech = np.array([not c.is_price for c in board.criteria], dtype=bool)
+    w = _weights(board)[tech]
+    if not len(w) or w.sum() <= 0:
         return None
-    common = set.intersection(*(set(t) for t in totals.values()))
-    vendors = sorted(common)
-    m, n = len(totals), len(vendors)
-    if n < 2:
+    n_r, n_v = len(sh.reviewer_ids), len(board.vendors)
+    if n_r < 2 or n_v < 2:
         return None
-    rank_sums = [0.0] * n
+    cube = np.full((n_r, n_v, len(board.criteria)), np.nan)
+    cube[sh.r, sh.v, sh.c] = sh.score
+    cube = cube[:, :, tech]
+    recused = _recusal_matrix(board, sh.reviewer_ids)
+    scored = ~np.isnan(cube).any(axis=2)  # reviewer × vendor: every criterion scored
+    qualifies = (scored | recused).all(axis=1)
+    common = ~recused[qualifies].any(axis=0)
+    m, n = int(qualifies.sum()), int(common.sum())
+    if m < 2 or n < 2:
+        return None
+    totals = cube[qualifies][:, common] @ (w / w.sum())  # m × n, on the 0..5 scale
+    rank_sums = np.zeros(n)
     tie_term = 0.0
-    for t in totals.values():
-        ranks, ties = _average_ranks([t[v] for v in vendors])
-        for i, r in enumerate(ranks):
-            rank_sums[i] += r
-        tie_term += sum(g**3 - g for g in ties)
-    mean = m * (n + 1) / 2
-    s = sum((r - mean) ** 2 for r in rank_sums)
-    denom = m**2 * (n**3 - n) - m * tie_term
-    if denom <= 0:
-        return 1.0
-    return 12 * s / denom
+    for row in totals:
+        ranks, groups = _average_ranks([float(t) for t in row])
+        rank_sums += ranks
+        tie_term += sum(t**3 - t for t in groups)
+    s = float(((rank_sums - m * (n + 1) / 2) ** 2).sum())
+    denominator = m**2 * (n**3 - n) - m * tie_term
+    if denominator <= TIE:
+        return None
+    return min(1.0, max(0.0, 12 * s / denominator))
 
 
 # --- departments and calibration ------------------------------------------------------------
 
 
 def department_totals(board: Board) -> dict[str, dict[int, float | None]]:
-    """The weighted totals each department's reviewers alone would give (consensus ignored:
-    this is what the department thinks)."""
-    depts = sorted({s.department for s in board.counted() if s.department})
-    out: dict[str, dict[int, float | None]] = {}
-    for dept in depts:
-        entries = [s for s in board.counted() if s.department == dept]
-        ev = _evaluate(board, entries, use_consensus=False)
-        out[dept] = {vid: r.weighted_total for vid, r in ev.vendors.items()}
-    return out
+    """The weighted totals each department's reviewers alone would give, per vendor.
+
+    Same formula as :func:`evaluate`, from the means of that department's counted scores,
+    without consensus scores, with the board's price scores. None where the department left
+    a criterion of that vendor unscored. Reviewers without a department are in none.
+    Raises ValueError as :func:`evaluate` does.
+    """
+    _check_board(board)
+    sh = _sheet(board)
+    return _department_totals(board, sh, _evaluated(board, sh))
+
+
+def _department_totals(board: Board, sh: _Sheet, m: _Scored) -> dict[str, dict[int, float | None]]:
+    labels = [board.scores[i].department for i in sh.row]
+    names = sorted({d for d in labels if d})
+    if not names:
+        return {}
+    code = {d: i for i, d in enumerate(names)}
+    dept = np.array([code.get(d, -1) if d else -1 for d in labels], dtype=np.intp)
+    n_d, n_v, n_c = len(names), len(board.vendors), len(board.criteria)
+    mine = dept >= 0
+    key = (dept[mine] * n_v + sh.v[mine]) * n_c + sh.c[mine]
+    size = n_d * n_v * n_c
+    sums = np.bincount(key, weights=sh.score[mine], minlength=size).reshape(n_d, n_v, n_c)
+    counts = np.bincount(key, minlength=size).reshape(n_d, n_v, n_c)
+    means = _safe_mean(sums, counts)
+    is_price = np.array([c.is_price for c in board.criteria], dtype=bool)
+    if is_price.any():
+        means[:, :, is_price] = m.price[None, :, None]
+    shares = _weights(board) / _total_weight(board.criteria)
+    totals = 100.0 * (means @ shares) / SCORE_MAX  # nan where a criterion is unscored
+    return {
+        name: {v.id: _opt(totals[d, i]) for i, v in enumerate(board.vendors)}
+        for d, name in enumerate(names)
+    }
 
 
 @dataclass(frozen=True)
 class ReviewerCalibration:
+    """One reviewer's scale: mean and population standard deviation of their scores."""
+
     reviewer_id: int
     department: str | None
     mean: float
@@ -325,63 +396,66 @@ class ReviewerCalibration:
 
 @dataclass(frozen=True)
 class Calibration:
-    reviewers: list[ReviewerCalibration]
-    board_mean: float
-    board_sd: float
+    """The reviewers' scales beside the board's, and the totals with standardised scores."""
+
+    reviewers: list[ReviewerCalibration]  # by reviewer id
+    board_mean: float | None  # None when nothing is scored
+    board_sd: float | None
     standardised_totals: dict[int, float | None]
+    standardised_ranks: dict[int, int | None] = field(default_factory=dict)
 
 
-def _mean_sd(values: list[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / n)
+def calibration(board: Board) -> Calibration:
+    """Each reviewer's mean and spread beside the board's, and the totals recomputed with
+    every reviewer's scores standardised (the mapping is in the module docstring).
+
+    A robustness check shown next to the raw totals, which stay the result. Raises
+    ValueError as :func:`evaluate` does.
+    """
+    _check_board(board)
+    sh = _sheet(board)
+    return _calibration(board, sh, _evaluated(board, sh))
 
 
-def calibration(board: Board) -> Calibration | None:
-    """Each reviewer's mean and spread beside the board's, and the totals recomputed with each
-    reviewer's scores standardised: s' = board_mean + board_sd × (s − mean_r) / sd_r (a
-    reviewer with no spread maps to board_mean). Population standard deviations."""
-    entries = [
-        s
-        for s in board.counted()
-        if s.criterion_id not in {c.id for c in board.criteria if c.is_price}
-    ]
-    if not entries:
-        return None
-    board_mean, board_sd = _mean_sd([float(s.score) for s in entries])
-    per: dict[int, list[ScoreEntry]] = defaultdict(list)
-    for s in entries:
-        per[s.reviewer_id].append(s)
-    stats: dict[int, tuple[float, float]] = {}
-    reviewers = []
-    for rid, rs in sorted(per.items()):
-        mean, sd = _mean_sd([float(s.score) for s in rs])
-        stats[rid] = (mean, sd)
-        reviewers.append(ReviewerCalibration(rid, rs[0].department, mean, sd, len(rs)))
-    standard = [
-        ScoreEntry(
-            s.reviewer_id,
-            s.vendor_id,
-            s.criterion_id,
-            board_mean + board_sd * (s.score - stats[s.reviewer_id][0]) / stats[s.reviewer_id][1]
-            if stats[s.reviewer_id][1] > EPS
-            else board_mean,  # type: ignore[arg-type]
-            s.department,
+def _calibration(board: Board, sh: _Sheet, raw: _Scored) -> Calibration:
+    if not len(sh.row):
+        empty: dict[int, None] = {v.id: None for v in board.vendors}
+        return Calibration([], None, None, dict(empty), dict(empty))
+    n_r = len(sh.reviewer_ids)
+    count = np.bincount(sh.r, minlength=n_r)
+    mean_r = np.bincount(sh.r, weights=sh.score, minlength=n_r) / count
+    dev = sh.score - mean_r[sh.r]
+    sd_r = np.sqrt(np.bincount(sh.r, weights=dev * dev, minlength=n_r) / count)
+    board_mean = float(sh.score.mean())
+    board_sd = float(sh.score.std())
+    spread = sd_r > TIE
+    safe_sd = np.where(spread, sd_r, 1.0)
+    z = np.where(spread[sh.r], board_mean + board_sd * dev / safe_sd[sh.r], board_mean)
+    _, first = np.unique(sh.r, return_index=True)
+    reviewers = [
+        ReviewerCalibration(
+            reviewer_id=rid,
+            department=board.scores[sh.row[first[i]]].department,
+            mean=float(mean_r[i]),
+            sd=float(sd_r[i]),
+            count=int(count[i]),
         )
-        for s in entries
+        for i, rid in enumerate(sh.reviewer_ids)
     ]
-    ev = _evaluate(board, standard)
+    m = _scored(board, _cell_means(board, sh, z), raw.price)
     return Calibration(
-        reviewers,
-        board_mean,
-        board_sd,
-        {vid: r.weighted_total for vid, r in ev.vendors.items()},
+        reviewers=reviewers,
+        board_mean=board_mean,
+        board_sd=board_sd,
+        standardised_totals={v.id: _opt(m.totals[i]) for i, v in enumerate(board.vendors)},
+        standardised_ranks={v.id: m.ranks[i] for i, v in enumerate(board.vendors)},
     )
 
 
 # --- AHP ------------------------------------------------------------------------------------
 
-# Saaty's random consistency index by matrix size.
+# Saaty's random consistency index RI by matrix size (Saaty 1980, The Analytic Hierarchy
+# Process, with the extension to 15 used by the same literature).
 RANDOM_INDEX = {
     1: 0.0,
     2: 0.0,
@@ -399,158 +473,564 @@ RANDOM_INDEX = {
     14: 1.57,
     15: 1.59,
 }
-SAATY = [float(i) for i in range(1, 10)] + [1.0 / i for i in range(2, 10)]
+CR_LIMIT = 0.10
+SAATY_SCALE = tuple(float(k) for k in range(1, 10)) + tuple(1.0 / k for k in range(2, 10))
+_SCALE_TOLERANCE = 5e-3  # relative: 0.333 reads as 1/3, 0.143 as 1/7
 
 
 @dataclass(frozen=True)
 class AHPResult:
-    weights: list[float]
+    """Weights derived from pairwise comparisons, and how consistent the judgements were."""
+
+    weights: list[float]  # principal eigenvector, summing to 1
     lambda_max: float
-    ci: float
-    cr: float
-    inconsistent: bool
-    worst_pairs: list[tuple[int, int]]
+    ci: float  # (λmax − n) / (n − 1)
+    cr: float  # CI / RI; 0 for n ≤ 2
+    inconsistent: bool  # CR > 0.10
+    worst_pairs: list[tuple[int, int]]  # (i, j), i < j, the worst judgement first
 
 
-def ahp_matrix_from_pairs(n: int, pairs: dict[tuple[int, int], float]) -> list[list[float]]:
-    """A full reciprocal matrix from judgements a_ij (i over j) of the upper or lower half."""
+def ahp_matrix_from_pairs(n: int, pairs: Mapping[tuple[int, int], float]) -> list[list[float]]:
+    """A full reciprocal n × n matrix from judgements a_ij ("i over j"), one per pair.
+
+    Either orientation may be given, (i, j) or (j, i); the other is filled with the
+    reciprocal and the diagonal with 1. Raises ValueError for an index out of range, a
+    criterion compared with itself, a non-positive value, two contradicting judgements of
+    one pair, or a pair left out.
+    """
+    if n < 1:
+        raise ValueError("a comparison needs at least one criterion")
     m = [[1.0] * n for _ in range(n)]
+    seen: set[tuple[int, int]] = set()
     for (i, j), value in pairs.items():
-        if not (0 <= i < n and 0 <= j < n) or i == j:
-            raise ValueError(f"no pair ({i}, {j}) in a {n}×{n} comparison")
-        m[i][j] = float(value)
-        m[j][i] = 1.0 / float(value)
-    missing = [
-        (i, j)
-        for i in range(n)
-        for j in range(i + 1, n)
-        if (i, j) not in pairs and (j, i) not in pairs
-    ]
+        if not (0 <= i < n and 0 <= j < n):
+            raise ValueError(f"there is no pair ({i}, {j}) among {n} criteria")
+        if i == j:
+            raise ValueError("a criterion cannot be compared with itself")
+        v = float(value)
+        if not math.isfinite(v) or v <= 0:
+            raise ValueError(f"judgement {value!r} must be a positive number")
+        key = (min(i, j), max(i, j))
+        if key in seen and not math.isclose(m[i][j], v, rel_tol=1e-9):
+            raise ValueError(f"pair ({i}, {j}) is judged twice, differently")
+        seen.add(key)
+        m[i][j] = v
+        m[j][i] = 1.0 / v
+    missing = n * (n - 1) // 2 - len(seen)
     if missing:
-        raise ValueError(f"{len(missing)} pair(s) of criteria are not compared")
+        raise ValueError(f"{missing} pair(s) of criteria are not compared")
     return m
 
 
-def ahp(matrix: list[list[float]]) -> AHPResult:
-    """Weights from a pairwise comparison matrix (principal eigenvector), with Saaty's
-    consistency ratio CR = CI / RI, CI = (λmax − n)/(n − 1); CR > 0.10 is inconsistent."""
-    n = len(matrix)
-    if n == 0 or any(len(row) != n for row in matrix):
-        raise ValueError("the comparison matrix must be square and not empty")
-    a = np.array(matrix, dtype=float)
-    if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ValueError("judgements must be positive numbers")
-    for i in range(n):
-        if abs(a[i, i] - 1) > 1e-9:
-            raise ValueError("a criterion compared with itself must be 1")
-        for j in range(n):
-            if i != j:
-                if not any(abs(a[i, j] - s) < 1e-6 for s in SAATY):
-                    raise ValueError(
-                        f"judgement {a[i, j]:g} is not on Saaty's scale (1..9 or 1/2..1/9)"
-                    )
-                if abs(a[i, j] * a[j, i] - 1) > 1e-6:
-                    raise ValueError(f"judgements ({i}, {j}) and ({j}, {i}) are not reciprocal")
+def ahp(matrix: Sequence[Sequence[float]]) -> AHPResult:
+    """Weights from a pairwise comparison matrix by Saaty's method.
+
+    Weights: the principal (Perron) eigenvector, normalised to sum 1. λmax its eigenvalue,
+    CI = (λmax − n)/(n − 1), CR = CI / RI(n) with Saaty's random index (0 for n ≤ 2);
+    CR > 0.10 is inconsistent. ``worst_pairs`` orders the pairs by how far the judgement
+    a_ij lies from the ratio w_i / w_j the weights imply, |ln(a_ij · w_j / w_i)|, worst first
+    (pairs that agree exactly are left out).
+
+    Raises ValueError unless the matrix is square (1 to 15 rows), positive, has ones on the
+    diagonal, is reciprocal (a_ji = 1/a_ij) and every judgement is on Saaty's scale (1..9 or
+    1/2..1/9; a value within 0.5 % of a scale point is read as that point).
+    """
+    a = _validated_matrix(matrix)
+    n = a.shape[0]
     values, vectors = np.linalg.eig(a)
     k = int(np.argmax(values.real))
     w = np.abs(vectors[:, k].real)
     w = w / w.sum()
     lambda_max = float(values[k].real)
-    ci = (lambda_max - n) / (n - 1) if n > 2 else 0.0
-    ri = RANDOM_INDEX.get(n, 1.59)
+    ci = max(0.0, (lambda_max - n) / (n - 1)) if n > 2 else 0.0
+    ri = RANDOM_INDEX[n]
     cr = ci / ri if ri > 0 else 0.0
-    dev = [
-        (abs(math.log(a[i, j] * w[j] / w[i])), (i, j)) for i in range(n) for j in range(i + 1, n)
-    ]
-    worst = [p for d, p in sorted(dev, reverse=True) if d > 1e-9]
+    deviation = {
+        (i, j): abs(math.log(a[i, j] * w[j] / w[i])) for i in range(n) for j in range(i + 1, n)
+    }
+    worst = sorted((p for p, d in deviation.items() if d > 1e-9), key=lambda p: -deviation[p])
     return AHPResult(
-        [float(x) for x in w], lambda_max, max(ci, 0.0), max(cr, 0.0), cr > 0.10, worst
+        weights=[float(x) for x in w],
+        lambda_max=lambda_max,
+        ci=ci,
+        cr=cr,
+        inconsistent=cr > CR_LIMIT,
+        worst_pairs=worst,
     )
 
 
-# --- sensitivity -------------------------------------------------------------------------
+def _validated_matrix(matrix: Sequence[Sequence[float]]) -> npt.NDArray[np.float64]:
+    n = len(matrix)
+    if n == 0 or any(len(row) != n for row in matrix):
+        raise ValueError("the comparison matrix must be square and not empty")
+    if n > max(RANDOM_INDEX):
+        raise ValueError(
+            f"pairwise comparison takes at most {max(RANDOM_INDEX)} criteria; "
+            "set the weights directly"
+        )
+    try:
+        a = np.array(matrix, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("judgements must be numbers") from None
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError("judgements must be positive numbers")
+    for i in range(n):
+        if not math.isclose(a[i, i], 1.0, rel_tol=1e-9):
+            raise ValueError(f"criterion {i + 1} compared with itself must be 1")
+        for j in range(n):
+            if i == j:
+                continue
+            point = min(SAATY_SCALE, key=lambda s, x=a[i, j]: abs(math.log(x / s)))
+            if abs(a[i, j] / point - 1) > _SCALE_TOLERANCE:
+                raise ValueError(
+                    f"judgement {a[i, j]:g} (row {i + 1}, column {j + 1}) is not on Saaty's "
+                    "scale (1 to 9, or 1/2 to 1/9)"
+                )
+            a[i, j] = point
+    for i in range(n):
+        for j in range(i + 1, n):
+            if not math.isclose(a[i, j] * a[j, i], 1.0, rel_tol=1e-9):
+                raise ValueError(
+                    f"judgements (row {i + 1}, column {j + 1}) and (row {j + 1}, column "
+                    f"{i + 1}) are not reciprocal: one must be 1 over the other"
+                )
+    return a
+
+
+# --- sensitivity ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SensitivityResult:
-    change_pp: float  # signed change of the criterion's share, in percentage points
-    new_winner: int
+    """The smallest change of one criterion's share of the weight that changes the winner."""
 
-
-def _ranked_matrix(board: Board) -> tuple[list[int], np.ndarray, np.ndarray]:
-    """Ranked vendors, their criterion scores (vendors × criteria, as score/5 × 100), weights."""
-    ev = evaluate(board)
-    ranked = [v.id for v in board.vendors if ev.vendors[v.id].rank is not None]
-    x = np.array(
-        [
-            [ev.vendors[vid].criterion_scores[c.id] / 5.0 * 100.0 for c in board.criteria]
-            for vid in ranked
-        ],
-        dtype=float,
-    ).reshape(len(ranked), len(board.criteria))
-    w = np.array([c.weight for c in board.criteria], dtype=float)
-    return ranked, x, w
+    change_pp: float  # signed, percentage points of the total weight
+    new_winner: int  # who leads just past that change
+    share_pp: float = 0.0  # the criterion's share now, percent
+    new_share_pp: float = 0.0  # its share where the winner changes, percent
 
 
 def sensitivity(board: Board) -> dict[int, SensitivityResult | None]:
     """For each criterion, the smallest change of its share of the total weight (the other
-    weights rescaled proportionally) that changes the winner; None if no share in [0, 1] does.
+    weights rescaled proportionally) that changes the winner among the ranked vendors, with
+    the new winner; None if no share in [0, 1] changes it.
 
-    A vendor's total is linear in the share s' of criterion c:
-    T(s') = s'·x_c + (1 − s')/(1 − s_c)·(T − s_c·x_c); the winner changes where another
-    vendor's line crosses the winner's. Solved exactly.
+    A ranked vendor's total is linear in the share s′ of criterion c:
+    T(s′) = s′·x_c + (1 − s′)/(1 − s)·(T − s·x_c), x_c its score on c × 20 and s the current
+    share, so the answer is the nearest point where another vendor's line meets the winner's
+    and rises above it, solved exactly (no search). At that point the two are level; past it
+    the new winner leads. Knock-outs, completeness and price scores do not depend on the
+    weights, so the ranked vendors stay the same. A criterion that holds the whole weight has
+    no proportional rescaling of the others: None. When a cut and a rise of the same size
+    both change the winner, the cut is reported. A shared first place: see the module
+    docstring. Raises ValueError as :func:`evaluate` does.
     """
+    _check_board(board)
+    return _sensitivity(board, _evaluated(board, _sheet(board)))
+
+
+def _sensitivity(board: Board, m: _Scored) -> dict[int, SensitivityResult | None]:
     out: dict[int, SensitivityResult | None] = {c.id: None for c in board.criteria}
-    ranked, x, w = _ranked_matrix(board)
-    if len(ranked) < 2 or not len(w):
+    ranked, x, totals = _ranked(board, m)
+    if len(ranked) < 2:
         return out
-    shares = w / w.sum()
-    totals = x @ shares
-    winner = int(np.argmax(totals))
+    shares = _weights(board) / _total_weight(board.criteria)
+    leader = int(np.flatnonzero(totals >= totals.max() - TIE)[0])
     for k, c in enumerate(board.criteria):
-        s = shares[k]
-        best: tuple[float, int] | None = None
-        for j in range(len(ranked)):
-            if j == winner:
-                continue
-            # T_i(s') = a_i + b_i s'  with  a_i = (T_i - s x_ik)/(1 - s),  b_i = x_ik - a_i
-            if s >= 1 - EPS:
-                continue
-            a_w = (totals[winner] - s * x[winner, k]) / (1 - s)
-            a_j = (totals[j] - s * x[j, k]) / (1 - s)
-            b_w, b_j = x[winner, k] - a_w, x[j, k] - a_j
-            if abs(b_w - b_j) < EPS:
-                continue
-            cross = (a_j - a_w) / (b_w - b_j)
-            if not (0 - EPS <= cross <= 1 + EPS):
-                continue
-            delta = cross - s
-            if abs(delta) < EPS:
-                continue
-            # just past the crossing, j must beat the winner
-            probe = min(max(cross + math.copysign(1e-7, delta), 0.0), 1.0)
-            if a_j + b_j * probe > a_w + b_w * probe and (
-                best is None or abs(delta) < abs(best[0])
-            ):
-                best = (delta, j)
-        if best is not None:
-            out[c.id] = SensitivityResult(best[0] * 100.0, ranked[best[1]])
+        s = float(shares[k])
+        if s >= 1 - TIE:
+            continue
+        slope = x[:, k] - (totals - s * x[:, k]) / (1 - s)  # T_i(s′) = T_i + slope_i·(s′ − s)
+        found = _first_overtake(totals, slope, leader, s)
+        if found is not None:
+            delta, j = found
+            delta = 0.0 if abs(delta) < TIE else delta
+            out[c.id] = SensitivityResult(
+                change_pp=delta * 100.0,
+                new_winner=ranked[j],
+                share_pp=s * 100.0,
+                new_share_pp=(s + delta) * 100.0,
+            )
     return out
+
+
+def _first_overtake(
+    totals: FloatArray, slope: FloatArray, leader: int, s: float
+) -> tuple[float, int] | None:
+    """The nearest signed change δ of the share (s + δ within [0, 1]) past which another
+    vendor leads ``leader``, and that vendor; a cut wins over a rise of the same size."""
+    best: tuple[float, int] | None = None
+    for direction in (-1.0, 1.0):
+        room = s if direction < 0 else 1 - s  # how far the share can move this way
+        gain = direction * (slope - slope[leader])  # what each vendor gains per unit moved
+        gap = np.maximum(totals[leader] - totals, 0.0)
+        can = gain > TIE
+        can[leader] = False
+        if not can.any():
+            continue
+        distance = np.full(len(totals), np.inf)
+        distance[can] = gap[can] / gain[can]
+        distance[distance >= room - TIE] = np.inf
+        nearest = float(distance.min())
+        if not math.isfinite(nearest):
+            continue
+        level = np.flatnonzero(distance <= nearest + TIE)
+        # past the meeting point the steepest of the vendors meeting there leads
+        steep = direction * slope[level]
+        j = int(level[np.flatnonzero(steep >= steep.max() - TIE)[0]])
+        if best is None or nearest < abs(best[0]) - TIE:
+            best = (direction * nearest, j)
+    return best
 
 
 def monte_carlo(
     board: Board, draws: int = 10_000, spread: float = 0.20, seed: int = 2026
 ) -> dict[int, float]:
-    """Each ranked vendor's probability of ranking first when every weight is multiplied by an
-    independent uniform factor in [1 − spread, 1 + spread]. Vectorised, seeded, reproducible;
-    a tie for first goes to the vendor listed first."""
-    ranked, x, w = _ranked_matrix(board)
+    """Each ranked vendor's probability of ranking first when every weight is multiplied by
+    an independent uniform factor in [1 − spread, 1 + spread].
+
+    Draw d multiplies the weight of criterion k (in the board's order) by factors[d, k] of
+    ``numpy.random.default_rng(seed).uniform(1 − spread, 1 + spread, (draws, criteria))``,
+    so the same board and seed give the same answer; all draws are one matrix product. Only
+    ranked vendors take part; a tie for first (to 1e-9) is split evenly among the tied. The
+    probabilities add up to 1 (an empty dict when nobody is ranked). Raises ValueError for
+    draws below 1, a spread outside [0, 1), and as :func:`evaluate` does.
+    """
+    _check_mc(draws, spread)
+    _check_board(board)
+    return _monte_carlo(board, _evaluated(board, _sheet(board)), draws, spread, seed)
+
+
+def _check_mc(draws: int, spread: float) -> None:
+    if draws < 1:
+        raise ValueError("draws must be at least 1")
+    if not 0 <= spread < 1:
+        raise ValueError("the spread must be at least 0 and below 1")
+
+
+def _monte_carlo(
+    board: Board, m: _Scored, draws: int, spread: float, seed: int
+) -> dict[int, float]:
+    ranked, x, _ = _ranked(board, m)
     if not ranked:
         return {}
-    rng = np.random.default_rng(seed)
-    factors = rng.uniform(1 - spread, 1 + spread, size=(draws, len(w)))
+    w = _weights(board)
+    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, size=(draws, len(w)))
     weights = factors * w
     weights /= weights.sum(axis=1, keepdims=True)
-    totals = weights @ x.T  # draws × vendors
-    firsts = np.bincount(np.argmax(totals, axis=1), minlength=len(ranked))
-    return {vid: float(firsts[i]) / draws for i, vid in enumerate(ranked)}
+    totals = weights @ x.T  # draws × vendors, 0..100
+    first = totals >= totals.max(axis=1, keepdims=True) - TIE
+    wins = (first / first.sum(axis=1, keepdims=True)).sum(axis=0) / draws
+    return {vid: float(p) for vid, p in zip(ranked, wins, strict=True)}
+
+
+# --- everything at once ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every result of one board, as the functions above give them one by one."""
+
+    evaluation: Evaluation
+    disagreements: list[Disagreement]
+    kendalls_w: float | None
+    department_totals: dict[str, dict[int, float | None]]
+    calibration: Calibration
+    sensitivity: dict[int, SensitivityResult | None]
+    monte_carlo: dict[int, float]
+
+
+def analyse(
+    board: Board,
+    *,
+    threshold: int = 3,
+    draws: int = 10_000,
+    spread: float = 0.20,
+    seed: int = 2026,
+) -> Analysis:
+    """All of :func:`evaluate`, :func:`disagreements`, :func:`kendalls_w`,
+    :func:`department_totals`, :func:`calibration`, :func:`sensitivity` and
+    :func:`monte_carlo`, reading the board's scores once (the same results, faster than seven
+    calls). Raises ValueError as they do.
+    """
+    if threshold < 1:
+        raise ValueError("the disagreement threshold must be at least 1")
+    _check_mc(draws, spread)
+    _check_board(board)
+    sh = _sheet(board)
+    m = _evaluated(board, sh)
+    return Analysis(
+        evaluation=_evaluation(board, m),
+        disagreements=_disagreements(board, sh, threshold),
+        kendalls_w=_kendalls_w(board, sh),
+        department_totals=_department_totals(board, sh, m),
+        calibration=_calibration(board, sh, m),
+        sensitivity=_sensitivity(board, m),
+        monte_carlo=_monte_carlo(board, m, draws, spread, seed),
+    )
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """The counted scores of a board as arrays, one element per counted score."""
+
+    reviewer_ids: list[int]  # sorted; ``r`` indexes it
+    r: IntArray
+    v: IntArray  # index in board.vendors
+    c: IntArray  # index in board.criteria (non-price criteria only)
+    score: FloatArray
+    row: IntArray  # index in board.scores
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """A board's matrix: scores (vendors × criteria, nan: none), totals (nan: incomplete),
+    knock-out reasons, ranks, and the price score of each vendor (nan: none)."""
+
+    scores: FloatArray
+    totals: FloatArray
+    reasons: list[list[str]]
+    ranks: list[int | None]
+    price: FloatArray
+
+
+def _check_board(board: Board) -> None:
+    """Refuse what no evaluation can mean: an id listed twice, bad weights, a consensus score
+    off the scale."""
+    for label, ids in (
+        ("vendor", [v.id for v in board.vendors]),
+        ("criterion", [c.id for c in board.criteria]),
+    ):
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"a {label} id is listed twice")
+    for c in board.criteria:
+        if not math.isfinite(c.weight) or c.weight < 0:
+            raise ValueError(f"the weight of {c.name!r} must be a number of at least 0")
+    if board.criteria:
+        _total_weight(board.criteria)
+    for (vid, cid), value in board.consensus.items():
+        if not SCORE_MIN <= value <= SCORE_MAX:
+            raise ValueError(f"consensus score {value!r} for ({vid}, {cid}) is not in 0..5")
+
+
+def _total_weight(criteria: Sequence[CriterionSpec]) -> float:
+    total = float(sum(c.weight for c in criteria))
+    if not total > 0:
+        raise ValueError("the criteria's weights add up to zero")
+    return total
+
+
+def _weights(board: Board) -> FloatArray:
+    return np.array([c.weight for c in board.criteria], dtype=float)
+
+
+def _opt(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def _valid_cost(cost: float | None) -> bool:
+    return cost is not None and math.isfinite(cost) and cost > 0
+
+
+def _sheet(board: Board) -> _Sheet:
+    """The counted scores (see the module docstring) as arrays."""
+    entries = board.scores
+    n_v, n_c = len(board.vendors), len(board.criteria)
+    v = _positions(
+        [x.id for x in board.vendors],
+        np.array([e.vendor_id for e in entries], dtype=np.int64),
+    )
+    c = _positions(
+        [x.id for x in board.criteria],
+        np.array([e.criterion_id for e in entries], dtype=np.int64),
+        [x.is_price for x in board.criteria],
+    )
+    reviewer = np.array([e.reviewer_id for e in entries], dtype=np.int64)
+    try:
+        score = np.array([e.score for e in entries], dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError("scores must be numbers from 0 to 5") from None
+    keep = (v >= 0) & (c >= 0)
+    if board.recusals and keep.any():
+        v_at = {x.id: i for i, x in enumerate(board.vendors)}
+        recused = [rid * n_v + v_at[vid] for rid, vid in board.recusals if vid in v_at]
+        keep &= ~np.isin(reviewer * n_v + v, np.array(recused, dtype=np.int64))
+    row = np.flatnonzero(keep)
+    bad = ~((score[row] >= SCORE_MIN) & (score[row] <= SCORE_MAX))  # nan is bad too
+    if bad.any():
+        raise ValueError(f"score {entries[row[np.argmax(bad)]].score!r} is not in 0..5")
+    ids, r = np.unique(reviewer[row], return_inverse=True)
+    # one score per reviewer, vendor and criterion: the last one given
+    key = (r * n_v + v[row]) * n_c + c[row]
+    _, last_from_end = np.unique(key[::-1], return_index=True)
+    last = np.sort(len(key) - 1 - last_from_end)
+    row = row[last]
+    return _Sheet(
+        reviewer_ids=[int(x) for x in ids],
+        r=r[last].astype(np.intp),
+        v=v[row],
+        c=c[row],
+        score=score[row],
+        row=row,
+    )
+
+
+def _positions(
+    ids: Sequence[int], values: npt.NDArray[np.int64], skip: Sequence[bool] | None = None
+) -> IntArray:
+    """The position of each value in ``ids``; −1 where it is not there (or skipped)."""
+    if not ids or not len(values):
+        return np.full(len(values), -1, dtype=np.intp)
+    keys = np.array(ids, dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    at = np.minimum(np.searchsorted(sorted_keys, values), len(keys) - 1)
+    found = sorted_keys[at] == values
+    if skip is not None:
+        found &= ~np.array(skip, dtype=bool)[order[at]]
+    return np.where(found, order[at], -1).astype(np.intp)
+
+
+def _safe_mean(sums: FloatArray, counts: npt.NDArray[np.int64]) -> FloatArray:
+    out = np.full(sums.shape, np.nan)
+    np.divide(sums, counts, out=out, where=counts > 0)
+    return out
+
+
+def _cell_means(board: Board, sh: _Sheet, values: FloatArray) -> FloatArray:
+    """Vendors × criteria: the mean of ``values`` (one per counted score) per cell, then the
+    consensus scores over them; nan where nothing is scored."""
+    n_v, n_c = len(board.vendors), len(board.criteria)
+    cell = sh.v * n_c + sh.c
+    sums = np.bincount(cell, weights=values, minlength=n_v * n_c).reshape(n_v, n_c)
+    counts = np.bincount(cell, minlength=n_v * n_c).reshape(n_v, n_c)
+    means = _safe_mean(sums, counts)
+    if board.consensus:
+        v_at = {v.id: i for i, v in enumerate(board.vendors)}
+        c_at = {c.id: k for k, c in enumerate(board.criteria) if not c.is_price}
+        for (vid, cid), value in board.consensus.items():
+            if vid in v_at and cid in c_at:
+                means[v_at[vid], c_at[cid]] = float(value)
+    return means
+
+
+def _evaluated(board: Board, sh: _Sheet) -> _Scored:
+    return _scored(board, _cell_means(board, sh, sh.score))
+
+
+def _scored(board: Board, cells: FloatArray, price: FloatArray | None = None) -> _Scored:
+    """The matrix from the non-price criterion scores ``cells`` (vendors × criteria, nan:
+    none); price scores by formula unless given (one per vendor)."""
+    crit, vendors = board.criteria, board.vendors
+    n_v = len(vendors)
+    is_price = np.array([c.is_price for c in crit], dtype=bool)
+    must = np.array([c.must_have for c in crit], dtype=bool)
+    floor = np.array([c.min_score for c in crit], dtype=float) - TIE
+    full = cells.copy()
+    full[:, is_price] = np.nan
+    below = must & (full < floor)  # nan compares False
+    if price is None:
+        price = np.full(n_v, np.nan)
+        if is_price.any():
+            costs = np.array([v.cost if _valid_cost(v.cost) else np.nan for v in vendors])
+            tech_gap = np.isnan(full[:, ~is_price]).any(axis=1)
+            contenders = ~tech_gap & ~below.any(axis=1) & ~np.isnan(costs)
+            if contenders.any():
+                price = np.minimum(float(SCORE_MAX), SCORE_MAX * costs[contenders].min() / costs)
+    full[:, is_price] = price[:, None]
+    below = must & (full < floor)
+    complete = ~np.isnan(full).any(axis=1) & bool(len(crit))
+    totals = np.full(n_v, np.nan)
+    if crit:
+        shares = _weights(board) / _total_weight(crit)
+        totals[complete] = 100.0 * (full[complete] @ shares) / SCORE_MAX
+    reasons: list[list[str]] = [[] for _ in vendors]
+    for i, k in np.argwhere(below):
+        c = crit[k]
+        reasons[i].append(f"{c.name}: {full[i, k]:.2f} below the must-have minimum {c.min_score:g}")
+    ranks_of = competition_ranks(
+        {i: float(totals[i]) for i in range(n_v) if complete[i] and not reasons[i]}
+    )
+    return _Scored(full, totals, reasons, [ranks_of.get(i) for i in range(n_v)], price)
+
+
+def _ranked(board: Board, m: _Scored) -> tuple[list[int], FloatArray, FloatArray]:
+    """The ranked vendors (board order), their criterion scores × 20 (vendors × criteria,
+    so that totals = scores @ shares), and their totals."""
+    idx = [i for i, rank in enumerate(m.ranks) if rank is not None]
+    x = m.scores[idx] * (100.0 / SCORE_MAX)
+    return [board.vendors[i].id for i in idx], x, m.totals[idx]
+
+
+def _recusal_matrix(board: Board, reviewer_ids: Sequence[int]) -> BoolArray:
+    r_at = {rid: i for i, rid in enumerate(reviewer_ids)}
+    v_at = {v.id: i for i, v in enumerate(board.vendors)}
+    out = np.zeros((len(reviewer_ids), len(board.vendors)), dtype=bool)
+    for rid, vid in board.recusals:
+        if rid in r_at and vid in v_at:
+            out[r_at[rid], v_at[vid]] = True
+    return out
+
+
+def _average_ranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
+    """Ranks 1..n, highest value first, ties (to 1e-9) sharing their average rank; and the
+    sizes of the groups of ties."""
+    order = sorted(range(len(values)), key=lambda i: -values[i])
+    ranks = [0.0] * len(values)
+    groups = []
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[i]] - values[order[j + 1]] <= TIE:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        if j > i:
+            groups.append(j - i + 1)
+        i = j + 1
+    return ranks, groups
+
+
+if __name__ == "__main__":  # pragma: no cover - timing on the benchmark's board size
+    import random
+    import time
+
+    rnd = random.Random(4)  # noqa: S311 - test data, not secrets
+    big = Board(
+        vendors=[VendorSpec(v, f"Vendor {v}", 100_000.0 + 5_000 * v) for v in range(25)],
+        criteria=[
+            CriterionSpec(c, f"Criterion {c}", 1.0 + c % 5, must_have=c == 0, min_score=1.0)
+            for c in range(39)
+        ]
+        + [CriterionSpec(39, "Price", 4.0, is_price=True)],
+        scores=[
+            ScoreEntry(r, v, c, rnd.randint(1, 5), f"Dept {r % 4}")
+            for r in range(20)
+            for v in range(25)
+            for c in range(40)
+        ],
+        consensus={(3, 4): 4.0},
+        recusals=frozenset({(2, 5)}),
+    )
+    total = 0.0
+    for fn in (
+        evaluate,
+        disagreements,
+        kendalls_w,
+        department_totals,
+        calibration,
+        sensitivity,
+        monte_carlo,
+        analyse,
+    ):
+        best = math.inf
+        for _ in range(5):
+            start = time.perf_counter()
+            fn(big)  # type: ignore[operator]
+            best = min(best, time.perf_counter() - start)
+        total += best
+        print(f"{fn.__name__:18} {1000 * best:6.1f} ms (best of 5)")
+    print(f"{'all but analyse':18} {1000 * (total - best):6.1f} ms")

@@ -1,56 +1,79 @@
-"""The maths of vendor selection against hand-made data computed independently."""
+"""The maths of vendor selection, checked against numbers worked out by hand.
+
+Every expected value below is written out from the issue's formulas (or computed by a
+separate, plain loop in the test), never by calling the code under test a second time:
+
+    weighted total = 100 × Σ_c (w_c / Σw) × (score_c / 5)
+
+On the main board the weights are Functionality 3, Security 2, Usability 1 and Price 2
+(Σw = 8), so a total is 100 / (8 × 5) × Σ w·s = 2.5 × Σ w·s.
+"""
 
 import math
+import statistics
 
+import numpy as np
 import pytest
 
 from planner.vendors.scoring import (
     Board,
+    Calibration,
     CriterionSpec,
     ScoreEntry,
     VendorSpec,
     ahp,
     ahp_matrix_from_pairs,
+    analyse,
     calibration,
     competition_ranks,
     department_totals,
     disagreements,
+    display,
     evaluate,
     kendalls_w,
     monte_carlo,
+    round_total,
     sensitivity,
+    weighted_total,
 )
 
-A, B, C = 1, 2, 3  # criteria
-V1, V2, V3, V4, V5 = 11, 12, 13, 14, 15  # vendors
+A, B, C, P = 1, 2, 3, 4  # criteria: Functionality, Security, Usability, Price
+V1, V2, V3, V4, V5, V6 = 11, 12, 13, 14, 15, 16  # vendors
 R1, R2, R3 = 101, 102, 103  # reviewers
-DEPT = {R1: "Sales", R2: "IT", R3: "Legal"}
+DEPT = {R1: "Sales", R2: "IT", R3: "Finance"}
 
 CRITERIA = [
-    CriterionSpec(A, "Functionality", 2.0, must_have=True, min_score=3.0),
-    CriterionSpec(B, "Security", 1.0),
-    CriterionSpec(C, "User experience", 1.0),
+    CriterionSpec(A, "Functionality", 3.0, group="functionality", must_have=True, min_score=3.0),
+    CriterionSpec(B, "Security", 2.0, group="security"),
+    CriterionSpec(C, "Usability", 1.0, group="user experience"),
+    CriterionSpec(P, "Price", 2.0, group="cost-effectiveness", is_price=True),
 ]
+COSTS = {V1: 300.0, V2: 240.0, V3: 200.0, V4: 100.0, V5: None, V6: 480.0}
 # vendor -> criterion -> scores of R1, R2, R3 (None: not scored)
 SHEET = {
-    V1: {A: (5, 5, 2), B: (3, 3, 3), C: (5, 4, None)},
-    V2: {A: (5, 5, 0), B: (2, 2, 2), C: (4, 4, 4)},  # R3 is recused from V2
-    V3: {A: (2, 3, 2), B: (5, 5, 5), C: (5, 5, 5)},  # knocked out on A
-    V4: {A: (4, 4, 4), B: (None, None, None), C: (3, 3, 3)},  # B unscored: incomplete
-    V5: {A: (5, 5, 5), B: (2, 2, 2), C: (4, 4, 4)},  # ties with V2
+    V1: {A: (5, 4, 3), B: (5, 5, 5), C: (2, 5, 5)},
+    V2: {A: (4, 4, 0), B: (5, 5, 1), C: (2, 2, 5)},  # R3 is recused from V2
+    V3: {A: (2, 3, 2), B: (5, 5, 5), C: (5, 5, 5)},  # Functionality 7/3 < 3: knocked out
+    V4: {A: (4, 4, 4), B: (4, 4, 4), C: (None, None, None)},  # Usability unscored
+    V5: {A: (5, 5, 5), B: (5, 5, 5), C: (5, 5, 5)},  # no quote: no price score
+    V6: {A: (3, 3, 3), B: (5, 2, 5), C: (4, 4, 4)},  # Functionality exactly at the minimum
 }
+COMMENTS = {(R1, V1, C): "clunky screens", (R2, V6, B): "no single sign-on"}
+RECUSED = frozenset({(R3, V2)})
 
 
-def board(consensus=None, recusals=frozenset({(R3, V2)})) -> Board:
+def make_board(consensus=None, recusals=RECUSED) -> Board:
     scores = [
-        ScoreEntry(r, v, c, s, DEPT[r], "data residency unclear" if s == 2 and c == A else "")
+        ScoreEntry(r, v, c, s, DEPT[r], COMMENTS.get((r, v, c), ""))
         for v, by_c in SHEET.items()
         for c, triple in by_c.items()
         for r, s in zip((R1, R2, R3), triple, strict=True)
         if s is not None
     ]
+    # reviewers' scores on the price criterion are ignored: price is scored by formula
+    scores += [ScoreEntry(R1, V1, P, 0, "Sales"), ScoreEntry(R2, V2, P, 5, "IT")]
     return Board(
-        vendors=[VendorSpec(v, f"V{v - 10}") for v in SHEET],
+        vendors=[VendorSpec(v, f"Vendor {v - 10}", COSTS[v]) for v in SHEET],
         criteria=CRITERIA,
         scores=scores,
         consensus=consensus or {},
@@ -58,151 +81,419 @@ def board(consensus=None, recusals=frozenset({(R3, V2)})) -> Board:
     )
 
 
-def total(a: float, b: float, c: float) -> float:
-    """100 × Σ (w/Σw) × score/5 with weights 2, 1, 1, written out."""
-    return 100 * (2 / 4 * a / 5 + 1 / 4 * b / 5 + 1 / 4 * c / 5)
+def t(functionality, security, usability, price):
+    """The main board's total, written out: 2.5 × Σ w·s with w = 3, 2, 1, 2."""
+    return 2.5 * (3 * functionality + 2 * security + 1 * usability + 2 * price)
 
 
-def test_totals_ranks_knockout_and_missing_scores():
-    ev = evaluate(board())
-    v1, v2, v3, v4, v5 = (ev.vendors[v] for v in (V1, V2, V3, V4, V5))
-    assert v1.criterion_scores == {A: 4.0, B: 3.0, C: 4.5}
-    assert v1.weighted_total == pytest.approx(total(4, 3, 4.5)) == pytest.approx(77.5)
-    # R3's 0 for V2 is left out (recused): A = mean(5, 5) = 5
-    assert v2.criterion_scores[A] == 5.0
-    assert v2.weighted_total == pytest.approx(80.0)
-    assert v5.weighted_total == pytest.approx(80.0)
-    assert v3.weighted_total == pytest.approx(total(7 / 3, 5, 5))
-    assert v3.rank is None and "below the must-have minimum" in v3.knocked_out[0]
-    assert v4.weighted_total is None and v4.incomplete == [B] and v4.rank is None
-    assert (v2.rank, v5.rank, v1.rank) == (1, 1, 3)
+# --- results ------------------------------------------------------------------------------
 
 
-def test_without_the_recusal_the_recused_score_counts():
-    ev = evaluate(board(recusals=frozenset()))
-    assert ev.vendors[V2].criterion_scores[A] == pytest.approx(10 / 3)
-    assert ev.vendors[V2].weighted_total == pytest.approx(total(10 / 3, 2, 4))
+def test_totals_ranks_ties_knockout_and_missing_scores():
+    ev = evaluate(make_board())
+    r = ev.vendors
+    # The ranked vendors for the price formula are V1 (300) and V2 (240), and V6 (480):
+    # V3 (200) is knocked out, V4 (100) incomplete, V5 has no quote. Lowest: 240.
+    assert r[V1].criterion_scores == {A: 4.0, B: 5.0, C: 4.0, P: pytest.approx(5 * 240 / 300)}
+    assert r[V1].weighted_total == pytest.approx(t(4, 5, 4, 4)) == pytest.approx(85.0)
+    # R3 is recused from V2: Functionality = mean(4, 4) = 4, not mean(4, 4, 0)
+    assert r[V2].criterion_scores == {A: 4.0, B: 5.0, C: 2.0, P: 5.0}
+    assert r[V2].weighted_total == pytest.approx(t(4, 5, 2, 5)) == pytest.approx(85.0)
+    # equal totals share a rank, the next one is 3rd: 1, 1, 3
+    assert r[V6].criterion_scores == {A: 3.0, B: 4.0, C: 4.0, P: pytest.approx(2.5)}
+    assert r[V6].weighted_total == pytest.approx(t(3, 4, 4, 2.5)) == pytest.approx(65.0)
+    assert (r[V1].rank, r[V2].rank, r[V6].rank) == (1, 1, 3)
+    assert r[V6].knocked_out == []  # 3.0 is not below the minimum 3.0
+    assert ev.winner is None and ev.ranking == [V1, V2, V6]
+
+
+def test_a_knocked_out_vendor_is_shown_not_ranked():
+    v3 = evaluate(make_board()).vendors[V3]
+    assert v3.criterion_scores[A] == pytest.approx(7 / 3)
+    # cheaper than the lowest ranked quote: 5 × 240/200 = 6, capped at 5
+    assert v3.criterion_scores[P] == 5.0
+    assert v3.weighted_total == pytest.approx(t(7 / 3, 5, 5, 5)) == pytest.approx(80.0)
+    assert v3.rank is None
+    assert v3.knocked_out == ["Functionality: 2.33 below the must-have minimum 3"]
+
+
+def test_missing_scores_make_a_vendor_incomplete_not_zero():
+    r = evaluate(make_board()).vendors
+    assert r[V4].criterion_scores[C] is None and r[V4].incomplete == [C]
+    assert r[V4].criterion_scores[P] == 5.0  # 5 × 240/100 capped
+    assert r[V4].weighted_total is None and r[V4].rank is None and r[V4].knocked_out == []
+    # no quote, no price score
+    assert r[V5].criterion_scores[P] is None and r[V5].incomplete == [P]
+    assert r[V5].weighted_total is None and r[V5].rank is None
+
+
+def test_recusal_left_out_of_every_result():
+    with_recusal = evaluate(make_board()).vendors
+    without = evaluate(make_board(recusals=frozenset())).vendors
+    assert with_recusal[V2].rank == 1
+    # counted, R3's 0 pulls Functionality to 8/3 < 3: V2 is knocked out, so the ranked
+    # vendors are V1 (300) and V6 (480) and the lowest quote becomes 300
+    assert without[V2].criterion_scores[A] == pytest.approx(8 / 3)
+    assert without[V2].criterion_scores[B] == pytest.approx(11 / 3)
+    assert without[V2].criterion_scores[C] == pytest.approx(3.0)
+    assert without[V2].criterion_scores[P] == 5.0  # 5 × 300/240 = 6.25, capped
+    assert without[V2].weighted_total == pytest.approx(t(8 / 3, 11 / 3, 3, 5))
+    assert without[V2].rank is None and without[V2].knocked_out
+    assert without[V1].weighted_total == pytest.approx(t(4, 5, 4, 5)) == pytest.approx(90.0)
+    assert without[V6].criterion_scores[P] == pytest.approx(5 * 300 / 480)
+    assert without[V6].weighted_total == pytest.approx(t(3, 4, 4, 3.125))
+    assert (without[V1].rank, without[V6].rank) == (1, 2)
 
 
 def test_consensus_replaces_the_mean():
-    ev = evaluate(board(consensus={(V1, B): 5.0}))
-    assert ev.vendors[V1].criterion_scores[B] == 5.0
-    assert ev.vendors[V1].weighted_total == pytest.approx(total(4, 5, 4.5)) == pytest.approx(87.5)
-    assert (ev.vendors[V1].rank, ev.vendors[V2].rank, ev.vendors[V5].rank) == (1, 2, 2)
+    ev = evaluate(make_board(consensus={(V6, B): 2.0, (V2, C): 4.0}))
+    r = ev.vendors
+    assert r[V2].criterion_scores[C] == 4.0
+    assert r[V2].weighted_total == pytest.approx(t(4, 5, 4, 5)) == pytest.approx(90.0)
+    assert r[V6].weighted_total == pytest.approx(t(3, 2, 4, 2.5)) == pytest.approx(55.0)
+    assert (r[V2].rank, r[V1].rank, r[V6].rank) == (1, 2, 3)
+    assert ev.winner == V2
 
 
-def test_competition_ranking():
-    assert competition_ranks({1: 90.0, 2: 90.0, 3: 80.0, 4: 70.0}) == {1: 1, 2: 1, 3: 3, 4: 4}
+def test_consensus_on_an_unscored_cell_completes_the_vendor_and_moves_the_price_scale():
+    # V4 becomes a ranked vendor, so its quote (100) is now the lowest one
+    r = evaluate(make_board(consensus={(V4, C): 3.0})).vendors
+    assert r[V4].incomplete == [] and r[V4].weighted_total == pytest.approx(t(4, 4, 3, 5))
+    assert r[V1].criterion_scores[P] == pytest.approx(5 / 3)
+    assert r[V1].weighted_total == pytest.approx(t(4, 5, 4, 5 / 3))
+    assert r[V2].weighted_total == pytest.approx(t(4, 5, 2, 25 / 12))
+    assert r[V6].weighted_total == pytest.approx(t(3, 4, 4, 25 / 24))
+    assert [r[v].rank for v in (V4, V1, V2, V6)] == [1, 2, 3, 4]
+
+
+def test_competition_ranking_and_float_noise():
+    assert competition_ranks({1: 90.0, 2: 90.0, 3: 80.0, 4: 70.0, 5: 70.0, 6: 60.0}) == {
+        1: 1,
+        2: 1,
+        3: 3,
+        4: 4,
+        5: 4,
+        6: 6,
+    }
+    # 0.1 + 0.2 is not 0.3 in binary; to people they are the same total
+    assert competition_ranks({1: 100 * (0.1 + 0.2), 2: 30.0}) == {1: 1, 2: 1}
     assert competition_ranks({}) == {}
 
 
-def test_disagreements_flag_spread_of_three_or_more():
-    flagged = disagreements(board())
-    pairs = {(d.vendor_id, d.criterion_id): d for d in flagged}
-    # V1/A: 5, 5, 2 (spread 3). V2/A: 5, 5 and the recused 0 does not count.
-    assert set(pairs) == {(V1, A)}
-    d = pairs[(V1, A)]
-    assert d.spread == 3 and [e.score for e in d.entries] == [5, 5, 2]
-    assert d.entries[2].comment == "data residency unclear"
-    assert not d.has_consensus
-    assert disagreements(board(consensus={(V1, A): 4.0}))[0].has_consensus
+def test_totals_keep_full_precision_and_round_only_for_display():
+    assert round_total(77.125) == 77.13 and display(77.125) == "77.13"
+    assert round_total(2.675) == 2.68  # the float is 2.67499999…, Excel shows 2.68
+    assert round_total(70 + 5 / 6) == 70.83 and display(None) == "—"
+    assert display(85.0) == "85.00"
+    ev = evaluate(make_board(recusals=frozenset()))
+    assert ev.vendors[V2].weighted_total == pytest.approx(70 + 5 / 6, abs=1e-12)
+
+
+def test_weighted_total_helper():
+    crit = CRITERIA[:3]
+    assert weighted_total({A: 4, B: 5, C: 4}, crit) == pytest.approx(
+        100 * (3 / 6 * 4 / 5 + 2 / 6 * 5 / 5 + 1 / 6 * 4 / 5)
+    )
+    with pytest.raises(ValueError, match="Usability"):
+        weighted_total({A: 4, B: 5}, crit)
+
+
+# --- disagreement and agreement -------------------------------------------------------------
+
+
+def test_disagreements_side_by_side():
+    found = disagreements(make_board())
+    # V1/Usability (2, 5, 5) and V6/Security (5, 2, 5) spread 3; V2's spreads come from
+    # R3's recused scores only; price criterion scores are not reviewers' business
+    assert [(d.vendor_id, d.criterion_id, d.spread) for d in found] == [(V1, C, 3), (V6, B, 3)]
+    v6 = found[1]
+    assert [(e.reviewer_id, e.score, e.comment) for e in v6.entries] == [
+        (R1, 5, ""),
+        (R2, 2, "no single sign-on"),
+        (R3, 5, ""),
+    ]
+    assert not v6.has_consensus and v6.consensus is None
+
+
+def test_disagreements_order_threshold_and_consensus():
+    found = disagreements(make_board(consensus={(V2, C): 4.0}, recusals=frozenset()))
+    # spread 4 first (V2/A: 4,4,0; V2/B: 5,5,1), then spread 3 in board order
+    assert [(d.vendor_id, d.criterion_id, d.spread) for d in found] == [
+        (V2, A, 4),
+        (V2, B, 4),
+        (V1, C, 3),
+        (V2, C, 3),
+        (V6, B, 3),
+    ]
+    settled = found[3]
+    assert settled.has_consensus and settled.consensus == 4.0
+    assert [d.spread for d in disagreements(make_board(recusals=frozenset()), threshold=4)] == [
+        4,
+        4,
+    ]
+    with pytest.raises(ValueError, match="threshold"):
+        disagreements(make_board(), threshold=0)
+
+
+def one_criterion_board(sheet, recusals=frozenset()) -> Board:
+    """sheet: reviewer -> vendor -> score, one criterion of weight 1."""
+    vendors = sorted({v for row in sheet.values() for v in row})
+    return Board(
+        vendors=[VendorSpec(v, f"V{v}") for v in vendors],
+        criteria=[CriterionSpec(1, "Only", 1.0)],
+        scores=[ScoreEntry(r, v, 1, s) for r, row in sheet.items() for v, s in row.items()],
+        recusals=recusals,
+    )
+
+
+def test_kendalls_w_agreement_and_reversal():
+    agree = {1: {1: 5, 2: 3, 3: 1}, 2: {1: 4, 2: 3, 3: 2}, 3: {1: 5, 2: 4, 3: 0}}
+    assert kendalls_w(one_criterion_board(agree)) == pytest.approx(1.0)
+    reversed_ = {1: {1: 5, 2: 3, 3: 1}, 2: {1: 1, 2: 3, 3: 5}}
+    assert kendalls_w(one_criterion_board(reversed_)) == pytest.approx(0.0)
+
+
+def test_kendalls_w_with_ties_leaves_out_an_incomplete_scoresheet():
+    sheet = {
+        1: {1: 5, 2: 4, 3: 3, 4: 1},  # ranks 1, 2, 3, 4
+        2: {1: 4, 2: 4, 3: 2, 4: 1},  # ranks 1.5, 1.5, 3, 4 (a tie of 2: T = 2³ − 2 = 6)
+        3: {1: 3, 2: 5, 3: 1, 4: 2},  # ranks 2, 1, 4, 3
+        4: {1: 5, 2: 5, 3: 5},  # did not score vendor 4: left out
+    }
+    # rank sums 4.5, 4.5, 10, 11; mean m(n + 1)/2 = 7.5; S = 9 + 9 + 6.25 + 12.25 = 36.5
+    expected = 12 * 36.5 / (3**2 * (4**3 - 4) - 3 * 6)
+    assert kendalls_w(one_criterion_board(sheet)) == pytest.approx(expected)
+    assert expected == pytest.approx(0.8390804597701149)
+
+
+def test_kendalls_w_a_recusal_takes_the_vendor_out_of_the_comparison():
+    sheet = {
+        1: {1: 5, 2: 4, 3: 3, 4: 1},
+        2: {1: 4, 2: 4, 3: 2, 4: 1},
+        3: {1: 3, 2: 5, 3: 1, 4: 2},
+        5: {1: 5, 2: 3, 3: 4, 4: 0},  # recused from vendor 4: its 0 does not count
+    }
+    board = one_criterion_board(sheet, recusals=frozenset({(5, 4)}))
+    # vendors 1..3 only: ranks (1,2,3), (1.5,1.5,3), (2,1,3), (1,3,2); sums 5.5, 7.5, 11;
+    # mean 4·4/2 = 8; S = 6.25 + 0.25 + 9 = 15.5
+    assert kendalls_w(board) == pytest.approx(12 * 15.5 / (4**2 * (3**3 - 3) - 4 * 6))
+
+
+def test_kendalls_w_uses_each_reviewers_weighted_totals_not_raw_sums():
+    crit = [
+        CriterionSpec(1, "Functionality", 3.0),
+        CriterionSpec(2, "Security", 1.0),
+        CriterionSpec(3, "Price", 10.0, is_price=True),
+    ]
+    scores = [
+        # reviewer 1: vendor 1 = (3·5 + 1·0)/4 = 3.75 beats vendor 2 = (3·3 + 1·5)/4 = 3.5,
+        # although 5 + 0 < 3 + 5; their price scores are ignored
+        ScoreEntry(1, 1, 1, 5),
+        ScoreEntry(1, 1, 2, 0),
+        ScoreEntry(1, 2, 1, 3),
+        ScoreEntry(1, 2, 2, 5),
+        ScoreEntry(1, 2, 3, 5),
+        # reviewer 2: vendor 1 = 4 beats vendor 2 = 2.5
+        ScoreEntry(2, 1, 1, 4),
+        ScoreEntry(2, 1, 2, 4),
+        ScoreEntry(2, 2, 1, 2),
+        ScoreEntry(2, 2, 2, 4),
+    ]
+    board = Board([VendorSpec(1, "X", 10.0), VendorSpec(2, "Y", 20.0)], crit, scores)
+    assert kendalls_w(board) == pytest.approx(1.0)
+
+
+def test_kendalls_w_none_without_two_complete_scoresheets():
+    # on the main board nobody scored V4's Usability, so no scoresheet is complete
+    assert kendalls_w(make_board()) is None
+    assert kendalls_w(one_criterion_board({1: {1: 5, 2: 3}})) is None  # one reviewer
+    assert kendalls_w(one_criterion_board({1: {1: 5}, 2: {1: 3}})) is None  # one vendor
+    # everyone rated everything alike: W = 0/0
+    assert kendalls_w(one_criterion_board({1: {1: 4, 2: 4}, 2: {1: 2, 2: 2}})) is None
+
+
+# --- departments and calibration ------------------------------------------------------------
 
 
 def test_department_view():
-    dept = department_totals(board())
-    # Sales (R1) alone: V1 = A 5, B 3, C 5
-    assert dept["Sales"][V1] == pytest.approx(total(5, 3, 5))
-    # Legal (R3) never scored V1/C and is recused from V2: incomplete for both
-    assert dept["Legal"][V1] is None and dept["Legal"][V2] is None
-    assert dept["IT"][V2] == pytest.approx(total(5, 2, 4))
+    depts = department_totals(make_board(consensus={(V6, B): 0.0}))  # consensus not used
+    assert list(depts) == ["Finance", "IT", "Sales"]
+    sales, it, finance = depts["Sales"], depts["IT"], depts["Finance"]
+    # R1 alone, with the board's price scores (V1 4, V2 5, V3 5, V6 2.5)
+    assert sales[V1] == pytest.approx(t(5, 5, 2, 4)) == pytest.approx(87.5)
+    assert sales[V2] == pytest.approx(t(4, 5, 2, 5))
+    assert sales[V3] == pytest.approx(t(2, 5, 5, 5))
+    assert sales[V6] == pytest.approx(t(3, 5, 4, 2.5)) == pytest.approx(70.0)
+    assert sales[V4] is None and sales[V5] is None  # Usability unscored, no price score
+    assert it[V1] == pytest.approx(t(4, 5, 5, 4)) and it[V6] == pytest.approx(t(3, 2, 4, 2.5))
+    # R3 is recused from V2: Finance has nothing to say about it
+    assert finance[V2] is None and finance[V1] == pytest.approx(t(3, 5, 5, 4))
 
 
-def test_kendalls_w_full_agreement_and_reversal():
-    crit = [CriterionSpec(1, "Only", 1.0)]
-    vendors = [VendorSpec(i, f"V{i}") for i in (1, 2, 3)]
-
-    def w(sheet):
-        scores = [ScoreEntry(r, v, 1, s) for r, row in sheet.items() for v, s in row.items()]
-        return kendalls_w(Board(vendors=vendors, criteria=crit, scores=scores))
-
-    assert w({1: {1: 5, 2: 3, 3: 1}, 2: {1: 4, 2: 3, 3: 2}, 3: {1: 5, 2: 4, 3: 0}}) == 1.0
-    assert w({1: {1: 5, 2: 3, 3: 1}, 2: {1: 1, 2: 3, 3: 5}}) == 0.0
-    # 3 reviewers, 3 vendors, rankings (1,2,3), (1,3,2), (2,1,3): rank sums 4, 6, 8,
-    # S = (4-6)² + 0 + (8-6)² = 8, W = 12·8 / (3²·(27-3)) = 96/216
-    partial = w({1: {1: 5, 2: 4, 3: 3}, 2: {1: 5, 2: 3, 3: 4}, 3: {1: 4, 2: 5, 3: 3}})
-    assert partial == pytest.approx(96 / 216)
+def test_calibration_counts_only_what_counts():
+    cal = calibration(make_board())
+    counts = {r.reviewer_id: r.count for r in cal.reviewers}
+    # 6 vendors × 3 criteria, less V4's Usability; R3 less the 3 recused V2 scores; the
+    # price scores are not counted
+    assert counts == {R1: 17, R2: 17, R3: 14}
+    assert {r.reviewer_id: r.department for r in cal.reviewers} == DEPT
 
 
-def test_calibration_standardises_a_harsh_reviewer():
-    crit = [CriterionSpec(1, "Only", 1.0)]
-    vendors = [VendorSpec(1, "X"), VendorSpec(2, "Y")]
-    scores = [
-        ScoreEntry(1, 1, 1, 5),
-        ScoreEntry(1, 2, 1, 3),  # lenient
-        ScoreEntry(2, 1, 1, 2),
-        ScoreEntry(2, 2, 1, 0),
-    ]  # harsh, same judgement
-    cal = calibration(Board(vendors=vendors, criteria=crit, scores=scores))
-    means = {r.reviewer_id: (r.mean, r.sd) for r in cal.reviewers}
-    assert means == {1: (4.0, 1.0), 2: (1.0, 1.0)}
-    assert cal.board_mean == 2.5 and cal.board_sd == pytest.approx(math.sqrt(3.25))
-    # both reviewers standardise to board_mean ± board_sd: X gets 2.5 + sd, Y 2.5 - sd
-    sd = math.sqrt(3.25)
-    assert cal.standardised_totals[1] == pytest.approx(100 * (2.5 + sd) / 5)
-    assert cal.standardised_totals[2] == pytest.approx(100 * (2.5 - sd) / 5)
+def test_calibration_standardises_harsh_and_lenient_reviewers():
+    sheet = {
+        1: {1: 2, 2: 1, 3: 0},  # harsh
+        2: {1: 5, 2: 5, 3: 3},  # lenient
+        3: {1: 4, 2: 4, 3: 4},  # no spread: maps to the board's mean
+    }
+    cal = calibration(one_criterion_board(sheet))
+    everything = [s for row in sheet.values() for s in row.values()]
+    board_mean, board_sd = statistics.fmean(everything), statistics.pstdev(everything)
+    assert board_mean == pytest.approx(28 / 9)
+    assert cal.board_mean == pytest.approx(board_mean)
+    assert cal.board_sd == pytest.approx(board_sd)
+    stats = {
+        r: (statistics.fmean(row.values()), statistics.pstdev(row.values()))
+        for r, row in sheet.items()
+    }
+    for r in cal.reviewers:
+        assert (r.mean, r.sd) == pytest.approx(stats[r.reviewer_id])
+    assert [r.reviewer_id for r in cal.reviewers] == [1, 2, 3]
+    assert stats[1] == pytest.approx((1.0, math.sqrt(2 / 3)))
+
+    def z(r, s):
+        mean, sd = stats[r]
+        return board_mean if sd == 0 else board_mean + board_sd * (s - mean) / sd
+
+    for vendor in (1, 2, 3):
+        mapped = [z(r, row[vendor]) for r, row in sheet.items()]
+        assert cal.standardised_totals[vendor] == pytest.approx(100 * statistics.fmean(mapped) / 5)
+    assert [cal.standardised_ranks[v] for v in (1, 2, 3)] == [1, 2, 3]
 
 
-def test_price_is_scored_by_formula_among_ranked_vendors():
-    crit = [
-        CriterionSpec(1, "Quality", 1.0, must_have=True, min_score=3.0),
-        CriterionSpec(2, "Price", 1.0, is_price=True),
-    ]
-    vendors = [VendorSpec(1, "X", 100.0), VendorSpec(2, "Y", 200.0), VendorSpec(3, "Z", 50.0)]
-    scores = [
-        ScoreEntry(7, 1, 1, 5),
-        ScoreEntry(7, 2, 1, 5),
-        ScoreEntry(7, 3, 1, 1),
-        ScoreEntry(7, 1, 2, 0),
-    ]  # a reviewer's score on price is ignored
-    ev = evaluate(Board(vendors=vendors, criteria=crit, scores=scores))
-    # Z is knocked out, so the cheapest ranked vendor is X at 100
-    assert ev.vendors[1].criterion_scores[2] == pytest.approx(5 * 100 / 100)
-    assert ev.vendors[2].criterion_scores[2] == pytest.approx(5 * 100 / 200)
-    assert ev.vendors[1].weighted_total == pytest.approx(100.0)
-    assert ev.vendors[2].weighted_total == pytest.approx(100 * (0.5 + 0.5 * 2.5 / 5))
-    assert ev.vendors[3].rank is None
+# --- AHP ------------------------------------------------------------------------------------
+
+# Saaty, T. L. (1990), "How to make a decision: The analytic hierarchy process", European
+# Journal of Operational Research 48(1), 9–26: the house-buying example (also in Saaty's
+# "Hard mathematics applied to soft decisions", section "Choosing the best house"). Eight
+# criteria: size, transportation, neighbourhood, age, yard, modern facilities, general
+# condition, financing. Published: priorities .173 .054 .188 .018 .031 .036 .167 .333,
+# λmax = 9.669, C.I. = .238, C.R. = .169 (inconsistent).
+HOUSE = [
+    [1, 5, 3, 7, 6, 6, 1 / 3, 1 / 4],
+    [1 / 5, 1, 1 / 3, 5, 3, 3, 1 / 5, 1 / 7],
+    [1 / 3, 3, 1, 6, 3, 4, 6, 1 / 5],
+    [1 / 7, 1 / 5, 1 / 6, 1, 1 / 3, 1 / 4, 1 / 7, 1 / 8],
+    [1 / 6, 1 / 3, 1 / 3, 3, 1, 1 / 2, 1 / 5, 1 / 6],
+    [1 / 6, 1 / 3, 1 / 4, 4, 2, 1, 1 / 5, 1 / 6],
+    [3, 5, 1 / 6, 7, 5, 5, 1, 1 / 2],
+    [4, 7, 5, 8, 6, 6, 2, 1],
+]
+HOUSE_PRIORITIES = [0.173, 0.054, 0.188, 0.018, 0.031, 0.036, 0.167, 0.333]
+
+# Saaty, T. L. (2008), "Decision making with the analytic hierarchy process", Int. J.
+# Services Sciences 1(1), 83–98, Table 2 "Which drink is consumed more in the U.S.?":
+# judgements as published ("row over column"), derived scale .177 .019 .042 .116 .190
+# .129 .327 (actual consumption .180 .010 .040 .120 .180 .140 .330), C.R. = .022. The same
+# figures are the reference values of the AHPy project's tests (PhilipGriffith/AHPy).
+DRINKS = ["coffee", "wine", "tea", "beer", "soda", "milk", "water"]
+DRINK_JUDGEMENTS = {
+    ("coffee", "wine"): 9,
+    ("coffee", "tea"): 5,
+    ("coffee", "beer"): 2,
+    ("coffee", "soda"): 1,
+    ("coffee", "milk"): 1,
+    ("water", "coffee"): 2,
+    ("tea", "wine"): 3,
+    ("beer", "wine"): 9,
+    ("beer", "tea"): 3,
+    ("beer", "milk"): 1,
+    ("soda", "wine"): 9,
+    ("soda", "tea"): 4,
+    ("soda", "beer"): 2,
+    ("soda", "milk"): 2,
+    ("milk", "wine"): 9,
+    ("milk", "tea"): 3,
+    ("water", "wine"): 9,
+    ("water", "tea"): 9,
+    ("water", "beer"): 3,
+    ("water", "soda"): 2,
+    ("water", "milk"): 3,
+}
 
 
-def test_ahp_against_the_published_leader_example():
-    """Wikipedia, "Analytic hierarchy process – leader example": criteria Experience,
-    Education, Charisma, Age, judged Exp/Edu 4, Exp/Cha 3, Exp/Age 7, Edu/Cha 1/3, Edu/Age 3,
-    Cha/Age 5; published priorities .547, .127, .270, .056."""
-    m = ahp_matrix_from_pairs(
-        4, {(0, 1): 4, (0, 2): 3, (0, 3): 7, (1, 2): 1 / 3, (1, 3): 3, (2, 3): 5}
-    )
-    r = ahp(m)
-    assert [round(w, 3) for w in r.weights] == pytest.approx(
-        [0.547, 0.127, 0.270, 0.056], abs=0.0015
-    )
-    # CR = (λmax − n)/(n − 1)/RI with RI(4) = 0.90; consistent (< 0.10)
-    assert r.cr == pytest.approx((r.lambda_max - 4) / 3 / 0.90)
-    assert 0.03 < r.cr < 0.06 and not r.inconsistent
+def test_ahp_against_saatys_house_example():
+    """Saaty (1990), EJOR 48:9–26, the house example: weights, λmax, CI and CR as published,
+    flagged inconsistent (CR .169 > .10)."""
+    r = ahp(HOUSE)
+    assert [round(w, 3) for w in r.weights] == HOUSE_PRIORITIES
+    assert sum(r.weights) == pytest.approx(1.0)
+    assert round(r.lambda_max, 3) == 9.669
+    assert round(r.ci, 3) == 0.238
+    assert round(r.cr, 3) == 0.169
+    assert r.inconsistent
 
 
-def test_ahp_flags_inconsistent_judgements_and_points_at_them():
-    # a > b (9), b > c (9), but c > a (9): a cycle
+def test_ahp_points_at_the_judgement_that_strays_most():
+    """With the published priorities, |ln(a_ij · w_j / w_i)| is largest for neighbourhood
+    over general condition, judged 6 where the priorities say .188/.167 ≈ 1.1."""
+    deviation = {
+        (i, j): abs(math.log(HOUSE[i][j] * HOUSE_PRIORITIES[j] / HOUSE_PRIORITIES[i]))
+        for i in range(8)
+        for j in range(i + 1, 8)
+    }
+    by_size = sorted(deviation, key=deviation.get, reverse=True)
+    assert by_size[0] == (2, 6)
+    assert ahp(HOUSE).worst_pairs[:3] == by_size[:3]
+
+
+def test_ahp_against_saatys_drinks_example_from_pairs():
+    """Saaty (2008), Int. J. Services Sciences 1:83–98, Table 2: the derived scale and
+    C.R. = .022 as published, consistent; judgements given in either orientation."""
+    index = {d: i for i, d in enumerate(DRINKS)}
+    pairs = {(index[a], index[b]): v for (a, b), v in DRINK_JUDGEMENTS.items()}
+    matrix = ahp_matrix_from_pairs(7, pairs)
+    assert matrix[index["coffee"]][index["water"]] == pytest.approx(1 / 2)  # filled in
+    r = ahp(matrix)
+    assert [round(w, 3) for w in r.weights] == [0.177, 0.019, 0.042, 0.116, 0.190, 0.129, 0.327]
+    assert round(r.cr, 3) == 0.022
+    assert r.cr == pytest.approx(r.ci / 1.32) and r.ci == pytest.approx((r.lambda_max - 7) / 6)
+    assert not r.inconsistent
+
+
+def test_ahp_consistent_and_small_matrices():
+    # weights 4 : 2 : 1 judged consistently
+    r = ahp([[1, 2, 4], [1 / 2, 1, 2], [1 / 4, 1 / 2, 1]])
+    assert r.weights == pytest.approx([4 / 7, 2 / 7, 1 / 7])
+    assert r.lambda_max == pytest.approx(3.0) and r.cr == pytest.approx(0.0, abs=1e-12)
+    assert r.worst_pairs == [] and not r.inconsistent
+    two = ahp([[1, 3], [1 / 3, 1]])
+    assert two.weights == pytest.approx([0.75, 0.25]) and two.cr == 0.0
+    one = ahp([[1]])
+    assert one.weights == [1.0] and one.cr == 0.0 and one.worst_pairs == []
+    # 0.333 is read as 1/3
+    assert ahp([[1, 0.333], [3, 1]]).weights == pytest.approx([0.25, 0.75])
+
+
+def test_ahp_flags_a_cycle():
+    # 0 over 1 (9), 1 over 2 (9), and yet 2 over 0 (9)
     r = ahp(ahp_matrix_from_pairs(3, {(0, 1): 9, (1, 2): 9, (2, 0): 9}))
-    assert r.inconsistent and r.cr > 0.10 and r.worst_pairs
+    assert r.inconsistent and r.cr > 0.10 and len(r.worst_pairs) == 3
 
 
 @pytest.mark.parametrize(
     ("matrix", "message"),
     [
+        ([], "square"),
         ([[1, 2], [0.5]], "square"),
         ([[1, -2], [-0.5, 1]], "positive"),
+        ([[1, 0], [1, 1]], "positive"),
+        ([[1, float("nan")], [1, 1]], "positive"),
+        ([[1, "x"], [1, 1]], "numbers"),
+        ([[2, 1], [1, 1]], "itself"),
         ([[1, 2.5], [0.4, 1]], "Saaty"),
+        ([[1, 10], [0.1, 1]], "Saaty"),
         ([[1, 2], [2, 1]], "reciprocal"),
-        ([], "square"),
+        ([[1.0] * 16 for _ in range(16)], "at most 15"),
     ],
 )
 def test_ahp_refuses_bad_matrices(matrix, message):
@@ -210,46 +501,247 @@ def test_ahp_refuses_bad_matrices(matrix, message):
         ahp(matrix)
 
 
+@pytest.mark.parametrize(
+    ("n", "pairs", "message"),
+    [
+        (3, {(0, 1): 3, (1, 2): 3}, "1 pair"),
+        (3, {(0, 1): 3, (1, 2): 3, (0, 3): 3}, "no pair"),
+        (2, {(1, 1): 3}, "itself"),
+        (2, {(0, 1): 3, (1, 0): 3}, "twice"),
+        (2, {(0, 1): 0}, "positive"),
+        (0, {}, "at least one"),
+    ],
+)
+def test_ahp_matrix_from_pairs_refuses(n, pairs, message):
+    with pytest.raises(ValueError, match=message):
+        ahp_matrix_from_pairs(n, pairs)
+
+
+def test_ahp_matrix_from_pairs_accepts_both_orientations_when_they_agree():
+    assert ahp_matrix_from_pairs(2, {(0, 1): 3, (1, 0): 1 / 3}) == [[1.0, 3.0], [1 / 3, 1.0]]
+
+
+# --- sensitivity ----------------------------------------------------------------------------
+
+
+def sheet_board(weights, rows, costs=None) -> Board:
+    """One reviewer; rows: vendor -> scores per criterion (in order)."""
+    crit = [CriterionSpec(k + 1, f"c{k + 1}", w) for k, w in enumerate(weights)]
+    return Board(
+        vendors=[VendorSpec(v, f"V{v}", (costs or {}).get(v)) for v in rows],
+        criteria=crit,
+        scores=[
+            ScoreEntry(9, v, k + 1, s) for v, scores in rows.items() for k, s in enumerate(scores)
+        ],
+    )
+
+
+X, Y, Z, Q, X2 = 1, 2, 3, 4, 5
+
+
 def test_sensitivity_solves_the_crossing_exactly():
-    crit = [CriterionSpec(1, "c1", 3.0), CriterionSpec(2, "c2", 1.0)]
-    vendors = [VendorSpec(1, "X"), VendorSpec(2, "Y")]
-    scores = [
-        ScoreEntry(9, 1, 1, 5),
-        ScoreEntry(9, 1, 2, 0),
-        ScoreEntry(9, 2, 1, 0),
-        ScoreEntry(9, 2, 2, 5),
-    ]
-    b = Board(vendors=vendors, criteria=crit, scores=scores)
-    # X = 100·s1, Y = 100·(1 − s1): they cross at s1 = 0.5; s1 is 0.75 now
-    s = sensitivity(b)
-    assert s[1].change_pp == pytest.approx(-25.0) and s[1].new_winner == 2
-    assert s[2].change_pp == pytest.approx(+25.0) and s[2].new_winner == 2
+    # shares 0.75 / 0.25 / 0; X = 100·s1 (75), Y = 100·s2 (25), Z = 60 whatever the shares
+    board = sheet_board([3, 1, 0], {X: (5, 0, 0), Y: (0, 5, 0), Z: (3, 3, 5)})
+    s = sensitivity(board)
+    # c1 down to 0.60, where X = 100·0.6 = 60 = Z (Y crosses only at 0.5)
+    assert s[1].change_pp == pytest.approx(-15.0) and s[1].new_winner == Z
+    assert (s[1].share_pp, s[1].new_share_pp) == pytest.approx((75.0, 60.0))
+    # c2 up to 0.40: X = 100·0.6 = 60 = Z
+    assert s[2].change_pp == pytest.approx(+15.0) and s[2].new_winner == Z
+    # c3 (weight 0) up to t: X = 75(1 − t), Z = 60(1 − t) + 100t, level at t = 15/115
+    assert s[3].change_pp == pytest.approx(100 * 15 / 115) and s[3].new_winner == Z
 
 
-def test_sensitivity_none_when_no_share_changes_the_winner():
-    crit = [CriterionSpec(1, "c1", 1.0), CriterionSpec(2, "c2", 1.0)]
-    vendors = [VendorSpec(1, "X"), VendorSpec(2, "Y")]
-    scores = [
-        ScoreEntry(9, 1, 1, 5),
-        ScoreEntry(9, 1, 2, 5),
-        ScoreEntry(9, 2, 1, 1),
-        ScoreEntry(9, 2, 2, 1),
-    ]
-    assert sensitivity(Board(vendors=vendors, criteria=crit, scores=scores)) == {1: None, 2: None}
-
-
-def test_monte_carlo_is_reproducible_and_sums_to_one():
-    b = board()
-    first = monte_carlo(b, draws=10_000, seed=7)
-    assert first == monte_carlo(b, draws=10_000, seed=7)
-    assert sum(first.values()) == pytest.approx(1.0)
-    assert set(first) == {V1, V2, V5}  # ranked vendors only
-    # V2 and V5 are identical: a tie for first goes to the first listed, V2
-    assert first[V5] == 0.0 and first[V2] > first[V1] > 0
-
-
-def test_zero_weight_is_refused():
-    with pytest.raises(ValueError, match="zero"):
-        evaluate(
-            Board(vendors=[VendorSpec(1, "X")], criteria=[CriterionSpec(1, "c", 0.0)], scores=[])
+def test_sensitivity_answer_changes_the_winner_just_past_it():
+    board = sheet_board([3, 1], {X: (5, 0), Y: (0, 5), Z: (3, 3)})
+    for share, winner in ((0.6 - 1e-6, Z), (0.6 + 1e-6, X)):
+        moved = Board(
+            board.vendors,
+            [CriterionSpec(1, "c1", share), CriterionSpec(2, "c2", 1 - share)],
+            board.scores,
         )
+        assert evaluate(moved).winner == winner
+
+
+def test_sensitivity_none_and_whole_weight():
+    dominant = sheet_board([1, 1], {X: (5, 5), Y: (1, 1)})
+    assert sensitivity(dominant) == {1: None, 2: None}
+    # X (100, 60) = 80 and Y (80, 20) = 50: Y gains 20 points per unit of c1's share, so
+    # it would draw level only 30/20 = 1.5 further, at a share of 200 %: not a change
+    beyond = sheet_board([1, 1], {X: (5, 3), Y: (4, 1)})
+    assert sensitivity(beyond) == {1: None, 2: None}
+    # c1 holds the whole weight: no proportional rescaling of the others; c2 from 0 up to
+    # t: X = 100(1 − t), Z = 60(1 − t) + 100t, level at t = 2/7
+    whole = sheet_board([1, 0], {X: (5, 0), Z: (3, 5)})
+    s = sensitivity(whole)
+    assert s[1] is None
+    assert s[2].change_pp == pytest.approx(100 * 2 / 7) and s[2].new_winner == Z
+
+
+def test_sensitivity_with_a_tie_for_first():
+    # X (5, 0) and Q (4, 3) both total 75: the first listed, X, is the nominal winner and
+    # any cut of c1 (Q's line 60 + 20·s is flatter than X's 100·s) hands it to Q
+    tied = sheet_board([3, 1], {X: (5, 0), Q: (4, 3), Z: (3, 3)})
+    assert evaluate(tied).vendors[Q].rank == 1 == evaluate(tied).vendors[X].rank
+    s = sensitivity(tied)
+    assert (s[1].change_pp, s[1].new_winner) == (0.0, Q)
+    assert (s[2].change_pp, s[2].new_winner) == (0.0, Q)
+    # an identical twin never overtakes: the answer is about the next vendor
+    twins = sensitivity(sheet_board([3, 1], {X: (5, 0), X2: (5, 0), Z: (3, 3)}))
+    assert twins[1].change_pp == pytest.approx(-15.0) and twins[1].new_winner == Z
+
+
+def test_sensitivity_among_ranked_vendors_only():
+    s = sensitivity(make_board())
+    # V1 and V2 share first place (85; V1, listed first, is the nominal winner), V6 has 65.
+    # Functionality (4 and 4) and Security (5 and 5): V1's and V2's lines are the same, and
+    # V6 stays 20 points behind at any share (it is 20 points lower on both). Usability
+    # (V1 4, V2 2): a cut favours V2 at once; Price (V1 4, V2 5): a rise does.
+    assert s == {A: None, B: None, C: s[C], P: s[P]}
+    assert (s[C].change_pp, s[C].new_winner) == (0.0, V2)
+    assert (s[P].change_pp, s[P].new_winner) == (0.0, V2)
+
+
+# --- Monte Carlo ----------------------------------------------------------------------------
+
+
+def test_monte_carlo_by_an_independent_loop():
+    board = sheet_board([2, 1, 1], {X: (5, 1, 2), Y: (2, 5, 4), Z: (3, 3, 3)})
+    draws, spread, seed = 2_000, 0.4, 11
+    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, size=(draws, 3))
+    scores = {X: (5, 1, 2), Y: (2, 5, 4), Z: (3, 3, 3)}
+    wins = dict.fromkeys(scores, 0.0)
+    for f in factors:  # plain Python, draw by draw
+        w = [f[0] * 2, f[1] * 1, f[2] * 1]
+        totals = {
+            v: 100 * sum(wk / sum(w) * sk / 5 for wk, sk in zip(w, s, strict=True))
+            for v, s in scores.items()
+        }
+        best = max(totals.values())
+        leaders = [v for v, total in totals.items() if total >= best - 1e-9]
+        for v in leaders:
+            wins[v] += 1 / len(leaders)
+    expected = {v: n / draws for v, n in wins.items()}
+    got = monte_carlo(board, draws=draws, spread=spread, seed=seed)
+    assert got == pytest.approx(expected, abs=1e-12)
+    assert 0 < got[X] < 1 and 0 < got[Y] < 1
+
+
+def test_monte_carlo_certain_winner_and_even_split_of_ties():
+    # X wins while c1's share stays above 0.6; with ±20 % it is at least 2.4/3.6 = 0.67
+    assert monte_carlo(sheet_board([3, 1], {X: (5, 0), Y: (0, 5), Z: (3, 3)})) == {
+        X: 1.0,
+        Y: 0.0,
+        Z: 0.0,
+    }
+    # X and its twin X2 against Y on two equal weights: X's kind wins when f1 > f2
+    board = sheet_board([1, 1], {X: (5, 0), X2: (5, 0), Y: (0, 5)})
+    f = np.random.default_rng(5).uniform(0.8, 1.2, size=(10_000, 2))
+    p_x = float(np.mean(f[:, 0] > f[:, 1]))
+    got = monte_carlo(board, seed=5)
+    assert got[X] == got[X2] == pytest.approx(p_x / 2)
+    assert got[Y] == pytest.approx(1 - p_x)
+
+
+def test_monte_carlo_reproducible_ranked_vendors_only():
+    board = make_board()
+    first = monte_carlo(board, seed=7)
+    assert first == monte_carlo(board, seed=7)
+    assert set(first) == {V1, V2, V6} and sum(first.values()) == pytest.approx(1.0)
+    # without perturbation V1 and V2 stay level: half each
+    assert monte_carlo(board, spread=0.0) == {V1: 0.5, V2: 0.5, V6: 0.0}
+    tied = sheet_board([1, 1], {X: (5, 0), Y: (0, 5)})
+    assert monte_carlo(tied, seed=1) != monte_carlo(tied, seed=2)
+
+
+@pytest.mark.parametrize(("draws", "spread"), [(0, 0.2), (10, 1.0), (10, -0.1)])
+def test_monte_carlo_refuses(draws, spread):
+    with pytest.raises(ValueError, match="draws|spread"):
+        monte_carlo(make_board(), draws=draws, spread=spread)
+
+
+# --- edges ----------------------------------------------------------------------------------
+
+EVERYTHING = [
+    evaluate,
+    disagreements,
+    kendalls_w,
+    department_totals,
+    calibration,
+    sensitivity,
+    monte_carlo,
+    analyse,
+]
+
+
+def test_an_empty_board():
+    empty = Board([], [], [])
+    assert evaluate(empty).vendors == {} and evaluate(empty).winner is None
+    assert disagreements(empty) == [] and kendalls_w(empty) is None
+    assert department_totals(empty) == {} and sensitivity(empty) == {}
+    assert monte_carlo(empty) == {}
+    assert calibration(empty) == Calibration([], None, None, {}, {})
+    # vendors, but nothing to score them on
+    bare = Board([VendorSpec(1, "X")], [], [])
+    r = evaluate(bare).vendors[1]
+    assert (r.weighted_total, r.rank, r.incomplete, r.knocked_out) == (None, None, [], [])
+    assert calibration(bare).standardised_totals == {1: None}
+
+
+def test_a_single_vendor():
+    board = sheet_board([2, 1], {X: (4, 2)})
+    ev = evaluate(board)
+    assert ev.winner == X and ev.vendors[X].weighted_total == pytest.approx(100 * (8 + 2) / 15)
+    assert sensitivity(board) == {1: None, 2: None}
+    assert monte_carlo(board) == {X: 1.0}
+    assert kendalls_w(board) is None
+
+
+@pytest.mark.parametrize("fn", EVERYTHING)
+def test_zero_total_weight_is_refused(fn):
+    board = sheet_board([0, 0], {X: (4, 2), Y: (1, 1)})
+    with pytest.raises(ValueError, match="zero"):
+        fn(board)
+
+
+def test_bad_boards_are_refused():
+    with pytest.raises(ValueError, match="at least 0"):
+        evaluate(sheet_board([1, -1], {X: (4, 2)}))
+    with pytest.raises(ValueError, match="listed twice"):
+        evaluate(Board([VendorSpec(1, "X"), VendorSpec(1, "Y")], [], []))
+    with pytest.raises(ValueError, match="consensus"):
+        evaluate(make_board(consensus={(V1, A): 6.0}))
+    for bad in (6, -1, float("nan")):
+        board = Board(
+            [VendorSpec(1, "X")], [CriterionSpec(1, "c", 1.0)], [ScoreEntry(1, 1, 1, bad)]
+        )
+        with pytest.raises(ValueError, match="not in 0..5"):
+            evaluate(board)
+
+
+def test_unknown_ids_are_ignored_and_a_repeat_overwrites():
+    board = Board(
+        vendors=[VendorSpec(1, "X")],
+        criteria=[CriterionSpec(1, "c", 1.0)],
+        scores=[
+            ScoreEntry(7, 1, 1, 1),
+            ScoreEntry(7, 99, 1, 5),  # no such vendor
+            ScoreEntry(7, 1, 99, 5),  # no such criterion (e.g. a price criterion left out)
+            ScoreEntry(8, 1, 1, 4),
+            ScoreEntry(7, 1, 1, 2),  # reviewer 7 again: overwrites their 1
+        ],
+    )
+    assert evaluate(board).vendors[1].criterion_scores == {1: pytest.approx((2 + 4) / 2)}
+    assert [(e.reviewer_id, e.score) for e in board.counted()] == [(8, 4), (7, 2)]
+
+
+def test_analyse_gives_what_the_functions_give():
+    board = make_board(consensus={(V6, B): 2.0})
+    everything = analyse(board, seed=3)
+    assert everything.evaluation == evaluate(board)
+    assert everything.disagreements == disagreements(board)
+    assert everything.kendalls_w == kendalls_w(board)
+    assert everything.department_totals == department_totals(board)
+    assert everything.calibration == calibration(board)
+    assert everything.sensitivity == sensitivity(board)
+    assert everything.monte_carlo == monte_carlo(board, seed=3)
