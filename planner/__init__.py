@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
     )
     app.config.update(settings.load(app.instance_path, config))
+    app.url_map.converters["int"] = web.IdConverter  # before any route is added
     app.testing = app.config["PLANNER_ENV"] == "test"
     app.debug = app.config["PLANNER_ENV"] == "development" and app.debug
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from planner.artifacts.models import Artifact
 from planner.artifacts.schemas import UploadForm
 from planner.artifacts.views import attachment
 from planner.core.api import api_access, api_blueprint, doc, paged, paging
+from planner.core.db import MAX_INT
 from planner.core.errors import ValidationError
 from planner.core.forms import form_errors
 from planner.core.permissions import Permission
@@ -101,8 +102,11 @@ def artifacts_upload(project_id: int):
 )
 def artifacts_download(project_id: int, artifact_id: int):
     access = api_access(project_id)
-    with unit_of_work(db.session):
-        dl = service.download(
-            db.session, access, artifact_id, request.args.get("version", type=int)
+    number = request.args.get("version", type=int)
+    if "version" in request.args and not (number is not None and 1 <= number <= MAX_INT):
+        raise ValidationError(
+            "version must be a version number (1, 2, ...).", {"version": ["Not a version number."]}
         )
+    with unit_of_work(db.session):
+        dl = service.download(db.session, access, artifact_id, number)
     return attachment(dl)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from planner.core import audit
-from planner.core.errors import NotFound, ValidationError
+from planner.core.errors import NotFound, TooLarge, ValidationError
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.projects.phases import PHASE_KEYS
@@ -83,9 +83,7 @@ def upload(
     if phase_key not in PHASE_KEYS:
         raise ValidationError(f"There is no phase {phase_key!r}.", {"phase": ["Unknown phase."]})
     if len(data) > max_bytes:
-        raise ValidationError(
-            f"The file is larger than the limit of {max_bytes} bytes.", {"file": ["Too large."]}
-        )
+        raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
     mime = detect_type(data)
     key = normalise_title(title)
     artifact = session.scalar(

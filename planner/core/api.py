@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from planner.core.accounts.models import User
 from planner.core.accounts.service import user_for_token
 from planner.core.errors import ValidationError
-from planner.core.forms import form_from_json
+from planner.core.forms import form_from_json, unusable_text
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission
 from planner.extensions import csrf, db
@@ -92,13 +92,43 @@ def api_access(project_id: int, permission: Permission = Permission.VIEW):
 
 
 def json_body() -> Any:
-    """The parsed JSON body; a clear 400/415 for a missing, malformed or non-JSON body."""
+    """The parsed JSON body; a clear 422 for a missing, malformed or non-JSON body.
+
+    Text no database can store (NUL characters, lone surrogates) is refused too, naming where.
+    """
     if not request.is_json:
         raise ValidationError("Send a JSON body with Content-Type: application/json.")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError as exc:
+        raise ValidationError("The JSON body is nested too deeply.") from exc
     if data is None:
         raise ValidationError("The request body is not valid JSON.")
+    where = _unusable_text_at(data)
+    if where is not None:
+        raise ValidationError(
+            f"{where or 'The body'}: text must not contain NUL characters or lone surrogates.",
+            {where: ["Contains a NUL character or a lone surrogate."]} if where else None,
+        )
     return data
+
+
+def _unusable_text_at(data: Any) -> str | None:
+    """The path (``statement``, ``scores[2].comment``) of the first unusable string, if any."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if unusable_text(value):
+                return path
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if unusable_text(key):
+                    return path
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
 
 
 def validated(form_cls: type[FlaskForm], **kwargs: Any) -> Any:

@@ -19,6 +19,12 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest value an Integer column holds on every supported database (PostgreSQL's integer).
+# Ids and numbers from users beyond it are refused before they reach the database, which would
+# fail on them (OverflowError in SQLite, "integer out of range" in PostgreSQL).
+MAX_INT = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -35,6 +35,12 @@ class ValidationError(DomainError):
         self.errors = errors or {}
 
 
+class TooLarge(DomainError):
+    """The upload is bigger than the configured limit."""
+
+    status = 413
+
+
 class Conflict(DomainError):
     """The operation conflicts with the current state (a duplicate, a closed phase...)."""
 

@@ -13,10 +13,22 @@ from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Field, IntegerField, SelectChoice
+from wtforms import (
+    BooleanField,
+    DateTimeField,
+    DecimalField,
+    Field,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+)
 from wtforms.validators import Optional as OptionalValidator
 from wtforms.widgets import HiddenInput
 
+from planner.core.db import MAX_INT
 from planner.core.errors import ValidationError
 
 F = TypeVar("F", bound=FlaskForm)
@@ -34,11 +46,100 @@ def form_errors(form: FlaskForm) -> dict[str, list[str]]:
     }
 
 
+def optional_id(value: object) -> int | None:
+    """Coerce a select's value to an id, or None for no choice; ValueError if it cannot be one.
+
+    Numbers beyond what an id column holds are refused here rather than failing in the
+    database.
+    """
+    if value in (None, ""):
+        return None
+    number = int(value)  # type: ignore[call-overload]
+    if abs(number) > MAX_INT:
+        raise ValueError("out of range")
+    return number
+
+
+def unusable_text(text: str) -> bool:
+    """True for text no database can store: NUL characters (PostgreSQL) or lone surrogates."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+# The JSON types each kind of field accepts, and the message when a value has another type.
+_EXPECTED = {
+    "boolean": "Must be true or false.",
+    "list": "Must be a list of values.",
+    "integer": "Must be a whole number.",
+    "number": "Must be a number.",
+    "date": "Must be a date written as text, like 2026-11-24.",
+    "choice": "Must be one of the choices, as text or a number.",
+    "text": "Must be text.",
+}
+
+
+def _kind(field: Field) -> str:
+    if isinstance(field, BooleanField):
+        return "boolean"
+    if isinstance(field, SelectMultipleField):
+        return "list"
+    if isinstance(field, IntegerField):
+        return "integer"
+    if isinstance(field, FloatField | DecimalField):
+        return "number"
+    if isinstance(field, DateTimeField):
+        return "date"
+    if isinstance(field, SelectField | RadioField):
+        return "choice"
+    return "text"
+
+
+def _json_value(kind: str, value: Any) -> list[str] | str:
+    """The form values of one JSON value, or the message why it has the wrong type."""
+    scalar = isinstance(value, str | int | float)
+    if kind == "list":
+        if isinstance(value, list) and all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value
+        ):
+            return [str(v) for v in value]
+        return _EXPECTED[kind]
+    if not scalar:
+        return f"Must be a single value, not a list or an object. {_EXPECTED[kind]}"
+    if kind == "boolean":
+        return (["y"] if value else []) if isinstance(value, bool) else _EXPECTED[kind]
+    if isinstance(value, bool):
+        return _EXPECTED[kind]
+    if kind in ("text", "date") and not isinstance(value, str):
+        return _EXPECTED[kind]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return "Must be a finite number."
+        return [repr(value)]
+    if kind == "integer":
+        try:
+            number = int(value)
+        except ValueError:
+            return _EXPECTED[kind]  # "1.5", "abc"
+        if abs(number) > MAX_INT:
+            return f"Must be a whole number up to {MAX_INT}."
+    return [str(value)]
+
+
 def _to_formdata(form_cls: type[FlaskForm], body: Any) -> MultiDict[str, str]:
+    """The JSON object as form data, refusing unknown fields and values of the wrong type.
+
+    A form would turn ``true`` into ``"y"`` and keep only the first item of a list; the API
+    refuses such values instead of saving something the caller did not mean.
+    """
     if not isinstance(body, dict):
         raise ValidationError("The request body must be a JSON object.")
-    fields = {f.name for f in form_cls(formdata=None, meta={"csrf": False})}
-    unknown = sorted(set(body) - fields - {"csrf_token"})
+    fields = {f.name: f for f in form_cls(formdata=None, meta={"csrf": False})}
+    unknown = sorted(set(body) - set(fields) - {"csrf_token"})
     if unknown:
         raise ValidationError(
             "Unknown field(s): " + ", ".join(unknown),
@@ -47,25 +148,19 @@ def _to_formdata(form_cls: type[FlaskForm], body: Any) -> MultiDict[str, str]:
     data: MultiDict[str, str] = MultiDict()
     errors: dict[str, list[str]] = {}
     for key, value in body.items():
-        if value is None:
+        if value is None or key == "csrf_token":
             continue
-        if isinstance(value, bool):
-            if value:
-                data.add(key, "y")
-        elif isinstance(value, int | str):
-            data.add(key, str(value))
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                errors[key] = ["Must be a finite number."]
-            else:
-                data.add(key, repr(value))
-        elif isinstance(value, list) and all(isinstance(v, int | str) for v in value):
-            for v in value:
-                data.add(key, str(v))
+        values = _json_value(_kind(fields[key]), value)
+        if isinstance(values, str):
+            errors[key] = [values]
         else:
-            errors[key] = ["Must be a single value (text, number or true/false)."]
+            for v in values:
+                data.add(key, v)
     if errors:
-        raise ValidationError("Some fields have values of the wrong type.", errors)
+        raise ValidationError(
+            "Some fields have values of the wrong type: " + ", ".join(sorted(errors)) + ".",
+            errors,
+        )
     return data
 
 

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from planner.core.db import MAX_INT
 from planner.core.errors import ValidationError
 
 T = TypeVar("T")
@@ -45,14 +46,22 @@ class Page(Generic[T]):
 
 def page_args(args: Any, default_per_page: int) -> tuple[int, int]:
     """Read ``page`` and ``per_page`` from query arguments, refusing nonsense."""
-    try:
-        page = int(args.get("page", 1))
-        per_page = int(args.get("per_page", default_per_page))
-    except (TypeError, ValueError) as exc:
-        raise ValidationError("page and per_page must be whole numbers") from exc
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValidationError(f"page must be at least 1 and per_page between 1 and {MAX_PER_PAGE}")
-    return page, per_page
+    values: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    # The upper bound on page keeps the offset within what the database can count.
+    for name, default, top in (("page", 1, MAX_INT), ("per_page", default_per_page, MAX_PER_PAGE)):
+        try:
+            values[name] = int(args.get(name, default))
+        except (TypeError, ValueError):
+            errors[name] = ["Not a whole number."]
+            continue
+        if not 1 <= values[name] <= top:
+            errors[name] = [f"Between 1 and {top}."]
+    if errors:
+        raise ValidationError(
+            f"page must be a whole number from 1, and per_page from 1 to {MAX_PER_PAGE}.", errors
+        )
+    return values["page"], values["per_page"]
 
 
 def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> Page[Any]:

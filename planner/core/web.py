@@ -13,6 +13,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from planner.core.errors import DomainError
 from planner.core.permissions import Permission
@@ -48,6 +49,20 @@ MARKDOWN_TAGS = {
     "th",
     "td",
 }
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a whole number an id column can hold; a bigger one is not found.
+
+    Without the bound, /projects/99999999999999999999 reached the database and failed there
+    (a 500) instead of answering 404.
+    """
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        from planner.core.db import MAX_INT
+
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
 
 
 def render_markdown(text: str | None) -> Markup:
@@ -129,6 +144,20 @@ def register(app: Flask) -> None:
         if request.endpoint and not request.endpoint.endswith("static"):
             h.setdefault("Cache-Control", "no-store")
         return response
+
+    @app.before_request
+    def refuse_unusable_text() -> None:
+        """Form fields and query arguments with NUL characters: 422, not a database error."""
+        from planner.core.errors import ValidationError
+        from planner.core.forms import unusable_text
+
+        for source in (request.args, request.form):
+            for key, value in source.items(multi=True):
+                if unusable_text(key) or unusable_text(value):
+                    raise ValidationError(
+                        f"{key!r}: text must not contain NUL characters.",
+                        {key: ["Contains a NUL character."]},
+                    )
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:

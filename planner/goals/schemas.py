@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, FloatField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from planner.core.forms import VersionField
+from planner.core.forms import VersionField, optional_id
 
 
 def _finite(form: FlaskForm, field: FloatField) -> None:
@@ -19,12 +19,6 @@ def _finite(form: FlaskForm, field: FloatField) -> None:
         raise ValidationError(_l("Number is too large."))
 
 
-def _optional_int(value: object) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)  # type: ignore[call-overload]
-
-
 class GoalForm(FlaskForm):
     statement = TextAreaField(
         _l("Goal"),
@@ -32,7 +26,7 @@ class GoalForm(FlaskForm):
         description=_l("A measurable goal, e.g. “A transparent sales pipeline for every manager”."),
     )
     department_id = SelectField(
-        _l("Asked for by"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+        _l("Asked for by"), coerce=optional_id, validators=[Optional()], validate_choice=False
     )
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
-from planner.core.forms import VersionField, choices
+from planner.core.forms import VersionField, choices, optional_id
 from planner.core.permissions import Role
 from planner.projects.phases import (
     SOLUTION_LABELS,
@@ -23,12 +23,6 @@ ROLE_LABELS = {
     Role.EXECUTIVE: _l("Executive"),
     Role.VIEWER: _l("Viewer"),
 }
-
-
-def _optional_int(value: object) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)  # type: ignore[call-overload]
 
 
 def _choices(labels: dict, blank: bool = True) -> list:
@@ -81,7 +75,7 @@ class MemberForm(FlaskForm):
     )
     department_id = SelectField(
         _l("Department"),
-        coerce=_optional_int,
+        coerce=optional_id,
         validate_choice=False,
         validators=[Optional()],
         description=_l("Required for reviewers."),
@@ -94,7 +88,7 @@ class MemberEditForm(FlaskForm):
     )
     department_id = SelectField(
         _l("Department"),
-        coerce=_optional_int,
+        coerce=optional_id,
         validate_choice=False,
         validators=[Optional()],
     )
@@ -107,7 +101,7 @@ class DepartmentForm(FlaskForm):
 class PhaseForm(FlaskForm):
     owner_id = SelectField(
         _l("Owner"),
-        coerce=_optional_int,
+        coerce=optional_id,
         validate_choice=False,
         validators=[Optional()],
     )
