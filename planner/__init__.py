@@ -15,6 +15,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner import config as settings
     from planner.core import i18n, web
     from planner.core.accounts.models import User
+    from planner.core.accounts.service import configure_hashing
     from planner.core.db import configure_engine
     from planner.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -26,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings.load(app.instance_path, config))
     app.url_map.converters["int"] = web.IdConverter  # before any route is added
+    configure_hashing(app.config["PASSWORD_HASH_PROFILE"])
     app.testing = app.config["PLANNER_ENV"] == "test"
     app.debug = app.config["PLANNER_ENV"] == "development" and app.debug
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -91,10 +91,16 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "LANGUAGES": ["en"],
         "PER_PAGE": _int("PLANNER_PER_PAGE", 25),
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        # argon2id cost: the library's recommendation, or the cheapest parameters under test.
+        "PASSWORD_HASH_PROFILE": "cheapest" if env == "test" else "default",
     }
     if env == "test":
         config["WTF_CSRF_ENABLED"] = True
     config.update(overrides)
     if config["PLANNER_ENV"] == "production" and config["SECRET_KEY"] in {"", None}:
         raise ConfigError("SECRET_KEY must not be empty")
+    if config["PASSWORD_HASH_PROFILE"] not in {"default", "cheapest"}:
+        raise ConfigError("PASSWORD_HASH_PROFILE must be default or cheapest")
+    if config["PLANNER_ENV"] != "test" and config["PASSWORD_HASH_PROFILE"] != "default":  # noqa: S105
+        raise ConfigError("the cheapest password hashing is for tests only (PLANNER_ENV=test)")
     return config

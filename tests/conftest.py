@@ -13,13 +13,23 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from planner import create_app
 from planner.extensions import db
 from tests.factories import Factory
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Under pytest-xdist each worker gets a database of its own beside the one given, made at the
+# start of the session and dropped at its end: workers must not empty each other's tables.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+PG_URL = (
+    make_url(BASE_PG_URL)
+    .set(database=f"{make_url(BASE_PG_URL).database}_{WORKER}")
+    .render_as_string(hide_password=False)
+    if BASE_PG_URL and WORKER
+    else BASE_PG_URL
+)
 SEEDS = Path(__file__).parent / "data" / "seeds"
 
 
@@ -50,6 +60,8 @@ def _migrate(app: Flask) -> None:
 def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A database migrated to head once per session: a file to copy, or the PG URL."""
     if PG_URL:
+        if PG_URL != BASE_PG_URL:
+            _worker_database("create")
         engine = create_engine(PG_URL)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -60,6 +72,22 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     _migrate(_app(f"sqlite:///{path}"))
     return str(path)
+
+
+def _worker_database(action: str) -> None:
+    """Create (dropping a leftover first) or drop this xdist worker's PostgreSQL database."""
+    name = make_url(PG_URL).database
+    engine = create_engine(BASE_PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if action == "create":
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if PG_URL and PG_URL != BASE_PG_URL:
+        _worker_database("drop")
 
 
 def _truncate_pg(url: str) -> None:
@@ -83,15 +111,27 @@ def _truncate_pg(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _database_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one SQLite file the session's tests run on, restored from the template each time."""
+    return tmp_path_factory.mktemp("db") / "planner.sqlite3"
+
+
 @pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+def database_url(database_template: str, _database_path: Path) -> Iterator[str]:
+    """A database at the latest schema with no rows, for this test alone.
+
+    SQLite: the migrated template copied over the session's file (a copy is much cheaper than
+    migrating); PostgreSQL: the session's database, emptied after the test.
+    """
     if PG_URL:
         yield PG_URL
         _truncate_pg(PG_URL)
         return
-    path = tmp_path / "planner.sqlite3"
-    shutil.copy(database_template, path)
-    yield f"sqlite:///{path}"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{_database_path}{suffix}").unlink(missing_ok=True)
+    shutil.copy(database_template, _database_path)
+    yield f"sqlite:///{_database_path}"
 
 
 class IsolatedClient(FlaskClient):
@@ -110,12 +150,24 @@ class IsolatedClient(FlaskClient):
                 db.session.rollback()
 
 
-@pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = _app(database_url)
+@pytest.fixture(scope="session")
+def _shared_app(database_template: str, _database_path: Path) -> Flask:
+    """One application for the whole session: building one compiles every route and template
+    again (about 0.2 s), so tests share it; each gets its own empty database (the app's URL
+    is the session's file, restored before every test) and empty rate-limit counters."""
+    app = _app(PG_URL or f"sqlite:///{_database_path}")
     app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
+    return app
+
+
+@pytest.fixture
+def app(_shared_app: Flask, database_url: str) -> Iterator[Flask]:
+    from planner.extensions import limiter
+
+    with _shared_app.app_context():
+        db.engine.dispose()  # no connection survives into this test's fresh database file
+        limiter.reset()
+        yield _shared_app
         db.session.remove()
         db.engine.dispose()
 

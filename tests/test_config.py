@@ -47,3 +47,31 @@ def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path):
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
         db.engine.dispose()
+
+
+def test_password_hashing_is_cheap_only_under_test(monkeypatch, tmp_path):
+    from planner.core.accounts import service as accounts
+
+    monkeypatch.setenv("SECRET_KEY", "s3cret-from-the-environment")
+    url = f"sqlite:///{tmp_path}/x.db"
+    with pytest.raises(ConfigError, match="tests only"):
+        create_app(
+            {
+                "PLANNER_ENV": "production",
+                "SQLALCHEMY_DATABASE_URI": url,
+                "PASSWORD_HASH_PROFILE": "cheapest",
+            }
+        )
+    with pytest.raises(ConfigError, match="PASSWORD_HASH_PROFILE"):
+        create_app(
+            {"PLANNER_ENV": "test", "SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "md5"}
+        )
+
+    create_app({"PLANNER_ENV": "production", "SQLALCHEMY_DATABASE_URI": url})
+    strong = accounts.hash_password("correct horse battery")
+    assert "m=65536,t=3,p=4" in strong  # RFC 9106 low-memory, argon2id
+    create_app({"PLANNER_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+    cheap = accounts.hash_password("correct horse battery")
+    assert cheap.startswith("$argon2id$") and "m=8,t=1,p=1" in cheap
+    # A hash carries its parameters: one made at full cost still verifies under the cheap one.
+    assert accounts._hasher.verify(strong, "correct horse battery")
