@@ -10,14 +10,15 @@ from werkzeug.datastructures import CombinedMultiDict
 from planner.artifacts import service
 from planner.artifacts.models import Artifact
 from planner.artifacts.schemas import UploadForm
-from planner.artifacts.views import attachment
-from planner.core.api import api_access, api_blueprint, doc, paged, paging
+from planner.core.api import api_blueprint, doc, paged, paging
 from planner.core.db import MAX_INT
 from planner.core.errors import ValidationError
 from planner.core.forms import form_errors
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
+from planner.core.web import send_download
 from planner.extensions import db
+from planner.projects.access import api_access
 from planner.projects.phases import PHASE_KEYS
 
 bp = api_blueprint("artifacts_api", __name__)
@@ -109,4 +110,4 @@ def artifacts_download(project_id: int, artifact_id: int):
         )
     with unit_of_work(db.session):
         dl = service.download(db.session, access, artifact_id, number)
-    return attachment(dl)
+    return send_download(dl.data, dl.filename, dl.content_type, etag=dl.sha256)

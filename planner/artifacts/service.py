@@ -14,8 +14,8 @@ from planner.core import audit
 from planner.core.errors import NotFound, TooLarge, ValidationError
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
+from planner.projects.access import Access
 from planner.projects.phases import PHASE_KEYS
-from planner.projects.service import Access
 
 from .models import Artifact, ArtifactVersion
 

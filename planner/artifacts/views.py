@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import (
     Blueprint,
     Response,
@@ -21,27 +19,34 @@ from planner.artifacts import service
 from planner.artifacts.schemas import UploadForm
 from planner.core.errors import DomainError
 from planner.core.forms import ConfirmForm
-from planner.core.pagination import page_args
+from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, project_view
+from planner.core.web import flash_error, send_download
 from planner.extensions import db
-from planner.projects.phases import PHASE_KEYS
+from planner.projects.access import project_view
+from planner.projects.phases import PHASE_KEYS, register_overview_panel, register_phase_panel
 
 bp = Blueprint("artifacts", __name__, url_prefix="/projects/<int:project_id>/artifacts")
 
 
+@register_phase_panel(
+    "artifacts.phase", "artifacts/_phase_panel.html", phases=PHASE_KEYS, order=900
+)
+def phase_panel(session, access, phase) -> Page:
+    """The ten newest files of the phase (two statements)."""
+    return service.artifacts_page(session, access.project.id, phase.key, 1, 10)
+
+
+@register_overview_panel("artifacts.overview", "artifacts/_overview_panel.html", order=900)
+def overview_panel(session, access, _phase) -> dict[str, int]:
+    """How many files each phase holds (one statement)."""
+    return service.phase_counts(session, access.project.id)
+
+
 def attachment(dl: service.Download) -> Response:
-    """The file as a download, never rendered inline by the browser."""
-    resp = Response(dl.data, mimetype=dl.content_type)
-    ascii_name = dl.filename.encode("ascii", "replace").decode().replace("?", "_")
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(dl.filename)}"
-    )
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    resp.headers["ETag"] = f'"{dl.sha256}"'
-    return resp
+    """A stored artifact version as a download (see :func:`planner.core.web.send_download`)."""
+    return send_download(dl.data, dl.filename, dl.content_type, etag=dl.sha256)
 
 
 @bp.route("", methods=["GET", "POST"])

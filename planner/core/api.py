@@ -82,15 +82,6 @@ def api_user() -> User:
     return g.api_user
 
 
-def api_access(project_id: int, permission: Permission = Permission.VIEW):
-    """The caller's Access to the project: 404 for a non-member, 403 for a wrong role."""
-    from planner.projects.service import load_access
-
-    access = load_access(db.session, project_id, api_user(), remote_addr=request.remote_addr)
-    access.require(permission)
-    return access
-
-
 def json_body() -> Any:
     """The parsed JSON body; a clear 422 for a missing, malformed or non-JSON body.
 

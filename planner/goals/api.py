@@ -6,13 +6,14 @@ from typing import Any
 
 from flask import jsonify
 
-from planner.core.api import api_access, api_blueprint, doc, paged, paging, validated
+from planner.core.api import api_blueprint, doc, paged, paging, validated
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
 from planner.goals import service
 from planner.goals.models import KPI, Goal
 from planner.goals.schemas import GoalEditForm, GoalForm, KPIForm, MeasurementForm
+from planner.projects.access import api_access
 
 bp = api_blueprint("goals_api", __name__)
 

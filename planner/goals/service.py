@@ -13,9 +13,9 @@ from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
 from planner.goals.models import KPI, Goal, Measurement
+from planner.projects.access import Access
 from planner.projects.models import Department, Project
 from planner.projects.phases import Criterion, register_criteria
-from planner.projects.service import Access
 
 GOAL_FIELDS = ("statement", "department_id")
 KPI_FIELDS = ("name", "unit", "baseline", "target", "measurement_method", "due_date")

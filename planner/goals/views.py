@@ -15,13 +15,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from planner.core.errors import DomainError
 from planner.core.forms import ConfirmForm, choices
 from planner.core.pagination import page_args
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import confirm_page, flash_error, form_page, project_view
+from planner.core.web import confirm_page, flash_error, form_page
 from planner.extensions import db
 from planner.goals import service
 from planner.goals.schemas import (
@@ -32,11 +33,38 @@ from planner.goals.schemas import (
     MeasurementForm,
 )
 from planner.projects import service as projects
-from planner.projects.phases import register_phase_page
+from planner.projects.access import project_view
+from planner.projects.phases import (
+    Notice,
+    register_overdue,
+    register_overview_panel,
+    register_phase_page,
+)
 from planner.projects.schemas import VisionForm
 
 bp = Blueprint("goals", __name__, url_prefix="/projects/<int:project_id>/goals")
 register_phase_page("goals", "goals.index", _l("Open the goals and KPIs"))
+
+
+@register_overview_panel("goals.overview", "goals/_overview_panel.html", order=100)
+def overview_panel(session, access, _phase) -> dict[str, int]:
+    """Goals, goals without a KPI and KPIs without a baseline or a target (one statement)."""
+    goals, without_kpi, incomplete = service.kpi_stats(session, access.project.id)
+    return {"goals": goals, "without_kpi": without_kpi, "incomplete": incomplete}
+
+
+@register_overdue
+def overdue(session, project, today) -> list[Notice]:
+    """KPIs past their due date without a measurement (one statement)."""
+    late = service.overdue_kpis(session, project.id, today)
+    if not late:
+        return []
+    text = ngettext(
+        "%(num)d KPI is past its due date without a measurement.",
+        "%(num)d KPIs are past their due date without a measurement.",
+        late,
+    )
+    return [Notice(text, "goals.index")]
 
 
 def _departments(form) -> None:

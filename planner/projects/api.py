@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import jsonify, request
 
-from planner.core.api import api_access, api_blueprint, api_user, doc, paged, paging, validated
+from planner.core.api import api_blueprint, api_user, doc, paged, paging, validated
 from planner.core.audit import AuditEvent, AuditFilter, audit_query
 from planner.core.db import utcnow
 from planner.core.errors import NotFound, ValidationError
@@ -16,6 +16,7 @@ from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
 from planner.projects import service
+from planner.projects.access import api_access
 from planner.projects.models import Membership, Phase, Project
 from planner.projects.phases import PHASE_BY_KEY, next_gate
 from planner.projects.schemas import GateForm, MemberForm, ProjectForm

@@ -1,14 +1,21 @@
 """The phases of a CRM rollout and the rules of their gates. Pure: no Flask, no session.
 
-Each area adds the criteria computed from its own artifacts through :func:`register_criteria`;
-the lead's checklist adds the rest. A gate passes only when every criterion is met.
+The extension points through which each area plugs into the rollout from its own folder,
+without the rollout importing it:
+
+- :func:`register_criteria`: exit criteria computed from the area's data (the lead's checklist
+  adds the rest). A gate passes only when every criterion is met.
+- :func:`register_phase_page`: the page where a phase's work is done.
+- :func:`register_phase_panel`: a panel on a phase's page (a template and its data).
+- :func:`register_overview_panel`: a panel on the rollout's overview.
+- :func:`register_overdue`: what is late in the area, listed on the overview.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -193,6 +200,97 @@ def register_phase_page(phase_key: str, endpoint: str, label: Any) -> None:
 
 def phase_page(phase_key: str) -> tuple[str, Any] | None:
     return _PAGES.get(phase_key)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel an area shows on a page of the rollout.
+
+    ``load(session, access, phase)`` returns the data the template gets as ``panel_data``, or
+    None to show nothing; it must run a constant number of queries, whatever the size of the
+    rollout (``phase`` is None on the overview). ``template`` is rendered with the page's
+    context plus ``panel`` and ``panel_data``. Panels are shown by ``order``, then by name.
+    """
+
+    name: str
+    template: str
+    load: Callable[[Any, Any, Any], Any]
+    phases: frozenset[str] | None = None  # phase pages it appears on; None: the overview
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something late, as the overview lists it: a text and the page where to act on it."""
+
+    text: str
+    endpoint: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+_PANELS: dict[str, Panel] = {}
+OverdueProvider = Callable[[Any, Any, Any], list[Notice]]
+_OVERDUE: list[OverdueProvider] = []
+
+
+def _add_panel(panel: Panel) -> None:
+    known = _PANELS.get(panel.name)
+    if known is not None and known.load is not panel.load:
+        raise ValueError(f"a panel named {panel.name!r} is registered already")
+    _PANELS[panel.name] = panel
+
+
+def register_phase_panel(
+    name: str, template: str, *, phases: tuple[str, ...], order: int = 100
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``fn(session, access, phase) -> data | None`` feeds a panel shown on the
+    pages of ``phases``. Raises KeyError for an unknown phase, ValueError for a name taken."""
+    for key in phases:
+        if key not in _PROVIDERS:
+            raise KeyError(key)
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _add_panel(Panel(name, template, fn, frozenset(phases), order))
+        return fn
+
+    return deco
+
+
+def register_overview_panel(
+    name: str, template: str, *, order: int = 100
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: ``fn(session, access, None) -> data | None`` feeds a panel of the overview."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        _add_panel(Panel(name, template, fn, None, order))
+        return fn
+
+    return deco
+
+
+def register_overdue(fn: OverdueProvider) -> OverdueProvider:
+    """Decorator: ``fn(session, project, today) -> [Notice]`` adds the area's late items to
+    the overview's list of what is overdue (a constant number of queries)."""
+    if fn not in _OVERDUE:
+        _OVERDUE.append(fn)
+    return fn
+
+
+def phase_panels(phase_key: str) -> list[Panel]:
+    """The panels of a phase's page, in order."""
+    found = [p for p in _PANELS.values() if p.phases is not None and phase_key in p.phases]
+    return sorted(found, key=lambda p: (p.order, p.name))
+
+
+def overview_panels() -> list[Panel]:
+    """The panels of the overview, in order."""
+    return sorted(
+        (p for p in _PANELS.values() if p.phases is None), key=lambda p: (p.order, p.name)
+    )
+
+
+def overdue_providers() -> list[OverdueProvider]:
+    return list(_OVERDUE)
 
 
 def providers(phase_key: str) -> list[CriteriaProvider]:

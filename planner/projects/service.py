@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from planner.core import audit
 from planner.core.accounts.models import User
 from planner.core.db import utcnow
-from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from planner.core.permissions import Permission, Role, can
+from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.permissions import Permission, Role
 from planner.core.versioning import ensure_version
+from planner.projects.access import Access, load_access, projects_for  # noqa: F401 (re-exported)
 from planner.projects.models import (
     ChecklistItem,
     Department,
@@ -44,68 +45,6 @@ from planner.projects.phases import (
 DEFAULT_DEPARTMENTS = ("Sales", "Customer service", "Marketing", "IT", "Legal", "Finance")
 PROJECT_FIELDS = ("name", "company", "description", "solution_kind", "strategy")
 PHASE_FIELDS = ("owner_id", "planned_start", "planned_end", "actual_start", "actual_end")
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who is asking about which project, and in what role."""
-
-    project: Project
-    user: User
-    role: Role | None
-
-    def can(self, permission: Permission) -> bool:
-        return can(self.role, permission, is_admin=self.user.is_admin)
-
-    def require(self, permission: Permission) -> None:
-        if not self.can(permission):
-            raise PermissionDenied("Your role in this rollout does not allow this.")
-
-
-def load_access(
-    session: Session, project_id: int, user: User, *, remote_addr: str | None = None
-) -> Access:
-    """The project with the user's role in it, in one statement.
-
-    A user who is not a member (and not a site admin) gets NotFound, exactly as for a project
-    that does not exist; the attempt is audited.
-    """
-    row = session.execute(
-        select(Project, Membership.role)
-        .outerjoin(
-            Membership, (Membership.project_id == Project.id) & (Membership.user_id == user.id)
-        )
-        .where(Project.id == project_id)
-    ).first()
-    if row is None:
-        raise NotFound("No such rollout.")
-    project, role = row
-    if role is None and not user.is_admin:
-        audit.record(
-            session,
-            actor=user,
-            action="access.denied",
-            entity_type="project",
-            entity_id=project.id,
-            project_id=project.id,
-            summary=f"{user.username} is not a member",
-            remote_addr=remote_addr,
-        )
-        session.commit()
-        raise NotFound("No such rollout.")
-    return Access(project=project, user=user, role=role)
-
-
-def projects_for(session: Session, user: User, *, include_archived: bool = False):
-    """A select of the projects ``user`` may open, newest first."""
-    stmt = select(Project)
-    if not user.is_admin:
-        stmt = stmt.join(Membership, Membership.project_id == Project.id).where(
-            Membership.user_id == user.id
-        )
-    if not include_archived:
-        stmt = stmt.where(Project.archived.is_(False))
-    return stmt.order_by(Project.id.desc())
 
 
 def create_project(

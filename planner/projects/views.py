@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -25,10 +26,23 @@ from planner.core.forms import ConfirmForm, choices
 from planner.core.pagination import page_args, paginate
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, project_view
+from planner.core.web import flash_error
 from planner.extensions import db
 from planner.projects import service
-from planner.projects.phases import PHASE_BY_KEY, PhaseStatus, next_gate, progress
+from planner.projects.access import project_view
+from planner.projects.phases import (
+    PHASE_BY_KEY,
+    PHASES,
+    STATUS_LABELS,
+    Panel,
+    PhaseStatus,
+    next_gate,
+    overdue_providers,
+    overview_panels,
+    phase_page,
+    phase_panels,
+    progress,
+)
 from planner.projects.schemas import (
     ChecklistItemForm,
     ChecklistToggleForm,
@@ -42,6 +56,12 @@ from planner.projects.schemas import (
 )
 
 bp = Blueprint("projects", __name__)
+
+
+@bp.app_context_processor
+def phase_helpers() -> dict[str, Any]:
+    """The phases, their status labels and each phase's area page, for every template."""
+    return {"PHASES": PHASES, "STATUS_LABELS": STATUS_LABELS, "phase_page": phase_page}
 
 
 def _today() -> date:
@@ -88,20 +108,24 @@ def create():
 @bp.get("/projects/<int:project_id>")
 @project_view()
 def overview(project_id: int):
-    from planner.artifacts.service import phase_counts
-    from planner.goals.service import overdue_kpis
-
-    summaries = service.overview(db.session, g.project, _today())
+    today = _today()
+    summaries = service.overview(db.session, g.project, today)
     statuses = {s.phase.key: s.phase.status for s in summaries}
     return render_template(
         "projects/overview.html",
         summaries=summaries,
         progress=progress(statuses),
         next_key=next_gate(statuses),
-        overdue_kpis=overdue_kpis(db.session, project_id, _today()),
-        artifact_counts=phase_counts(db.session, project_id),
-        today=_today(),
+        notices=[n for fn in overdue_providers() for n in fn(db.session, g.project, today)],
+        panels=_panels(overview_panels(), None),
+        today=today,
     )
+
+
+def _panels(panels: list[Panel], phase: Any) -> list[tuple[Panel, Any]]:
+    """Each registered panel with its data; those with nothing to show left out."""
+    loaded = [(p, p.load(db.session, g.access, phase)) for p in panels]
+    return [(p, data) for p, data in loaded if data is not None]
 
 
 @bp.route("/projects/<int:project_id>/settings", methods=["GET", "POST"])
@@ -271,8 +295,6 @@ def _phase_or_404(project_id: int, key: str):
 
 
 def _phase_page(phase, *, plan_form=None, gate_form=None, item_form=None, status=200):
-    from planner.artifacts.service import artifacts_page
-
     project = g.project
     if plan_form is None:
         plan_form = PhaseForm(obj=phase, formdata=None)
@@ -294,7 +316,7 @@ def _phase_page(phase, *, plan_form=None, gate_form=None, item_form=None, status
         item_form=item_form or ChecklistItemForm(formdata=None),
         toggle_form=ChecklistToggleForm(formdata=None),
         confirm=ConfirmForm(formdata=None),
-        artifacts=artifacts_page(db.session, project.id, phase.key, 1, 10),
+        panels=_panels(phase_panels(phase.key), phase),
         PhaseStatus=PhaseStatus,
     ), status
 

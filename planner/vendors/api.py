@@ -6,11 +6,13 @@ from typing import Any
 
 from flask import Response, jsonify
 
-from planner.core.api import api_access, api_blueprint, doc, json_body, validated
+from planner.core.api import api_blueprint, doc, json_body, validated
 from planner.core.errors import ValidationError
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
+from planner.core.web import send_download
 from planner.extensions import db
+from planner.projects.access import api_access
 from planner.vendors import service
 from planner.vendors.models import Criterion, Vendor
 from planner.vendors.schemas import ConsensusForm, CriterionForm, RoundForm, VendorForm
@@ -267,10 +269,4 @@ def evaluation_pdf(project_id: int):
     access = api_access(project_id)
     with unit_of_work(db.session):
         data = report_pdf(db.session, access)
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="vendor-evaluation-{project_id}.pdf"'
-        },
-    )
+    return send_download(data, f"vendor-evaluation-{project_id}.pdf", "application/pdf")

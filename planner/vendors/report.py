@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from planner.core.permissions import Permission
 from planner.core.reports import render_pdf
-from planner.projects.service import Access
+from planner.projects.access import Access
 from planner.vendors import scoring, service
 
 

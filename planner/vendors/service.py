@@ -26,10 +26,10 @@ from planner.core.db import utcnow
 from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import ensure_version
+from planner.projects.access import Access
 from planner.projects.models import Department, Membership, Project
 from planner.projects.phases import Criterion as GateCriterion
 from planner.projects.phases import register_criteria
-from planner.projects.service import Access
 from planner.vendors import scoring
 from planner.vendors.models import (
     ConflictDeclaration,
@@ -1311,6 +1311,41 @@ def evaluation_json_for(session: Session, access: Access, *, summary: bool = Fal
     technical = hide_prices and not access.can(Permission.VIEW_COMMERCIAL)
     column = EvaluationCache.summary if summary else EvaluationCache.body
     return _cached(session, access.project.id, technical, column)
+
+
+# --- the board at a glance --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardSummary:
+    """What the vendors phase page shows of the board: counts, the round, the decision."""
+
+    vendors: int
+    criteria: int
+    reviewers: int
+    submitted: int
+    state: RoundState
+    decided_vendor: str | None
+
+
+def board_summary(session: Session, project_id: int) -> BoardSummary:
+    """The board of a rollout in a constant number of statements, whatever its size."""
+    rnd = get_round(session, project_id)
+    n_vendors = session.scalar(select(func.count(Vendor.id)).where(Vendor.project_id == project_id))
+    n_criteria = session.scalar(
+        select(func.count(Criterion.id)).where(Criterion.project_id == project_id)
+    )
+    board = reviewers(session, project_id)
+    done = submitted(session, project_id)
+    row = decision(session, project_id)
+    return BoardSummary(
+        vendors=n_vendors or 0,
+        criteria=n_criteria or 0,
+        reviewers=len(board),
+        submitted=sum(1 for u, _ in board if u.id in done),
+        state=rnd.state,
+        decided_vendor=row.vendor.name if row is not None and row.vendor is not None else None,
+    )
 
 
 # --- the vendors gate --------------------------------------------------------------------

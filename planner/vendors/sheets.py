@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from planner.core.accounts.models import User
 from planner.core.errors import ValidationError
-from planner.projects.service import Access
+from planner.projects.access import Access
 from planner.vendors import service
 
 SCORESHEET_COLUMNS = [

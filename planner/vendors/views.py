@@ -16,15 +16,15 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from planner.artifacts.views import attachment
 from planner.core.errors import DomainError, NotFound
 from planner.core.forms import ConfirmForm, choices
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
-from planner.core.web import confirm_page, flash_error, form_page, project_view
+from planner.core.web import confirm_page, flash_error, form_page, send_download
 from planner.extensions import db
-from planner.projects.phases import register_phase_page
+from planner.projects.access import project_view
+from planner.projects.phases import register_phase_page, register_phase_panel
 from planner.vendors import service, sheets
 from planner.vendors.schemas import (
     AHPForm,
@@ -50,6 +50,13 @@ def chart_helpers() -> dict:
 
 
 register_phase_page("vendors", "vendors.board", _l("Open the vendor board"))
+
+
+@register_phase_panel("vendors.phase", "vendors/_phase_panel.html", phases=("vendors",), order=100)
+def phase_panel(session, access, phase) -> service.BoardSummary:
+    """The board at a glance: vendors, criteria, reviewers who submitted, the decision."""
+    return service.board_summary(session, access.project.id)
+
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -424,12 +431,8 @@ def scoresheet_download(project_id: int, fmt: str):
 
 
 def _download(data: bytes, filename: str, fmt: str) -> Response:
-    from hashlib import sha256
-
-    from planner.artifacts.service import Download
-
     mime = XLSX if fmt == "xlsx" else "text/csv" if fmt == "csv" else "application/pdf"
-    return attachment(Download(filename, mime, data, sha256(data).hexdigest()))
+    return send_download(data, filename, mime)
 
 
 @bp.post("/scoresheet/upload")

@@ -1,0 +1,143 @@
+"""The dependency rule of planner/, read from the source: core depends on no area, and an area
+imports only core and the areas before it in the rollout.
+
+Every import counts, at module level or inside a function (a function-level import that only
+dodges a cycle still is the dependency).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "planner"
+
+# The foundation, then the areas in the order of the rollout. ``projects`` is the rollout itself
+# (members, phases, gates, access); ``artifacts`` (versioned files of any phase) comes right
+# after it, before the phase areas, so that any of them may attach files.
+FOUNDATION = "core"
+AREAS = [
+    "projects",
+    "artifacts",
+    "goals",
+    "requirements",
+    "design",
+    "vendors",
+    "spec",
+    "migration",
+    "testing",
+    "training",
+    "golive",
+]
+# Modules of the foundation that live at the top of the package.
+FOUNDATION_MODULES = {"config", "extensions"}
+# The composition root: builds the app from every area; nothing imports it but itself.
+ROOT_MODULES = {"__init__", "cli", "demo"}
+
+
+def _layer(module: str) -> str | None:
+    """The layer of a dotted module name inside planner (None outside the package)."""
+    parts = module.split(".")
+    if parts[0] != "planner":
+        return None
+    if len(parts) == 1:
+        return "root"
+    head = parts[1]
+    if head == FOUNDATION or head in FOUNDATION_MODULES:
+        return FOUNDATION
+    if head in ROOT_MODULES:
+        return "root"
+    return head
+
+
+def _rank(layer: str) -> int:
+    return -1 if layer == FOUNDATION else AREAS.index(layer)
+
+
+def _imports(path: Path, package_dir: Path) -> list[tuple[int, str]]:
+    """(line, absolute module) of every import in the file, function-level ones included."""
+    module = ".".join(path.relative_to(package_dir.parent).with_suffix("").parts)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            if base == "planner":  # from planner import x: x is the module
+                found += [(node.lineno, f"planner.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, base))
+    return found
+
+
+def violations(package: Path = PACKAGE) -> list[str]:
+    """Every import in ``package`` that breaks the rule, as 'file:line: a imports b'."""
+    out = []
+    for path in sorted(package.rglob("*.py")):
+        source = _layer(".".join(path.relative_to(package.parent).with_suffix("").parts))
+        if source == "root":
+            continue
+        for line, target in _imports(path, package):
+            dest = _layer(target)
+            if dest is None or dest == source:
+                continue
+            where = f"{path.relative_to(package.parent)}:{line}"
+            if dest == "root":
+                out.append(f"{where}: {source} imports the app module {target}")
+            elif dest not in AREAS and dest != FOUNDATION:
+                out.append(f"{where}: {target} is in no known layer (add it to AREAS)")
+            elif source not in AREAS and source != FOUNDATION:
+                out.append(f"{where}: {source} is in no known layer (add it to AREAS)")
+            elif _rank(dest) > _rank(source):
+                out.append(f"{where}: {source} imports the later {dest} ({target})")
+            elif dest != FOUNDATION and target.rsplit(".", 1)[-1] in ("views", "api"):
+                out.append(f"{where}: {source} reaches into another area's pages ({target})")
+    return out
+
+
+def test_core_depends_on_no_area_and_areas_only_on_earlier_ones():
+    assert violations() == []
+
+
+def test_every_folder_of_the_package_is_a_known_layer():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert folders - {FOUNDATION} <= set(AREAS), folders - {FOUNDATION} - set(AREAS)
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"core/web.py": "from planner.projects.access import load_access\n"}, "core imports"),
+        (
+            {"core/api.py": "def f():\n    from planner.goals import service\n"},
+            "core imports the later goals",
+        ),
+        ({"projects/views.py": "from planner.goals.service import x\n"}, "later goals"),
+        ({"goals/views.py": "from ..vendors import scoring\n"}, "later vendors"),
+        ({"vendors/views.py": "from planner import demo\n"}, "the app module"),
+        ({"vendors/views.py": "from planner.goals.views import attachment\n"}, "pages"),
+        ({"vendors/views.py": "from planner.goals import service\n"}, None),
+        ({"goals/api.py": "from planner.core.api import doc\nimport os\n"}, None),
+    ],
+)
+def test_the_rule_catches_what_it_should(tmp_path, files, expected):
+    """The checker itself, on a made-up package: a rule that cannot fail proves nothing."""
+    root = tmp_path / "planner"
+    for folder in ("core", "projects", "goals", "vendors"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "__init__.py").write_text("")
+    (root / "__init__.py").write_text("")
+    for name, text in files.items():
+        (root / name).write_text(text)
+    found = violations(root)
+    if expected is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and expected in found[0], found
