@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides settings read from the environment."""
     from planner import config as settings
-    from planner.core import i18n, web
+    from planner.core import i18n, jobs, web
     from planner.core.accounts.models import User
     from planner.core.accounts.service import configure_hashing
     from planner.core.db import configure_engine
@@ -76,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(bp)
 
+    jobs.configure(app)
     web.register(app)
     from planner import cli
 

@@ -25,7 +25,9 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=False
+)
 def cli() -> None:
     """planner: CRM rollout workspace. PLANNER_ENV defaults to development here."""
 
@@ -120,9 +122,47 @@ def quickstart(host: str, port: int) -> None:
     for username, name, _, _ in demo_data.BOARD:
         click.echo(f"  {username:<10} {demo_data.DEMO_PASSWORD}   {name}")
     click.echo("Press Ctrl+C to stop.")
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    """Serve the app with a report worker in this process (one process does everything)."""
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True)
+    from planner.core.jobs import InProcessWorker
+
+    app = current_app._get_current_object()
+    worker = None
+    if not app.config["JOBS_IMMEDIATE"]:
+        worker = InProcessWorker()
+        worker.start()
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@with_appcontext
+def run(host: str, port: int) -> None:
+    """Serve the app (development server) with a report worker in the same process."""
+    click.echo(f"planner is running at http://{host}:{port}/ (Ctrl+C to stop)")
+    _serve(host, port)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, type=int, help="Threads rendering reports.")
+@with_appcontext
+def worker(workers: int) -> None:
+    """Run a report worker on its own (deployments: beside the app servers, same settings)."""
+    from planner.core.jobs import huey
+
+    if current_app.config["JOBS_IMMEDIATE"]:
+        raise click.ClickException("Jobs run immediately in this environment (PLANNER_ENV=test).")
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=False).run()
 
 
 @click.command("backup")
@@ -155,7 +195,7 @@ def backup(path: Path) -> None:
     click.echo(f"Backup written to {path} ({path.stat().st_size} bytes); integrity check: ok")
 
 
-COMMANDS = (init_db, create_user, create_token, demo, quickstart, backup)
+COMMANDS = (init_db, create_user, create_token, demo, quickstart, run, worker, backup)
 
 
 def register(app: Flask) -> None:

@@ -91,6 +91,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "LANGUAGES": ["en"],
         "PER_PAGE": _int("PLANNER_PER_PAGE", 25),
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        # Background jobs (reports): run in the caller under test; otherwise a huey queue in a
+        # SQLite file in the instance folder, or redis://... shared by several app servers.
+        "JOBS_IMMEDIATE": env == "test",
+        "JOBS_URL": os.environ.get("PLANNER_JOBS_URL", ""),
         # argon2id cost: the library's recommendation, or the cheapest parameters under test.
         "PASSWORD_HASH_PROFILE": "cheapest" if env == "test" else "default",
     }

@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from planner.artifacts import service as artifacts
+from planner.core import jobs
 from planner.core.accounts.models import User
 from planner.core.audit import AuditEvent
 from planner.core.permissions import Permission, Role, can
@@ -28,6 +29,7 @@ from planner.extensions import db
 from planner.goals import service as goals
 from planner.projects import service as projects
 from planner.vendors import service as vendors
+from planner.vendors.report import EVALUATION_REPORT
 from tests.conftest import Api, csrf_token, login
 
 PRINCIPALS = ["anonymous", "outsider", "viewer", "reviewer", "executive", "lead", "admin"]
@@ -56,7 +58,21 @@ POST_PERMISSION = {
 }
 # Results under blind scoring: a reviewer who has not submitted, or a viewer while the round
 # is open, may not see them.
-BLIND = {"vendors.evaluation", "vendors.evaluation_export", "vendors.evaluation_pdf"}
+BLIND = {
+    "vendors.evaluation",
+    "vendors.evaluation_export",
+    "vendors.evaluation_pdf",
+    "vendors.evaluation_pdf_start",
+}
+# A report job (the lead's vendor evaluation, prices included) is read only by those who may
+# have that same report: the others get 404, as for a job that does not exist.
+JOB_ROUTES = {
+    "projects.report_job",
+    "projects.report_file",
+    "projects_api.report_job",
+    "projects_api.report_file",
+}
+JOB_READERS = {"lead", "executive", "admin"}
 
 
 @dataclass
@@ -94,6 +110,10 @@ def _build(factory, people) -> dict[str, object]:
     recusal = vendors.recuse(
         db.session, access, reviewer_id=users["reviewer"].id, vendor_id=other.id, reason="conflict"
     )
+    job, _ = jobs.start(db.session, EVALUATION_REPORT, access)
+    job_id = job.id
+    db.session.commit()
+    jobs.enqueue(job_id)
     viewer_membership = next(
         m for m in projects.members(db.session, project.id) if m.user_id == users["viewer"].id
     )
@@ -113,6 +133,7 @@ def _build(factory, people) -> dict[str, object]:
         "step": "start",
         "fmt": "xlsx",
         "filename": "app.css",
+        "job_id": job_id,
     }
 
 
@@ -152,6 +173,8 @@ def _expected(app, endpoint, method, principal, users, is_api):
         return "allow"
     if endpoint in ADMIN_ONLY:
         return "allow" if principal == "admin" else 404
+    if endpoint in JOB_ROUTES:
+        return "allow" if principal in JOB_READERS else 404
     permission = _permission(app, endpoint, method)
     assert permission is not None, f"no authorization rule known for {endpoint} {method}"
     if permission == "login":

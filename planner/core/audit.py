@@ -133,3 +133,23 @@ def audit_query(project_id: int | None, flt: AuditFilter):
             AuditEvent.at < datetime.combine(flt.until, datetime.max.time(), tzinfo=utcnow().tzinfo)
         )
     return stmt.order_by(AuditEvent.id.desc())
+
+
+# Events that record a reading or an attempt, not a change of the rollout's data.
+READ_ACTIONS = ("access.denied", "artifact.download", "login.failed", "login.success")
+
+
+def last_change(session: Session, project_id: int) -> int:
+    """The id of the rollout's latest audited change (0 for none): a revision of all its data.
+
+    Every change is audited in its own transaction, so this number moves whenever anything of
+    the rollout changes; reports are cached against it (one indexed statement).
+    """
+    return int(
+        session.scalar(
+            select(func.max(AuditEvent.id)).where(
+                AuditEvent.project_id == project_id, AuditEvent.action.not_in(READ_ACTIONS)
+            )
+        )
+        or 0
+    )

@@ -10,6 +10,7 @@ and CJK; installed by ``.ci/setup``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,13 @@ def render_pdf(
     subject: str | None = None,
     lang: str = "en",
     fetcher: StaticOnlyFetcher | None = None,
+    progress: Callable[[int, str], None] | None = None,
 ) -> bytes:
     """Render ``templates/pdf/<template_name>`` with ``context`` to PDF bytes.
 
     Needs an app context (a request context is not needed). ``title``, ``author`` and
-    ``subject`` become the document's metadata and its running header.
+    ``subject`` become the document's metadata and its running header. ``progress(percent,
+    stage)`` is told when layout and writing start (a background job shows it).
     """
     html = render_template(
         f"pdf/{template_name}",
@@ -107,4 +110,9 @@ def render_pdf(
         static_url=static_url,
     )
     fetcher = fetcher or StaticOnlyFetcher(current_app.static_folder or "static")
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    if progress:
+        progress(40, "laying out the pages")
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
+    if progress:
+        progress(85, f"writing {len(document.pages)} pages")
+    return document.write_pdf()

@@ -7,15 +7,16 @@ from typing import Any
 
 from flask import jsonify, request
 
+from planner.core import jobs
 from planner.core.api import api_blueprint, api_user, doc, paged, paging, validated
 from planner.core.audit import AuditEvent, AuditFilter, audit_query
 from planner.core.db import utcnow
-from planner.core.errors import NotFound, ValidationError
+from planner.core.errors import Conflict, NotFound, ValidationError
 from planner.core.pagination import paginate
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
-from planner.projects import service
+from planner.projects import reports, service
 from planner.projects.access import api_access
 from planner.projects.models import Membership, Phase, Project
 from planner.projects.phases import PHASE_BY_KEY, next_gate
@@ -223,3 +224,35 @@ def audit_list(project_id: int):
     )
     page, per_page = paging()
     return paged(paginate(db.session, audit_query(project_id, flt), page, per_page), audit_json)
+
+
+def _job_or_404(project_id: int, job_id: str, access) -> jobs.ReportJob:
+    job = jobs.get_job(db.session, project_id, job_id)
+    if job is None or not jobs.may_fetch(db.session, job, access):
+        raise NotFound("There is no such report job, or it is not yours to read.")
+    return job
+
+
+@bp.get("/projects/<int:project_id>/reports/<job_id>")
+@doc(
+    "A report job: state (queued, running, done, failed), progress 0-100, stage, error; "
+    "`file` once done",
+    permission=Permission.VIEW,
+)
+def report_job(project_id: int, job_id: str):
+    access = api_access(project_id)
+    return jsonify(reports.job_json(_job_or_404(project_id, job_id, access)))
+
+
+@bp.get("/projects/<int:project_id>/reports/<job_id>/file")
+@doc(
+    "The file of a done report job (409 while it is not done)",
+    binary=True,
+    permission=Permission.VIEW,
+)
+def report_file(project_id: int, job_id: str):
+    access = api_access(project_id)
+    job = _job_or_404(project_id, job_id, access)
+    if job.state != jobs.JobState.DONE:
+        raise Conflict(f"The report is not ready: it is {job.state.value} ({job.progress}%).")
+    return reports.send_job_file(job)

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from planner.core import jobs
 from planner.core.audit import AuditFilter, audit_query
 from planner.core.db import utcnow
 from planner.core.errors import DomainError, NotFound
@@ -28,7 +29,7 @@ from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
 from planner.core.web import flash_error
 from planner.extensions import db
-from planner.projects import service
+from planner.projects import reports, service
 from planner.projects.access import project_view
 from planner.projects.phases import (
     PHASE_BY_KEY,
@@ -471,3 +472,33 @@ def audit_log(project_id: int):
 
 
 __all__ = ["bp", "Role"]
+
+
+# --- report jobs: the status page every area's reports lead to ----------------------------
+
+
+def _job_or_404(project_id: int, job_id: str) -> jobs.ReportJob:
+    job = jobs.get_job(db.session, project_id, job_id)
+    if job is None or not jobs.may_fetch(db.session, job, g.access):
+        abort(404, description=_("There is no such report, or it is not yours to read."))
+    return job
+
+
+@bp.get("/projects/<int:project_id>/reports/<job_id>")
+@project_view()
+def report_job(project_id: int, job_id: str):
+    """Progress of a render; refreshes itself until the file is ready (no JavaScript)."""
+    job = _job_or_404(project_id, job_id)
+    kind = jobs.report_kind(job.kind)
+    return render_template(
+        "projects/report_job.html", job=job, title=kind.title, JobState=jobs.JobState
+    )
+
+
+@bp.get("/projects/<int:project_id>/reports/<job_id>/file")
+@project_view()
+def report_file(project_id: int, job_id: str):
+    job = _job_or_404(project_id, job_id)
+    if job.state != jobs.JobState.DONE:
+        return redirect(url_for("projects.report_job", project_id=project_id, job_id=job_id))
+    return reports.send_job_file(job)

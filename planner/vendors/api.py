@@ -10,8 +10,8 @@ from planner.core.api import api_blueprint, doc, json_body, validated
 from planner.core.errors import ValidationError
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import send_download
 from planner.extensions import db
+from planner.projects import reports
 from planner.projects.access import api_access
 from planner.vendors import service
 from planner.vendors.models import Criterion, Vendor
@@ -262,11 +262,13 @@ def evaluation_get(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/vendor-evaluation.pdf")
-@doc("The evaluation report (PDF)", binary=True, permission="blind")
+@doc(
+    "The evaluation report (PDF): 200 with the file if this data's render is ready, otherwise "
+    "202 with the report job and a Location to poll (rendered in the background)",
+    binary=True,
+    permission="blind",
+)
 def evaluation_pdf(project_id: int):
-    from planner.vendors.report import report_pdf
+    from planner.vendors.report import EVALUATION_REPORT
 
-    access = api_access(project_id)
-    with unit_of_work(db.session):
-        data = report_pdf(db.session, access)
-    return send_download(data, f"vendor-evaluation-{project_id}.pdf", "application/pdf")
+    return reports.start_api(EVALUATION_REPORT, api_access(project_id))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from planner.core import audit, jobs
+from planner.core.accounts.models import User
+from planner.core.errors import NotFound
 from planner.core.permissions import Permission
 from planner.core.reports import render_pdf
-from planner.projects.access import Access
+from planner.projects.access import Access, load_access
 from planner.vendors import scoring, service
 
 
@@ -59,7 +63,7 @@ def report_context(session: Session, access: Access) -> dict:
     }
 
 
-def report_pdf(session: Session, access: Access) -> bytes:
+def report_pdf(session: Session, access: Access, progress: jobs.Progress | None = None) -> bytes:
     """The evaluation report as this member may see it (blind scoring applies)."""
     ctx = report_context(session, access)
     return render_pdf(
@@ -68,4 +72,36 @@ def report_pdf(session: Session, access: Access) -> bytes:
         title=f"Vendor evaluation — {access.project.name}",
         author=access.user.name,
         subject="Weighted scoring matrix of the cross-department review board",
+        progress=progress,
     )
+
+
+def _audience(session: Session, access: Access) -> tuple[str, str]:
+    """Who may have the report (blind scoring, as for the results) and what they see of it:
+    with or without prices, all criteria or the technical envelope only."""
+    service.evaluation_json_for(session, access, summary=True)  # raises under blind scoring
+    rnd = service.get_round(session, access.project.id)
+    commercial = access.can(Permission.VIEW_COMMERCIAL)
+    technical = rnd.two_envelopes and not rnd.technical_closed and not commercial
+    audience = ("prices" if commercial else "no-prices") + (":technical" if technical else "")
+    return str(audit.last_change(session, access.project.id)), audience
+
+
+def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
+    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
+    if user is None or not user.active:
+        raise NotFound("The account that asked for this report is gone.")
+    access = load_access(session, job.project_id, user)
+    progress(15, "computing the evaluation")
+    data = report_pdf(session, access, progress)
+    return jobs.Rendered(data, f"vendor-evaluation-{job.project_id}.pdf")
+
+
+EVALUATION_REPORT = jobs.register_report(
+    jobs.ReportKind(
+        name="vendors.evaluation",
+        title=_l("Vendor evaluation report"),
+        audience=_audience,
+        render=_render,
+    )
+)

@@ -23,9 +23,11 @@ from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
 from planner.core.web import confirm_page, flash_error, form_page, send_download
 from planner.extensions import db
+from planner.projects import reports
 from planner.projects.access import project_view
 from planner.projects.phases import register_phase_page, register_phase_panel
 from planner.vendors import service, sheets
+from planner.vendors.report import EVALUATION_REPORT
 from planner.vendors.schemas import (
     AHPForm,
     ConsensusForm,
@@ -493,11 +495,17 @@ def evaluation_export(project_id: int, fmt: str):
 @bp.get("/evaluation.pdf")
 @project_view()
 def evaluation_pdf(project_id: int):
-    from planner.vendors.report import report_pdf
+    """The report if this data's render is ready, else a page offering to prepare it."""
+    return reports.cached_or_offer(EVALUATION_REPORT, g.access, "vendors.evaluation_pdf_start")
 
-    with unit_of_work(db.session):
-        data = report_pdf(db.session, g.access)
-    return _download(data, f"vendor-evaluation-{project_id}.pdf", "pdf")
+
+@bp.post("/evaluation.pdf")
+@project_view()
+def evaluation_pdf_start(project_id: int):
+    """Prepare the report in the background, then follow its progress."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description=_("The form has expired; reload the page and try again."))
+    return reports.start_page(EVALUATION_REPORT, g.access)
 
 
 @bp.post("/consensus")
