@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +104,22 @@ class Versioned(Timestamped):
         return {"version_id_col": cls.version}
 
 
+_WRITING: ContextVar[bool] = ContextVar("planner_writing", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside this block will write (SQLite: ``BEGIN IMMEDIATE``), as a
+    request with a writing method does. For work outside a request that reads and then writes
+    (a background job refreshing a cache): it queues behind other writers instead of failing
+    with "database is locked" when its read snapshot has been outdated meanwhile."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
 def configure_engine(engine: Any) -> None:
     """SQLite: WAL, foreign keys on, a busy timeout, on every new connection.
 
@@ -118,7 +137,9 @@ def configure_engine(engine: Any) -> None:
 
     @sa_event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        writes = has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        writes = _WRITING.get() or (
+            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
+        )
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     @sa_event.listens_for(engine, "connect")

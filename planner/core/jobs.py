@@ -118,7 +118,8 @@ class ReportKind:
       reader may see of it (e.g. with or without prices). Both make the cache key.
     - ``render(session, job, progress) -> Rendered``: runs in the worker, without a request;
       it loads what it needs for ``job.project_id`` as ``job.requested_by_id`` would see it,
-      and may call ``progress(percent, stage)``.
+      and may call ``progress(percent, stage)``. It only reads in ``session``; a write (a
+      cache) goes in a short transaction of its own inside ``core.db.writing()``.
     - ``title``: what the status page calls the report.
     """
 
@@ -265,7 +266,7 @@ def run(job_id: str) -> None:
     if job is None or job.state != JobState.QUEUED:
         return  # gone with its project, or taken by another worker
     _set(job_id, state=JobState.RUNNING, progress=5, stage="loading the data")
-    session.expire_all()
+    session.rollback()  # the render reads with a fresh snapshot
 
     def progress(percent: int, stage: str) -> None:
         _set(job_id, progress=max(0, min(99, int(percent))), stage=stage[:120])
@@ -336,12 +337,25 @@ def configure(app: Flask) -> None:
         huey.storage = SqliteStorage("planner", filename=url.removeprefix("sqlite:///"))
 
 
-class InProcessWorker:
-    """A huey consumer in threads of this process, for the single-process set-ups
-    (``planner run``, ``planner quickstart``); the process's signal handlers stay its own."""
+@huey.on_startup()
+def _fresh_connections() -> None:
+    """A forked worker process must not use the database connections of its parent."""
+    app = getattr(huey, "flask_app", None)
+    if app is not None:
+        with app.app_context():
+            db.engine.dispose(close=False)
 
-    def __init__(self, workers: int = 1) -> None:
-        self.consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
+
+class InProcessWorker:
+    """A huey consumer in a thread of this process, for the one-command set-ups (``planner
+    run``, ``planner quickstart``); the command's own signal handlers stay its own. A render
+    then shares the interpreter with the web requests (they slow down while it runs):
+    deployments run ``planner worker`` as a process of its own instead."""
+
+    def __init__(self, workers: int = 1, worker_type: str = "thread") -> None:
+        self.consumer = huey.create_consumer(
+            workers=workers, worker_type=worker_type, periodic=False
+        )
 
     def start(self) -> None:
         import signal

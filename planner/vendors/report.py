@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from planner.core import audit, jobs
 from planner.core.accounts.models import User
+from planner.core.db import writing
 from planner.core.errors import NotFound
 from planner.core.permissions import Permission
 from planner.core.reports import render_pdf
@@ -79,7 +80,7 @@ def report_pdf(session: Session, access: Access, progress: jobs.Progress | None 
 def _audience(session: Session, access: Access) -> tuple[str, str]:
     """Who may have the report (blind scoring, as for the results) and what they see of it:
     with or without prices, all criteria or the technical envelope only."""
-    service.evaluation_json_for(session, access, summary=True)  # raises under blind scoring
+    service.require_results(session, access)
     rnd = service.get_round(session, access.project.id)
     commercial = access.can(Permission.VIEW_COMMERCIAL)
     technical = rnd.two_envelopes and not rnd.technical_closed and not commercial
@@ -88,13 +89,22 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
 
 
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
+    progress(15, "computing the evaluation")
+    # The results cache is refreshed in a short writing transaction of its own; the render
+    # itself then only reads (a long read-then-write transaction would fail on SQLite).
+    with writing(), Session(session.get_bind()) as warm:
+        service.evaluation_for(warm, _access(warm, job))
+        warm.commit()
+    session.rollback()  # read from here on with a snapshot that has the cache
+    data = report_pdf(session, _access(session, job), progress)
+    return jobs.Rendered(data, f"vendor-evaluation-{job.project_id}.pdf")
+
+
+def _access(session: Session, job: jobs.ReportJob) -> Access:
     user = session.get(User, job.requested_by_id) if job.requested_by_id else None
     if user is None or not user.active:
         raise NotFound("The account that asked for this report is gone.")
-    access = load_access(session, job.project_id, user)
-    progress(15, "computing the evaluation")
-    data = report_pdf(session, access, progress)
-    return jobs.Rendered(data, f"vendor-evaluation-{job.project_id}.pdf")
+    return load_access(session, job.project_id, user)
 
 
 EVALUATION_REPORT = jobs.register_report(

@@ -1298,14 +1298,20 @@ def evaluation_summary_for(session: Session, access: Access) -> dict[str, Any]:
     return json.loads(evaluation_json_for(session, access, summary=True))
 
 
-def evaluation_json_for(session: Session, access: Access, *, summary: bool = False) -> str:
-    """:func:`evaluation_for` as JSON text."""
+def require_results(session: Session, access: Access) -> None:
+    """Raise PermissionDenied unless this member may see the board's results (blind scoring:
+    a reviewer after submitting their own scoresheet, a viewer once the round is closed)."""
     if not can_see_board(session, access):
         raise PermissionDenied(
             "Blind scoring: submit your own scoresheet before you see the board's scores."
             if access.role == Role.REVIEWER
             else "The results are shown once the scoring round is closed."
         )
+
+
+def evaluation_json_for(session: Session, access: Access, *, summary: bool = False) -> str:
+    """:func:`evaluation_for` as JSON text."""
+    require_results(session, access)
     rnd = get_round(session, access.project.id)
     hide_prices = rnd.two_envelopes and not rnd.technical_closed
     technical = hide_prices and not access.can(Permission.VIEW_COMMERCIAL)
