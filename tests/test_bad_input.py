@@ -297,14 +297,20 @@ def _bad_values(schema: dict[str, Any]) -> list[Any]:
     return values
 
 
-def test_every_documented_json_field_refuses_wrong_values(app, world):
-    """Walk the OpenAPI document: every property of every JSON body, every kind of bad value.
+def test_every_documented_json_field_refuses_wrong_values(app, world, roles):
+    """Walk the OpenAPI document: every property of every JSON body, every kind of bad value;
+    for a list-shaped body, every property of its rows, inside an otherwise valid row.
 
     Each is refused with 422 naming the property, and nothing is saved.
     """
     doc = world.lead.client.get("/api/v1/openapi.json").json
     schemas = doc["components"]["schemas"]
+    valid_rows = {
+        "scores": {"vendor_id": 1, "criterion_id": 1, "score": 3},
+        "conflicts": {"vendor_id": 1, "reason": "x"},
+    }
     tried = 0
+    lists = set()
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             content = op.get("requestBody", {}).get("content", {})
@@ -319,14 +325,29 @@ def test_every_documented_json_field_refuses_wrong_values(app, world):
                 .replace("{key}", "requirements")
             )
             assert "{" not in url, url
-            for name, prop in schemas[ref]["properties"].items():
+            caller = roles.reviewer if "score" in op["description"] else world.lead
+            props = schemas[ref]["properties"]
+            if len(props) == 1 and next(iter(props.values())).get("type") == "array":
+                key, array = next(iter(props.items()))
+                lists.add(key)
+                for name, prop in array["items"]["properties"].items():
+                    for value in _bad_values(prop):
+                        row = {**valid_rows[key], name: value}
+                        with nothing_saved():
+                            resp = caller.raw(method.upper(), url, json={key: [row, row]})
+                            assert resp.status_code == 422, (url, name, value, resp.json)
+                            problem(resp, 422, field=f"{key}[0].{name}")
+                            problem(resp, 422, field=f"{key}[1].{name}")
+                        tried += 1
+                continue
+            for name, prop in props.items():
                 for value in _bad_values(prop):
                     with nothing_saved():
-                        resp = world.lead.raw(method.upper(), url, json={name: value})
+                        resp = caller.raw(method.upper(), url, json={name: value})
                         assert resp.status_code == 422, (method, url, name, value, resp.json)
                         problem(resp, 422, field=name)
                     tried += 1
-    assert tried > 100
+    assert tried > 100 and lists == {"scores", "conflicts"}
 
 
 @pytest.mark.parametrize(

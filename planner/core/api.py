@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from planner.core.accounts.models import User
 from planner.core.accounts.service import user_for_token
 from planner.core.errors import ValidationError
-from planner.core.forms import form_from_json, unusable_text
+from planner.core.forms import ListBody, form_from_json, unusable_text
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission
 from planner.extensions import csrf, db
@@ -95,31 +95,34 @@ def json_body() -> Any:
         raise ValidationError("The JSON body is nested too deeply.") from exc
     if data is None:
         raise ValidationError("The request body is not valid JSON.")
-    where = _unusable_text_at(data)
-    if where is not None:
+    found = _unusable_text_at(data)
+    if found:
+        where = found[0]
         raise ValidationError(
             f"{where or 'The body'}: text must not contain NUL characters or lone surrogates.",
-            {where: ["Contains a NUL character or a lone surrogate."]} if where else None,
+            {w: ["Contains a NUL character or a lone surrogate."] for w in found if w} or None,
         )
     return data
 
 
-def _unusable_text_at(data: Any) -> str | None:
-    """The path (``statement``, ``scores[2].comment``) of the first unusable string, if any."""
+def _unusable_text_at(data: Any) -> list[str]:
+    """The paths (``statement``, ``scores[2].comment``) of every unusable string, in order."""
+    found: list[str] = []
     stack: list[tuple[str, Any]] = [("", data)]
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
             if unusable_text(value):
-                return path
+                found.append(path)
         elif isinstance(value, dict):
-            for key, item in value.items():
+            for key, item in reversed(value.items()):
                 if unusable_text(key):
-                    return path
+                    found.append(path)
+                    continue
                 stack.append((f"{path}.{key}" if path else key, item))
         elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
-    return None
+            stack.extend(reversed([(f"{path}[{i}]", item) for i, item in enumerate(value)]))
+    return found
 
 
 def validated(form_cls: type[FlaskForm], **kwargs: Any) -> Any:
@@ -138,7 +141,7 @@ def paging(default: int = 25) -> tuple[int, int]:
 def doc(
     summary: str,
     *,
-    body: type[FlaskForm] | None = None,
+    body: type[FlaskForm] | ListBody | None = None,
     multipart: bool = False,
     returns: str = "JSON object",
     status: int = 200,

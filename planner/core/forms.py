@@ -9,7 +9,9 @@ that is not an object, unknown fields, nested values.
 from __future__ import annotations
 
 import math
-from typing import Any, TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -99,8 +101,10 @@ def _kind(field: Field) -> str:
     return "text"
 
 
-def _json_value(kind: str, value: Any) -> list[str] | str:
-    """The form values of one JSON value, or the message why it has the wrong type."""
+def _json_value(kind: str, value: Any, strict: bool = False) -> list[str] | str:
+    """The form values of one JSON value, or the message why it has the wrong type.
+
+    ``strict``: numbers must be JSON numbers (``"3"`` is refused where 3 is meant)."""
     scalar = isinstance(value, str | int | float)
     if kind == "list":
         if isinstance(value, list) and all(
@@ -120,6 +124,8 @@ def _json_value(kind: str, value: Any) -> list[str] | str:
         if not math.isfinite(value):
             return "Must be a finite number."
         return [repr(value)]
+    if strict and kind in ("integer", "number") and isinstance(value, str):
+        return _EXPECTED[kind]
     if kind == "integer":
         try:
             number = int(value)
@@ -130,7 +136,7 @@ def _json_value(kind: str, value: Any) -> list[str] | str:
     return [str(value)]
 
 
-def _to_formdata(form_cls: type[FlaskForm], body: Any) -> MultiDict[str, str]:
+def _to_formdata(form_cls: type[FlaskForm], body: Any, strict: bool = False) -> MultiDict[str, str]:
     """The JSON object as form data, refusing unknown fields and values of the wrong type.
 
     A form would turn ``true`` into ``"y"`` and keep only the first item of a list; the API
@@ -150,9 +156,9 @@ def _to_formdata(form_cls: type[FlaskForm], body: Any) -> MultiDict[str, str]:
     for key, value in body.items():
         if value is None or key == "csrf_token":
             continue
-        values = _json_value(_kind(fields[key]), value)
-        if isinstance(values, str):
-            errors[key] = [values]
+        values = _json_value(_kind(fields[key]), value, strict)
+        if isinstance(values, str):  # a field may say in its own words what it takes
+            errors[key] = [str(getattr(fields[key], "type_message", None) or values)]
         else:
             for v in values:
                 data.add(key, v)
@@ -175,6 +181,114 @@ def form_from_json(form_cls: type[F], body: Any, **kwargs: Any) -> F:
             f"{first[0]}: {first[1][0]}" if first[0] else "Invalid input.", errors
         )
     return form
+
+
+@dataclass(frozen=True)
+class ListBody(Generic[F]):
+    """A list-shaped input: ``{"<key>": [row, ...]}``, each row validated by the form ``row``.
+
+    One declaration serves every way a list arrives, so that they cannot disagree: the API's
+    JSON body (:meth:`from_json`, numbers must be JSON numbers), a page's or a spreadsheet's
+    rows of text (:meth:`from_rows`), and the OpenAPI document (:meth:`schema`). Every row is
+    checked and every problem reported, named ``<key>[i].<field>`` (or by the caller's own
+    name for a row, e.g. a spreadsheet's row number); nothing is returned unless all rows are
+    valid. Rules that span records (unknown ids, duplicates, permissions) stay in the service.
+    """
+
+    key: str
+    row: type[F]
+    max_items: int
+    min_items: int = 0
+    bare_list: bool = False  # also accept the list itself as the body
+
+    def _check_count(self, n: int) -> None:
+        if n > self.max_items:
+            raise ValidationError(
+                f"At most {self.max_items} {self.key} in one request (got {n}).",
+                {self.key: [f"At most {self.max_items} items."]},
+            )
+        if n < self.min_items:
+            raise ValidationError(
+                f"At least {self.min_items} {self.key}.",
+                {self.key: [f"At least {self.min_items} items."]},
+            )
+
+    def _validate(self, rows: list[tuple[str, MultiDict[str, str]]]) -> list[F]:
+        forms, errors = [], {}
+        for where, formdata in rows:
+            form = self.row(formdata=formdata, meta={"csrf": False})
+            if not form.validate():
+                for name, messages in form_errors(form).items():
+                    errors[f"{where}.{name}"] = messages
+            forms.append(form)
+        if errors:
+            raise ValidationError(
+                f"{len(errors)} problem(s) in the {self.key}; nothing was saved. "
+                + "; ".join(f"{k}: {v[0]}" for k, v in list(errors.items())[:3]),
+                errors,
+            )
+        return forms
+
+    def from_json(self, body: Any) -> list[F]:
+        """Validate an API body; raise ValidationError (422) naming every bad row and field."""
+        if self.bare_list and isinstance(body, list):
+            body = {self.key: body}
+        if (
+            not isinstance(body, dict)
+            or set(body) != {self.key}
+            or not isinstance(body[self.key], list)
+        ):
+            raise ValidationError(
+                f'Send {{"{self.key}": [...]}}: a list of objects.',
+                {self.key: ["Required: a list of objects."]},
+            )
+        items = body[self.key]
+        self._check_count(len(items))
+        rows, errors = [], {}
+        for i, item in enumerate(items):
+            where = f"{self.key}[{i}]"
+            if not isinstance(item, dict):
+                errors[where] = ["Must be an object."]
+                continue
+            try:
+                rows.append((where, _to_formdata(self.row, item, strict=True)))
+            except ValidationError as exc:
+                for name, messages in (exc.errors or {where: [exc.detail]}).items():
+                    errors[f"{where}.{name}" if name != where else where] = messages
+        if errors:
+            raise ValidationError(
+                f"{len(errors)} problem(s) in the {self.key}; nothing was saved. "
+                + "; ".join(f"{k}: {v[0]}" for k, v in list(errors.items())[:3]),
+                errors,
+            )
+        return self._validate(rows)
+
+    def from_rows(self, rows: list[tuple[str, dict[str, str]]]) -> list[F]:
+        """Validate rows of text (a page's fields, a spreadsheet's cells), each with the name
+        its errors go by; raise ValidationError naming every bad row and field."""
+        self._check_count(len(rows))
+        return self._validate(
+            [
+                (where, MultiDict({k: v for k, v in row.items() if v is not None}))
+                for where, row in rows
+            ]
+        )
+
+    def schema(self, form_schema: Callable[[type[FlaskForm]], dict[str, Any]]) -> dict[str, Any]:
+        """The body's JSON schema, given the function that makes a form's (OpenAPI)."""
+        items: dict[str, Any] = {
+            "type": "array",
+            "items": form_schema(self.row),
+            "maxItems": self.max_items,
+        }
+        if self.min_items:
+            items["minItems"] = self.min_items
+        return {
+            "type": "object",
+            "properties": {self.key: items},
+            "required": [self.key],
+            "additionalProperties": False,
+        }
 
 
 def is_optional(field: Field) -> bool:

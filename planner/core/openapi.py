@@ -12,6 +12,7 @@ from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectFie
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange
 
 from planner.core.api import PREFIX, doc
+from planner.core.forms import ListBody
 
 bp = Blueprint("openapi", __name__, url_prefix=PREFIX)
 
@@ -145,8 +146,12 @@ def build(app: Flask) -> dict[str, Any]:
                 }
             form_cls = meta["body"]
             if form_cls is not None and method in {"POST", "PUT", "PATCH"}:
-                name = form_cls.__name__
-                schemas[name] = form_schema(form_cls)
+                if isinstance(form_cls, ListBody):
+                    name = f"{form_cls.row.__name__}List"
+                    schemas[name] = form_cls.schema(form_schema)
+                else:
+                    name = form_cls.__name__
+                    schemas[name] = form_schema(form_cls)
                 media = "multipart/form-data" if meta["multipart"] else "application/json"
                 op["requestBody"] = {
                     "required": True,

@@ -7,7 +7,6 @@ from typing import Any
 from flask import Response, jsonify
 
 from planner.core.api import api_blueprint, doc, json_body, validated
-from planner.core.errors import ValidationError
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
@@ -15,7 +14,16 @@ from planner.projects import reports
 from planner.projects.access import api_access
 from planner.vendors import service
 from planner.vendors.models import Criterion, Vendor
-from planner.vendors.schemas import ConsensusForm, CriterionForm, RoundForm, VendorForm
+from planner.vendors.schemas import (
+    CONFLICTS,
+    SCORES,
+    ConsensusForm,
+    CriterionForm,
+    RoundForm,
+    VendorForm,
+    conflict_items,
+    score_inputs,
+)
 
 bp = api_blueprint("vendors_api", __name__)
 
@@ -99,47 +107,16 @@ def criteria_create(project_id: int):
     return jsonify(criterion_json(crit)), 201
 
 
-def _list_of_objects(body: Any, key: str) -> list[dict[str, Any]]:
-    if not isinstance(body, dict) or set(body) != {key} or not isinstance(body[key], list):
-        raise ValidationError(f'Send {{"{key}": [...]}}.')
-    items = body[key]
-    if len(items) > 5000:
-        raise ValidationError(f"At most 5000 {key} in one request.")
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ValidationError(f"{key}[{i}] must be an object.")
-    return items
-
-
-def _int(item: dict[str, Any], name: str, where: str) -> int:
-    value = item.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(
-            f"{where}.{name} must be an integer id.", {f"{where}.{name}": ["Integer id."]}
-        )
-    return value
-
-
 @bp.put("/projects/<int:project_id>/conflicts")
 @doc(
     'The calling reviewer\'s declaration of interest: {"conflicts": []} for none, or a list of '
     "{vendor_id, reason}",
+    body=CONFLICTS,
     permission=Permission.SCORE,
 )
 def conflicts_put(project_id: int):
     access = api_access(project_id, Permission.SCORE)
-    items = _list_of_objects(json_body(), "conflicts")
-    parsed = []
-    for i, item in enumerate(items):
-        extra = set(item) - {"vendor_id", "reason"}
-        if extra:
-            raise ValidationError(
-                f"conflicts[{i}] has unknown field(s): {', '.join(sorted(extra))}."
-            )
-        reason = item.get("reason", "")
-        if not isinstance(reason, str):
-            raise ValidationError(f"conflicts[{i}].reason must be text.")
-        parsed.append(service.ConflictItem(_int(item, "vendor_id", f"conflicts[{i}]"), reason))
+    parsed = conflict_items(CONFLICTS.from_json(json_body()))
     with unit_of_work(db.session):
         service.declare_conflicts(db.session, access, parsed)
     return jsonify({"conflicts": [{"vendor_id": p.vendor_id, "reason": p.reason} for p in parsed]})
@@ -149,33 +126,12 @@ def conflicts_put(project_id: int):
 @doc(
     "The calling reviewer's scores: a list of {vendor_id, criterion_id, score 0..5, comment}; "
     "all or nothing; a repeat overwrites the reviewer's own score",
+    body=SCORES,
     permission=Permission.SCORE,
 )
 def scores_put(project_id: int):
     access = api_access(project_id, Permission.SCORE)
-    body = json_body()
-    if isinstance(body, list):
-        body = {"scores": body}
-    items = _list_of_objects(body, "scores")
-    entries = []
-    for i, item in enumerate(items):
-        where = f"scores[{i}]"
-        extra = set(item) - {"vendor_id", "criterion_id", "score", "comment"}
-        if extra:
-            raise ValidationError(f"{where} has unknown field(s): {', '.join(sorted(extra))}.")
-        comment = item.get("comment") or ""
-        if not isinstance(comment, str):
-            raise ValidationError(f"{where}.comment must be text.")
-        if "score" not in item:
-            raise ValidationError(f"{where}.score is missing.", {f"{where}.score": ["Required."]})
-        entries.append(
-            service.ScoreInput(
-                _int(item, "vendor_id", where),
-                _int(item, "criterion_id", where),
-                item["score"],
-                comment,
-            )
-        )
+    entries = score_inputs(SCORES.from_json(json_body()))
     with unit_of_work(db.session):
         changed = service.put_scores(db.session, access, entries)
     return jsonify({"saved": len(entries), "changed": changed})

@@ -7,6 +7,8 @@ scoresheet page, the API and the XLSX/CSV import alike.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -29,8 +31,17 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from planner.core.forms import VersionField, choices
+from planner.core.forms import ListBody, VersionField, choices
 from planner.projects.phases import SOLUTION_LABELS, SolutionKind
+
+# Limits shared by the forms, the services and the spreadsheet import.
+SCORE_MESSAGE = "a score is a whole number from 0 to 5"
+COMMENT_MAX = 5000  # a score's comment
+CONFLICT_REASON_MAX = 2000
+MAX_SCORES = 5000  # in one request or one uploaded sheet (25 vendors x 40 criteria = 1000)
+COST_MIN, COST_MAX = 0.01, 1e13  # a quoted 3-year cost
+WEIGHT_MIN, WEIGHT_MAX = 0.0001, 1e6  # a criterion's relative weight
+RATIONALE_MAX = 5000  # a consensus score's rationale
 
 
 def _finite(form: FlaskForm, field: FloatField) -> None:
@@ -55,7 +66,7 @@ class VendorForm(FlaskForm):
     )
     cost_3y = FloatField(
         _l("Quoted 3-year cost"),
-        validators=[Optional(), _finite, NumberRange(min=0.01, max=1e13)],
+        validators=[Optional(), _finite, NumberRange(min=COST_MIN, max=COST_MAX)],
         description=_l("Seen by the lead and executives only."),
     )
 
@@ -87,7 +98,8 @@ class CriterionForm(FlaskForm):
     )
     group = StringField(_l("Group"), validators=[Optional(), Length(max=60)])
     weight = FloatField(
-        _l("Weight"), validators=[InputRequired(), _finite, NumberRange(min=0.0001, max=1e6)]
+        _l("Weight"),
+        validators=[InputRequired(), _finite, NumberRange(min=WEIGHT_MIN, max=WEIGHT_MAX)],
     )
     must_have = BooleanField(_l("Must-have"))
     min_score = FloatField(
@@ -139,13 +151,17 @@ class ConsensusForm(FlaskForm):
     score = FloatField(
         _l("Consensus score"), validators=[InputRequired(), _finite, NumberRange(min=0, max=5)]
     )
-    rationale = TextAreaField(_l("Rationale"), validators=[DataRequired(), Length(max=5000)])
+    rationale = TextAreaField(
+        _l("Rationale"), validators=[DataRequired(), Length(max=RATIONALE_MAX)]
+    )
 
 
 class RecusalForm(FlaskForm):
     reviewer_id = IntegerField(_l("Reviewer"), validators=[InputRequired()])
     vendor_id = IntegerField(_l("Vendor"), validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(), Length(max=CONFLICT_REASON_MAX)]
+    )
 
 
 class DecisionForm(FlaskForm):
@@ -174,3 +190,74 @@ class ContractForm(FlaskForm):
 
 class AHPForm(FlaskForm):
     apply = BooleanField(_l("Apply the derived weights (if consistent)"))
+
+
+# --- lists: a reviewer's scores and declaration of interest -------------------------------
+
+
+class ScoreField(IntegerField):
+    """A score as a reviewer types it: a whole number 0..5 (no "3.0", no "2.5")."""
+
+    type_message = _l(SCORE_MESSAGE)  # for a JSON value of the wrong type
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or valuelist[0].strip() == "":
+            self.data = None
+            return
+        text = valuelist[0].strip()
+        if not text.isdigit() or len(text) > 1:
+            self.data = None
+            raise ValueError(_l(SCORE_MESSAGE))
+        self.data = int(text)
+
+
+class ScoreRowForm(FlaskForm):
+    """One score of the calling reviewer (a row of the scoresheet, the API or the upload)."""
+
+    vendor_id = IntegerField(_l("Vendor"), validators=[InputRequired()])
+    criterion_id = IntegerField(_l("Criterion"), validators=[InputRequired()])
+    score = ScoreField(
+        _l("Score (0-5)"),
+        validators=[InputRequired(_l(SCORE_MESSAGE)), NumberRange(0, 5, _l(SCORE_MESSAGE))],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)])
+
+
+class ConflictRowForm(FlaskForm):
+    """One vendor the calling reviewer declares a conflict of interest with."""
+
+    vendor_id = IntegerField(_l("Vendor"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=CONFLICT_REASON_MAX)])
+
+
+SCORES = ListBody("scores", ScoreRowForm, max_items=MAX_SCORES, bare_list=True)
+CONFLICTS = ListBody("conflicts", ConflictRowForm, max_items=500)
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """One score as the service takes it (``score`` is checked again there)."""
+
+    vendor_id: int
+    criterion_id: int
+    score: Any
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    vendor_id: int
+    reason: str
+
+
+def score_inputs(forms: list[ScoreRowForm]) -> list[ScoreInput]:
+    """Validated score rows as the service takes them."""
+    return [
+        ScoreInput(f.vendor_id.data, f.criterion_id.data, f.score.data, f.comment.data or "")
+        for f in forms
+    ]
+
+
+def conflict_items(forms: list[ConflictRowForm]) -> list[ConflictItem]:
+    """Validated conflict rows as the service takes them."""
+    return [ConflictItem(f.vendor_id.data, (f.reason.data or "").strip()) for f in forms]

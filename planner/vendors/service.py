@@ -45,6 +45,18 @@ from planner.vendors.models import (
     Vendor,
     VendorDecision,
 )
+from planner.vendors.schemas import (
+    COMMENT_MAX,
+    CONFLICT_REASON_MAX,
+    COST_MAX,
+    COST_MIN,
+    RATIONALE_MAX,
+    SCORE_MESSAGE,
+    WEIGHT_MAX,
+    WEIGHT_MIN,
+    ConflictItem,
+    ScoreInput,
+)
 
 VENDOR_FIELDS = (
     "name",
@@ -158,9 +170,10 @@ def get_vendor(session: Session, project_id: int, vendor_id: int) -> Vendor:
 def _check_cost(cost: float | None) -> float | None:
     if cost is None:
         return None
-    if not math.isfinite(cost) or cost <= 0:
+    if not math.isfinite(cost) or not COST_MIN <= cost <= COST_MAX:
         raise ValidationError(
-            "The quoted cost must be a positive amount.", {"cost_3y": ["Must be positive."]}
+            f"The quoted cost must be an amount from {COST_MIN} to {COST_MAX:g}.",
+            {"cost_3y": [f"From {COST_MIN} to {COST_MAX:g}."]},
         )
     return float(cost)
 
@@ -281,8 +294,11 @@ def get_criterion(session: Session, project_id: int, criterion_id: int) -> Crite
 
 def _check_criterion(fields: dict[str, Any]) -> None:
     weight = fields.get("weight")
-    if weight is not None and (not math.isfinite(weight) or weight <= 0):
-        raise ValidationError("A weight must be a positive number.", {"weight": ["Must be > 0."]})
+    if weight is not None and (not math.isfinite(weight) or not WEIGHT_MIN <= weight <= WEIGHT_MAX):
+        raise ValidationError(
+            f"A weight is a number from {WEIGHT_MIN} to {WEIGHT_MAX:g}.",
+            {"weight": [f"From {WEIGHT_MIN} to {WEIGHT_MAX:g}."]},
+        )
     min_score = fields.get("min_score")
     if min_score is not None and not (0 <= min_score <= 5):
         raise ValidationError(
@@ -544,12 +560,6 @@ def _require_reviewer(access: Access) -> None:
         raise PermissionDenied("Only the board's reviewers score vendors.")
 
 
-@dataclass(frozen=True)
-class ConflictItem:
-    vendor_id: int
-    reason: str
-
-
 def declare_conflicts(session: Session, access: Access, items: list[ConflictItem]) -> None:
     """Replace the calling reviewer's declaration: an empty list declares no conflict."""
     _require_reviewer(access)
@@ -561,8 +571,8 @@ def declare_conflicts(session: Session, access: Access, items: list[ConflictItem
             errors[f"conflicts[{i}].vendor_id"] = ["Unknown vendor."]
         if not item.reason.strip():
             errors[f"conflicts[{i}].reason"] = ["Say why."]
-        if len(item.reason) > 2000:
-            errors[f"conflicts[{i}].reason"] = ["At most 2000 characters."]
+        if len(item.reason) > CONFLICT_REASON_MAX:
+            errors[f"conflicts[{i}].reason"] = [f"At most {CONFLICT_REASON_MAX} characters."]
     if len({i.vendor_id for i in items}) != len(items):
         errors["conflicts"] = ["A vendor is listed twice."]
     if errors:
@@ -685,29 +695,21 @@ def recusals(session: Session, project_id: int) -> list[Recusal]:
     return list(session.scalars(select(Recusal).where(Recusal.project_id == project_id)))
 
 
-@dataclass(frozen=True)
-class ScoreInput:
-    vendor_id: int
-    criterion_id: int
-    score: Any
-    comment: str = ""
-
-
 def parse_score(value: Any) -> int:
     """An integer 0..5, or ValueError with a message a reviewer understands."""
     if isinstance(value, bool) or value is None:
-        raise ValueError("a score is a whole number from 0 to 5")
+        raise ValueError(SCORE_MESSAGE)
     if isinstance(value, float):
         if not math.isfinite(value) or value != int(value):
-            raise ValueError("a score is a whole number from 0 to 5")
+            raise ValueError(SCORE_MESSAGE)
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
         if not re.fullmatch(r"[0-9]", text):
-            raise ValueError("a score is a whole number from 0 to 5")
+            raise ValueError(SCORE_MESSAGE)
         value = int(text)
     if not isinstance(value, int) or not 0 <= value <= 5:
-        raise ValueError("a score is a whole number from 0 to 5")
+        raise ValueError(SCORE_MESSAGE)
     return value
 
 
@@ -762,8 +764,8 @@ def put_scores(
             errors[f"{where}.score"] = [f"{exc} (got {e.score!r})."]
             continue
         comment = (e.comment or "").strip()
-        if len(comment) > 5000:
-            errors[f"{where}.comment"] = ["At most 5000 characters."]
+        if len(comment) > COMMENT_MAX:
+            errors[f"{where}.comment"] = [f"At most {COMMENT_MAX} characters."]
         clean[(e.vendor_id, e.criterion_id)] = (value, comment)
     if errors:
         raise ValidationError(f"{len(errors)} problem(s) in the scores; nothing was saved.", errors)
@@ -894,6 +896,11 @@ def set_consensus(
     crit = get_criterion(session, access.project.id, criterion_id)
     if not math.isfinite(score) or not 0 <= score <= 5:
         raise ValidationError("A consensus score is between 0 and 5.", {"score": ["0 to 5."]})
+    if len(rationale) > RATIONALE_MAX:
+        raise ValidationError(
+            f"The rationale is longer than {RATIONALE_MAX} characters.",
+            {"rationale": [f"At most {RATIONALE_MAX} characters."]},
+        )
     if not rationale.strip():
         raise ValidationError(
             "Record the rationale of the consensus.", {"rationale": ["Required."]}

@@ -28,6 +28,7 @@ from planner.core.accounts.models import User
 from planner.core.errors import ValidationError
 from planner.projects.access import Access
 from planner.vendors import service
+from planner.vendors.schemas import SCORES, ScoreInput, score_inputs
 
 SCORESHEET_COLUMNS = [
     "reviewer",
@@ -151,6 +152,13 @@ def _cell_text(value: Any) -> str:
     return text[1:] if text.startswith("'") else text
 
 
+def _score_text(value: Any) -> str:
+    """A score cell as text: spreadsheets store whole numbers as floats (4.0 is "4")."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _cell_text(value)
+
+
 def _int_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -182,7 +190,8 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
     vendor_ids = {v.id for v in service.vendors(session, pid)}
     crits = {c.id: c for c in service.criteria(session, pid)}
     errors: list[RowError] = []
-    entries: list[service.ScoreInput] = []
+    filled: list[tuple[str, dict[str, str]]] = []
+    entries: list[ScoreInput] = []
     seen: dict[tuple[int, int], int] = {}
     for n, row in enumerate(rows[1:], start=2):
 
@@ -209,17 +218,31 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
         raw = cell("score")
         if raw is None or _cell_text(raw) == "":
             continue  # left blank: not scored yet
-        try:
-            value = service.parse_score(raw if not isinstance(raw, str) else _cell_text(raw))
-        except ValueError as exc:
-            errors.append(RowError(n, f"{exc} (got {_cell_text(raw)!r})"))
-            continue
         if (vid, cid) in seen:
             errors.append(RowError(n, f"the same vendor and criterion as row {seen[(vid, cid)]}"))
             continue
         seen[(vid, cid)] = n
-        comment = _cell_text(cell("comment"))
-        entries.append(service.ScoreInput(vid, cid, value, comment))
+        filled.append(
+            (
+                f"row {n}",
+                {
+                    "vendor_id": str(vid),
+                    "criterion_id": str(cid),
+                    "score": _score_text(raw),
+                    "comment": _cell_text(cell("comment")),
+                },
+            )
+        )
+    # The same row form as the scoresheet page and the API.
+    try:
+        entries = score_inputs(SCORES.from_rows(filled))
+    except ValidationError as exc:
+        for where, messages in (exc.errors or {}).items():
+            row_no, _, field = where.partition(".")
+            got = next((r[field] for w, r in filled if w == row_no and field in r), "")
+            detail = f" (got {got!r})" if field == "score" else ""
+            errors.append(RowError(int(row_no.removeprefix("row ")), f"{messages[0]}{detail}"))
+        errors.sort(key=lambda e: e.row)
     if errors:
         raise ImportRejected(errors)
     if not entries:

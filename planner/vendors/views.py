@@ -29,6 +29,8 @@ from planner.projects.phases import register_phase_page, register_phase_panel
 from planner.vendors import service, sheets
 from planner.vendors.report import EVALUATION_REPORT
 from planner.vendors.schemas import (
+    CONFLICTS,
+    SCORES,
     AHPForm,
     ConsensusForm,
     ContractForm,
@@ -39,6 +41,8 @@ from planner.vendors.schemas import (
     RoundForm,
     VendorEditForm,
     VendorForm,
+    conflict_items,
+    score_inputs,
 )
 
 bp = Blueprint("vendors", __name__, url_prefix="/projects/<int:project_id>/vendors")
@@ -305,11 +309,15 @@ def conflicts(project_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        items = []
-        for v in vendors:
-            if request.form.get(f"conflict_{v.id}"):
-                items.append(service.ConflictItem(v.id, request.form.get(f"reason_{v.id}", "")))
+        rows = [
+            (
+                f"conflicts[{i}]",
+                {"vendor_id": str(v.id), "reason": request.form.get(f"reason_{v.id}", "")},
+            )
+            for i, v in enumerate(v for v in vendors if request.form.get(f"conflict_{v.id}"))
+        ]
         try:
+            items = conflict_items(CONFLICTS.from_rows(rows))
             with unit_of_work(db.session):
                 service.declare_conflicts(db.session, g.access, items)
             flash(_("Declaration recorded."), "success")
@@ -374,15 +382,25 @@ def scoresheet(project_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        entries = []
+        filled = []
         for row in rows:
             vid, cid = row[1], row[3]
             raw = (request.form.get(f"s_{vid}_{cid}") or "").strip()
             comment = request.form.get(f"c_{vid}_{cid}") or ""
             typed[f"s_{vid}_{cid}"], typed[f"c_{vid}_{cid}"] = raw, comment
             if raw:
-                entries.append(service.ScoreInput(vid, cid, raw, comment))
+                filled.append(
+                    {
+                        "vendor_id": str(vid),
+                        "criterion_id": str(cid),
+                        "score": raw,
+                        "comment": comment,
+                    }
+                )
         try:
+            entries = score_inputs(
+                SCORES.from_rows([(f"scores[{i}]", r) for i, r in enumerate(filled)])
+            )
             with unit_of_work(db.session):
                 n = service.put_scores(db.session, g.access, entries)
             flash(_("%(n)d score(s) saved.", n=n), "success")
