@@ -54,6 +54,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.artifacts import api as artifacts_api
     from planner.artifacts import views as artifacts_views
     from planner.core import openapi
+    from planner.core.accounts import api as accounts_api
     from planner.core.accounts import views as accounts_views
     from planner.goals import api as goals_api
     from planner.goals import views as goals_views
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         artifacts_views.bp,
         vendors_views.bp,
         openapi.bp,
+        accounts_api.bp,
         projects_api.bp,
         goals_api.bp,
         artifacts_api.bp,

@@ -29,6 +29,7 @@ from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
 from planner.projects import service as projects
 from planner.projects.models import Phase, Project
+from planner.vendors import service as vendors
 from tests.conftest import csrf_token, login
 from tests.factories import Factory
 
@@ -297,7 +298,7 @@ def _bad_values(schema: dict[str, Any]) -> list[Any]:
     return values
 
 
-def test_every_documented_json_field_refuses_wrong_values(app, world, roles):
+def test_every_documented_json_field_refuses_wrong_values(app, world, roles, factory):
     """Walk the OpenAPI document: every property of every JSON body, every kind of bad value;
     for a list-shaped body, every property of its rows, inside an otherwise valid row.
 
@@ -305,9 +306,22 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles):
     """
     doc = world.lead.client.get("/api/v1/openapi.json").json
     schemas = doc["components"]["schemas"]
+    access = factory.access(world.project, world.ana)
+    ids = {
+        "{vendor_id}": vendors.create_vendor(db.session, access, name="Salesforce").id,
+        "{criterion_id}": vendors.create_criterion(
+            db.session, access, name="Security", weight=1
+        ).id,
+        "{membership_id}": projects.members(db.session, world.p)[0].id,
+        "{item_id}": projects.add_checklist_item(
+            db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
+        ).id,
+    }
+    db.session.commit()
     valid_rows = {
         "scores": {"vendor_id": 1, "criterion_id": 1, "score": 3},
         "conflicts": {"vendor_id": 1, "reason": "x"},
+        "comparisons": {"a": 1, "b": 2, "value": "3"},
     }
     tried = 0
     lists = set()
@@ -324,6 +338,8 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles):
                 .replace("{kpi_id}", str(world.k))
                 .replace("{key}", "requirements")
             )
+            for placeholder, value in ids.items():
+                url = url.replace(placeholder, str(value))
             assert "{" not in url, url
             caller = roles.reviewer if "score" in op["description"] else world.lead
             props = schemas[ref]["properties"]
@@ -347,7 +363,7 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles):
                         assert resp.status_code == 422, (method, url, name, value, resp.json)
                         problem(resp, 422, field=name)
                     tried += 1
-    assert tried > 100 and lists == {"scores", "conflicts"}
+    assert tried > 100 and lists == set(valid_rows)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from planner.artifacts import service
 from planner.artifacts.models import Artifact
-from planner.artifacts.schemas import UploadForm
+from planner.artifacts.schemas import UploadForm, VersionUploadForm
 from planner.core.api import api_blueprint, doc, paged, paging
 from planner.core.db import MAX_INT
 from planner.core.errors import ValidationError
@@ -111,3 +111,46 @@ def artifacts_download(project_id: int, artifact_id: int):
     with unit_of_work(db.session):
         dl = service.download(db.session, access, artifact_id, number)
     return send_download(dl.data, dl.filename, dl.content_type, etag=dl.sha256)
+
+
+@bp.post("/projects/<int:project_id>/artifacts/<int:artifact_id>/versions")
+@doc(
+    "Upload a new version of an artifact (multipart: file)",
+    body=VersionUploadForm,
+    multipart=True,
+    status=201,
+    permission=Permission.UPLOAD,
+)
+def artifacts_new_version(project_id: int, artifact_id: int):
+    access = api_access(project_id, Permission.UPLOAD)
+    art = service.get_artifact(db.session, project_id, artifact_id)
+    if not request.mimetype.startswith("multipart/form-data"):
+        raise ValidationError("Send the file as multipart/form-data with the field file.")
+    form = VersionUploadForm(
+        formdata=CombinedMultiDict([request.files, request.form]), meta={"csrf": False}
+    )
+    if not form.validate():
+        errors = form_errors(form)
+        raise ValidationError("The upload is incomplete: " + ", ".join(errors), errors)
+    f = form.file.data
+    with unit_of_work(db.session):
+        service.upload(
+            db.session,
+            access,
+            title=art.title,
+            phase_key=art.phase_key,
+            filename=f.filename or "file",
+            data=f.read(),
+            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        )
+    db.session.expire_all()
+    return jsonify(artifact_json(service.get_artifact(db.session, project_id, artifact_id))), 201
+
+
+@bp.delete("/projects/<int:project_id>/artifacts/<int:artifact_id>")
+@doc("Delete an artifact with all its versions", status=204, permission=Permission.EDIT)
+def artifacts_delete(project_id: int, artifact_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    with unit_of_work(db.session):
+        service.delete(db.session, access, artifact_id)
+    return "", 204

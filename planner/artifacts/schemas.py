@@ -24,3 +24,9 @@ class UploadForm(FlaskForm):
         validators=[DataRequired(), AnyOf(PHASE_KEYS)],
     )
     file = FileField(_l("File"), validators=[FileRequired()])
+
+
+class VersionUploadForm(FlaskForm):
+    """A new version of an existing artifact: the file alone (title and phase stay)."""
+
+    file = FileField(_l("File"), validators=[FileRequired()])

@@ -16,7 +16,15 @@ from planner.core.forms import ListBody
 
 bp = Blueprint("openapi", __name__, url_prefix=PREFIX)
 
-_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+# <name>, <int:name>, <any(a, 'b-c'):name> of Werkzeug's routes
+_CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+def _path_parameter(conv: str, args: str, name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer" if conv == "int" else "string"}
+    if conv == "any":
+        schema["enum"] = [a.strip().strip("'\"") for a in args.split(",")]
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 def field_schema(field: Any) -> dict[str, Any]:
@@ -103,16 +111,8 @@ def build(app: Flask) -> dict[str, Any]:
         meta = getattr(view, "openapi", None)
         if meta is None:
             continue
-        path = _CONVERTER.sub(r"{\2}", rule.rule)
-        params = [
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer" if conv == "int" else "string"},
-            }
-            for conv, name in _CONVERTER.findall(rule.rule)
-        ]
+        path = _CONVERTER.sub(r"{\3}", rule.rule)
+        params = [_path_parameter(*m) for m in _CONVERTER.findall(rule.rule)]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}.{method.lower()}",

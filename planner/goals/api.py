@@ -12,8 +12,10 @@ from planner.core.versioning import unit_of_work
 from planner.extensions import db
 from planner.goals import service
 from planner.goals.models import KPI, Goal
-from planner.goals.schemas import GoalEditForm, GoalForm, KPIForm, MeasurementForm
+from planner.goals.schemas import GoalEditForm, GoalForm, KPIEditForm, KPIForm, MeasurementForm
+from planner.projects import service as projects
 from planner.projects.access import api_access
+from planner.projects.schemas import VisionForm
 
 bp = api_blueprint("goals_api", __name__)
 
@@ -138,3 +140,77 @@ def measurements_create(project_id: int, kpi_id: int):
     return jsonify(
         {"id": m.id, "value": m.value, "measured_on": m.measured_on.isoformat(), "note": m.note}
     ), 201
+
+
+@bp.delete("/projects/<int:project_id>/goals/<int:goal_id>")
+@doc("Delete a goal with its KPIs and measurements", status=204, permission=Permission.EDIT)
+def goals_delete(project_id: int, goal_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    goal = service.get_goal(db.session, project_id, goal_id)
+    with unit_of_work(db.session):
+        service.delete_goal(db.session, access, goal)
+    return "", 204
+
+
+@bp.patch("/projects/<int:project_id>/kpis/<int:kpi_id>")
+@doc(
+    "Change a KPI (name, unit, baseline, target, method, due date); send the `version` you read",
+    body=KPIEditForm,
+    permission=Permission.EDIT,
+)
+def kpis_update(project_id: int, kpi_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    kpi = service.get_kpi(db.session, project_id, kpi_id)
+    form = validated(KPIEditForm)
+    with unit_of_work(db.session):
+        service.update_kpi(
+            db.session,
+            access,
+            kpi,
+            version=form.version.data,
+            name=form.name.data,
+            unit=form.unit.data or "",
+            baseline=form.baseline.data,
+            target=form.target.data,
+            measurement_method=form.measurement_method.data or "",
+            due_date=form.due_date.data,
+        )
+    return jsonify(kpi_json(service.get_kpi(db.session, project_id, kpi_id), True))
+
+
+@bp.delete("/projects/<int:project_id>/kpis/<int:kpi_id>")
+@doc("Delete a KPI with its measurements", status=204, permission=Permission.EDIT)
+def kpis_delete(project_id: int, kpi_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    kpi = service.get_kpi(db.session, project_id, kpi_id)
+    with unit_of_work(db.session):
+        service.delete_kpi(db.session, access, kpi)
+    return "", 204
+
+
+@bp.get("/projects/<int:project_id>/vision")
+@doc("The vision statement and the strategy (Markdown)", permission=Permission.VIEW)
+def vision_get(project_id: int):
+    access = api_access(project_id)
+    p = access.project
+    return jsonify({"vision": p.vision, "strategy_text": p.strategy_text, "version": p.version})
+
+
+@bp.put("/projects/<int:project_id>/vision")
+@doc(
+    "Write the vision statement and the strategy; send the rollout's `version` you read",
+    body=VisionForm,
+    permission=Permission.EDIT,
+)
+def vision_put(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(VisionForm)
+    with unit_of_work(db.session):
+        p = projects.update_project(
+            db.session,
+            access,
+            version=form.version.data,
+            vision=form.vision.data or "",
+            strategy_text=form.strategy_text.data or "",
+        )
+    return jsonify({"vision": p.vision, "strategy_text": p.strategy_text, "version": p.version})

@@ -18,9 +18,20 @@ from planner.core.versioning import unit_of_work
 from planner.extensions import db
 from planner.projects import reports, service
 from planner.projects.access import api_access
-from planner.projects.models import Membership, Phase, Project
+from planner.projects.models import ChecklistItem, Department, Membership, Phase, Project
 from planner.projects.phases import PHASE_BY_KEY, next_gate
-from planner.projects.schemas import GateForm, MemberForm, ProjectForm
+from planner.projects.schemas import (
+    ArchiveForm,
+    ChecklistItemEditForm,
+    ChecklistItemForm,
+    DepartmentForm,
+    GateForm,
+    MemberEditForm,
+    MemberForm,
+    PhaseForm,
+    ProjectEditForm,
+    ProjectForm,
+)
 
 bp = api_blueprint("projects_api", __name__)
 
@@ -256,3 +267,215 @@ def report_file(project_id: int, job_id: str):
     if job.state != jobs.JobState.DONE:
         raise Conflict(f"The report is not ready: it is {job.state.value} ({job.progress}%).")
     return reports.send_job_file(job)
+
+
+# --- settings, archive ------------------------------------------------------------------
+
+
+@bp.patch("/projects/<int:project_id>")
+@doc(
+    "Change the rollout's settings (name, company, description, solution, strategy); send the "
+    "`version` you read (409 if someone saved meanwhile)",
+    body=ProjectEditForm,
+    permission=Permission.EDIT,
+)
+def projects_update(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(ProjectEditForm)
+    with unit_of_work(db.session):
+        project = service.update_project(
+            db.session,
+            access,
+            version=form.version.data,
+            name=form.name.data,
+            company=form.company.data or "",
+            description=form.description.data or "",
+            solution_kind=form.solution_kind.data or None,
+            strategy=form.strategy.data or None,
+        )
+    return jsonify(project_json(project, role=access.role))
+
+
+@bp.post("/projects/<int:project_id>/archive")
+@doc(
+    "Archive (`archived: true`) or restore the rollout",
+    body=ArchiveForm,
+    permission=Permission.EDIT,
+)
+def projects_archive(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(ArchiveForm)
+    with unit_of_work(db.session):
+        service.set_archived(db.session, access, bool(form.archived.data))
+    return jsonify(project_json(access.project, role=access.role))
+
+
+# --- departments ------------------------------------------------------------------------
+
+
+def department_json(d: Department) -> dict[str, Any]:
+    return {"id": d.id, "name": d.name}
+
+
+@bp.get("/projects/<int:project_id>/departments")
+@doc("The departments taking part (a reviewer belongs to one)", permission=Permission.VIEW)
+def departments_list(project_id: int):
+    api_access(project_id)
+    return jsonify(
+        {"items": [department_json(d) for d in service.departments(db.session, project_id)]}
+    )
+
+
+@bp.post("/projects/<int:project_id>/departments")
+@doc("Add a department", body=DepartmentForm, status=201, permission=Permission.MANAGE_MEMBERS)
+def departments_create(project_id: int):
+    access = api_access(project_id, Permission.MANAGE_MEMBERS)
+    form = validated(DepartmentForm)
+    with unit_of_work(db.session):
+        dept = service.add_department(db.session, access, form.name.data)
+    return jsonify(department_json(dept)), 201
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+@bp.patch("/projects/<int:project_id>/members/<int:membership_id>")
+@doc(
+    "Change a member's role or department (a rollout keeps at least one lead)",
+    body=MemberEditForm,
+    permission=Permission.MANAGE_MEMBERS,
+)
+def members_update(project_id: int, membership_id: int):
+    access = api_access(project_id, Permission.MANAGE_MEMBERS)
+    form = validated(MemberEditForm)
+    with unit_of_work(db.session):
+        service.change_member(
+            db.session,
+            access,
+            membership_id,
+            role=form.role.data,
+            department_id=form.department_id.data,
+        )
+    m = next(x for x in service.members(db.session, project_id) if x.id == membership_id)
+    return jsonify(member_json(m))
+
+
+@bp.delete("/projects/<int:project_id>/members/<int:membership_id>")
+@doc(
+    "Remove a member from the rollout (their past work stays)",
+    status=204,
+    permission=Permission.MANAGE_MEMBERS,
+)
+def members_remove(project_id: int, membership_id: int):
+    access = api_access(project_id, Permission.MANAGE_MEMBERS)
+    with unit_of_work(db.session):
+        service.remove_member(db.session, access, membership_id)
+    return "", 204
+
+
+# --- phases: owner and dates, status, checklist -----------------------------------------
+
+
+def _phase(project_id: int, key: str) -> Phase:
+    if key not in PHASE_BY_KEY:
+        raise NotFound(f"There is no phase {key!r}.")
+    return service.get_phase(db.session, project_id, key)
+
+
+@bp.patch("/projects/<int:project_id>/phases/<key>")
+@doc(
+    "Plan a phase: owner (a member's user id) and planned and actual dates; send `version`",
+    body=PhaseForm,
+    permission=Permission.EDIT,
+)
+def phases_update(project_id: int, key: str):
+    access = api_access(project_id, Permission.EDIT)
+    phase = _phase(project_id, key)
+    form = validated(PhaseForm)
+    with unit_of_work(db.session):
+        service.update_phase(
+            db.session,
+            access,
+            phase,
+            version=form.version.data,
+            owner_id=form.owner_id.data,
+            planned_start=form.planned_start.data,
+            planned_end=form.planned_end.data,
+            actual_start=form.actual_start.data,
+            actual_end=form.actual_end.data,
+        )
+    return jsonify(phase_json(phase))
+
+
+@bp.post("/projects/<int:project_id>/phases/<key>/<any(start, 'request-gate'):step>")
+@doc(
+    "Start a phase (`start`) or put it up for its gate (`request-gate`)",
+    permission=Permission.EDIT,
+)
+def phases_step(project_id: int, key: str, step: str):
+    access = api_access(project_id, Permission.EDIT)
+    phase = _phase(project_id, key)
+    with unit_of_work(db.session):
+        if step == "start":
+            service.start_phase(db.session, access, phase)
+        else:
+            service.request_gate(db.session, access, phase)
+    return jsonify(phase_json(phase))
+
+
+def checklist_json(item: ChecklistItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "text": item.text,
+        "done": item.done,
+        "done_at": item.done_at.isoformat() if item.done_at else None,
+    }
+
+
+@bp.get("/projects/<int:project_id>/phases/<key>/checklist")
+@doc("The lead's checklist of a phase (exit criteria ticked by hand)", permission=Permission.VIEW)
+def checklist_list(project_id: int, key: str):
+    api_access(project_id)
+    phase = _phase(project_id, key)
+    return jsonify({"items": [checklist_json(i) for i in service.checklist(db.session, phase.id)]})
+
+
+@bp.post("/projects/<int:project_id>/phases/<key>/checklist")
+@doc(
+    "Add an exit criterion to a phase's checklist",
+    body=ChecklistItemForm,
+    status=201,
+    permission=Permission.EDIT,
+)
+def checklist_create(project_id: int, key: str):
+    access = api_access(project_id, Permission.EDIT)
+    phase = _phase(project_id, key)
+    form = validated(ChecklistItemForm)
+    with unit_of_work(db.session):
+        item = service.add_checklist_item(db.session, access, phase, form.text.data)
+    return jsonify(checklist_json(item)), 201
+
+
+@bp.patch("/projects/<int:project_id>/phases/<key>/checklist/<int:item_id>")
+@doc(
+    "Tick (`done: true`) or untick a checklist item",
+    body=ChecklistItemEditForm,
+    permission=Permission.EDIT,
+)
+def checklist_update(project_id: int, key: str, item_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    phase = _phase(project_id, key)
+    form = validated(ChecklistItemEditForm)
+    with unit_of_work(db.session):
+        item = service.set_checklist_item(db.session, access, phase, item_id, bool(form.done.data))
+    return jsonify(checklist_json(item))
+
+
+@bp.delete("/projects/<int:project_id>/phases/<key>/checklist/<int:item_id>")
+@doc("Remove a checklist item", status=204, permission=Permission.EDIT)
+def checklist_delete(project_id: int, key: str, item_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    phase = _phase(project_id, key)
+    with unit_of_work(db.session):
+        service.delete_checklist_item(db.session, access, phase, item_id)
+    return "", 204

@@ -136,7 +136,17 @@ class ChecklistToggleForm(FlaskForm):
     done = BooleanField(_l("Done"))
 
 
+class ArchiveForm(FlaskForm):
+    archived = BooleanField(_l("Archived"))
+
+
+class ChecklistItemEditForm(FlaskForm):
+    done = BooleanField(_l("Done"))
+
+
 __all__ = [
+    "ArchiveForm",
+    "ChecklistItemEditForm",
     "ChecklistItemForm",
     "ChecklistToggleForm",
     "DepartmentForm",

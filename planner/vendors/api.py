@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify
+from flask import Response, jsonify, request
 
 from planner.core.api import api_blueprint, doc, json_body, validated
-from planner.core.permissions import Permission
+from planner.core.errors import PermissionDenied, ValidationError
+from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
+from planner.core.web import send_download
 from planner.extensions import db
 from planner.projects import reports
 from planner.projects.access import api_access
-from planner.vendors import service
+from planner.vendors import service, sheets
 from planner.vendors.models import Criterion, Vendor
 from planner.vendors.schemas import (
     CONFLICTS,
+    PAIRWISE,
     SCORES,
     ConsensusForm,
+    ContractForm,
+    CriterionEditForm,
     CriterionForm,
+    DecisionForm,
+    RecusalForm,
     RoundForm,
+    VendorEditForm,
     VendorForm,
     conflict_items,
+    judgements,
     score_inputs,
 )
 
@@ -228,3 +237,295 @@ def evaluation_pdf(project_id: int):
     from planner.vendors.report import EVALUATION_REPORT
 
     return reports.start_api(EVALUATION_REPORT, api_access(project_id))
+
+
+# --- vendors and criteria: change, delete ------------------------------------------------
+
+
+@bp.patch("/projects/<int:project_id>/vendors/<int:vendor_id>")
+@doc(
+    "Change a vendor; send the `version` you read (409 if someone saved meanwhile)",
+    body=VendorEditForm,
+    permission=Permission.EDIT,
+)
+def vendors_update(project_id: int, vendor_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    vendor = service.get_vendor(db.session, project_id, vendor_id)
+    form = validated(VendorEditForm)
+    with unit_of_work(db.session):
+        service.update_vendor(
+            db.session, access, vendor, version=form.version.data, **form.values()
+        )
+    return jsonify(vendor_json(vendor, commercial=True))
+
+
+@bp.delete("/projects/<int:project_id>/vendors/<int:vendor_id>")
+@doc("Delete a vendor with every score given to it", status=204, permission=Permission.EDIT)
+def vendors_delete(project_id: int, vendor_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    vendor = service.get_vendor(db.session, project_id, vendor_id)
+    with unit_of_work(db.session):
+        service.delete_vendor(db.session, access, vendor)
+    return "", 204
+
+
+@bp.patch("/projects/<int:project_id>/criteria/<int:criterion_id>")
+@doc(
+    "Change a criterion; send the `version` you read",
+    body=CriterionEditForm,
+    permission=Permission.EDIT,
+)
+def criteria_update(project_id: int, criterion_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    crit = service.get_criterion(db.session, project_id, criterion_id)
+    form = validated(CriterionEditForm)
+    with unit_of_work(db.session):
+        service.update_criterion(
+            db.session, access, crit, version=form.version.data, **form.values()
+        )
+    return jsonify(criterion_json(crit))
+
+
+@bp.delete("/projects/<int:project_id>/criteria/<int:criterion_id>")
+@doc("Delete a criterion with every score given on it", status=204, permission=Permission.EDIT)
+def criteria_delete(project_id: int, criterion_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    crit = service.get_criterion(db.session, project_id, criterion_id)
+    with unit_of_work(db.session):
+        service.delete_criterion(db.session, access, crit)
+    return "", 204
+
+
+@bp.post("/projects/<int:project_id>/criteria/defaults")
+@doc(
+    "Add the usual criteria of seed 001 (functionality, scalability, security, ...)",
+    status=201,
+    permission=Permission.EDIT,
+)
+def criteria_defaults(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    with unit_of_work(db.session):
+        added = service.add_default_criteria(db.session, access)
+    return jsonify({"items": [criterion_json(c) for c in added]}), 201
+
+
+# --- AHP ---------------------------------------------------------------------------------
+
+
+def _ahp_json(project_id: int, result: Any = None) -> dict[str, Any]:
+    stored = service.pairwise(db.session, project_id)
+    out: dict[str, Any] = {
+        "comparisons": [{"a": a, "b": b, "value": v} for (a, b), v in sorted(stored.items())]
+    }
+    if result is not None:
+        crits = [c for c in service.criteria(db.session, project_id) if not c.is_price]
+        out |= {
+            "consistency_ratio": result.cr,
+            "inconsistent": result.inconsistent,
+            "weights": {str(c.id): float(w) for c, w in zip(crits, result.weights, strict=False)},
+        }
+    return out
+
+
+@bp.get("/projects/<int:project_id>/ahp")
+@doc(
+    "The stored AHP pairwise judgements (criterion a over b, Saaty's scale)",
+    permission=Permission.EDIT,
+)
+def ahp_get(project_id: int):
+    api_access(project_id, Permission.EDIT)
+    return jsonify(_ahp_json(project_id))
+
+
+@bp.put("/projects/<int:project_id>/ahp")
+@doc(
+    'Judge every pair of the non-price criteria ({a, b, value: 3 or "1/3"}); with '
+    "`?apply=true` the derived weights replace the criteria's when consistent (CR <= 0.10)",
+    body=PAIRWISE,
+    permission=Permission.EDIT,
+)
+def ahp_put(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    pairs = judgements(PAIRWISE.from_json(json_body()))
+    apply = request.args.get("apply", "false").lower()
+    if apply not in ("true", "false", "1", "0"):
+        raise ValidationError("apply must be true or false.", {"apply": ["true or false."]})
+    with unit_of_work(db.session):
+        result = service.set_pairwise(db.session, access, pairs, apply=apply in ("true", "1"))
+    return jsonify(_ahp_json(project_id, result))
+
+
+# --- recusals ----------------------------------------------------------------------------
+
+
+@bp.get("/projects/<int:project_id>/recusals")
+@doc(
+    "Reviewers recused from a vendor (their scores for it count nowhere)",
+    permission=Permission.EDIT,
+)
+def recusals_list(project_id: int):
+    api_access(project_id, Permission.EDIT)
+    return jsonify(
+        {
+            "items": [
+                {
+                    "id": r.id,
+                    "reviewer_id": r.reviewer_id,
+                    "vendor_id": r.vendor_id,
+                    "reason": r.reason,
+                }
+                for r in service.recusals(db.session, project_id)
+            ]
+        }
+    )
+
+
+@bp.post("/projects/<int:project_id>/recusals")
+@doc("Recuse a reviewer from a vendor", body=RecusalForm, status=201, permission=Permission.EDIT)
+def recusals_create(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(RecusalForm)
+    with unit_of_work(db.session):
+        rec = service.recuse(
+            db.session,
+            access,
+            reviewer_id=form.reviewer_id.data,
+            vendor_id=form.vendor_id.data,
+            reason=form.reason.data,
+        )
+    body = {
+        "id": rec.id,
+        "reviewer_id": rec.reviewer_id,
+        "vendor_id": rec.vendor_id,
+        "reason": rec.reason,
+    }
+    return jsonify(body), 201
+
+
+@bp.delete("/projects/<int:project_id>/recusals/<int:recusal_id>")
+@doc("Lift a recusal", status=204, permission=Permission.EDIT)
+def recusals_delete(project_id: int, recusal_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    with unit_of_work(db.session):
+        service.lift_recusal(db.session, access, recusal_id)
+    return "", 204
+
+
+# --- the decision and the contract checklist ---------------------------------------------
+
+
+def _decision_json(project_id: int) -> dict[str, Any]:
+    row = service.decision(db.session, project_id)
+    if row is None:
+        return {"decision": None}
+    out = {
+        "vendor_id": row.vendor_id,
+        "vendor": row.vendor.name,
+        "rationale": row.rationale,
+        "version": row.version,
+    }
+    out |= {k: _plain(getattr(row, k)) for k in service.CONTRACT_FIELDS}
+    return {"decision": out}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@bp.get("/projects/<int:project_id>/decision")
+@doc(
+    "The selected vendor, the rationale and the contract checklist (null before the decision)",
+    permission=Permission.VIEW_COMMERCIAL,
+)
+def decision_get(project_id: int):
+    api_access(project_id, Permission.VIEW_COMMERCIAL)
+    return jsonify(_decision_json(project_id))
+
+
+@bp.put("/projects/<int:project_id>/decision")
+@doc(
+    "Record the selected vendor (a ranked one) and why; send `version` to change it",
+    body=DecisionForm,
+    permission=Permission.EDIT,
+)
+def decision_put(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(DecisionForm)
+    with unit_of_work(db.session):
+        service.record_decision(
+            db.session,
+            access,
+            vendor_id=form.vendor_id.data,
+            rationale=form.rationale.data,
+            version=form.version.data,
+        )
+    return jsonify(_decision_json(project_id))
+
+
+@bp.put("/projects/<int:project_id>/decision/contract")
+@doc(
+    "The contract-negotiation checklist and the legal review; send the decision's `version`",
+    body=ContractForm,
+    permission=Permission.EDIT,
+)
+def contract_put(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(ContractForm)
+    with unit_of_work(db.session):
+        service.update_contract(
+            db.session,
+            access,
+            version=form.version.data,
+            **form.values(),
+        )
+    return jsonify(_decision_json(project_id))
+
+
+# --- files: the scoresheet, the matrix ---------------------------------------------------
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/projects/<int:project_id>/scoresheet.<any(xlsx, csv):fmt>")
+@doc(
+    "The calling reviewer's scoresheet to fill in offline", binary=True, permission=Permission.SCORE
+)
+def scoresheet_file(project_id: int, fmt: str):
+    access = api_access(project_id, Permission.SCORE)
+    if access.role != Role.REVIEWER:
+        raise PermissionDenied("Only the board's reviewers have a scoresheet.")
+    data = sheets.export_scoresheet(db.session, access, access.user, fmt)
+    name = f"scoresheet-{access.user.username}.{fmt}"
+    return send_download(data, name, XLSX if fmt == "xlsx" else "text/csv")
+
+
+@bp.put("/projects/<int:project_id>/scoresheet")
+@doc(
+    "Upload the filled-in scoresheet (the XLSX or CSV file as the body, or multipart `file`); "
+    "all or nothing, every bad row named",
+    binary=True,
+    permission=Permission.SCORE,
+)
+def scoresheet_upload(project_id: int):
+    access = api_access(project_id, Permission.SCORE)
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    if not data:
+        raise ValidationError(
+            "Send the scoresheet file as the request body.", {"file": ["Required."]}
+        )
+    with unit_of_work(db.session):
+        changed = sheets.import_scoresheet(db.session, access, data)
+    return jsonify({"changed": changed})
+
+
+@bp.get("/projects/<int:project_id>/vendor-evaluation.<any(xlsx, csv):fmt>")
+@doc("The scoring matrix as a spreadsheet (formulas neutralised)", binary=True, permission="blind")
+def evaluation_export(project_id: int, fmt: str):
+    access = api_access(project_id)
+    with unit_of_work(db.session):
+        data = sheets.export_matrix(db.session, access, fmt)
+    return send_download(
+        data, f"vendor-matrix-{project_id}.{fmt}", XLSX if fmt == "xlsx" else "text/csv"
+    )

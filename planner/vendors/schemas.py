@@ -187,6 +187,13 @@ class ContractForm(FlaskForm):
     legal_reviewed_on = DateField(_l("Legal review date"), validators=[Optional()])
     version = VersionField(validators=[InputRequired()])
 
+    def values(self) -> dict[str, Any]:
+        """The checklist as the service takes it (text left out is empty text)."""
+        out = {f.short_name: f.data for f in self if f.short_name not in ("version", "csrf_token")}
+        for name in ("contract_notes", "legal_reviewed_by"):
+            out[name] = (out[name] or "").strip()
+        return out
+
 
 class AHPForm(FlaskForm):
     apply = BooleanField(_l("Apply the derived weights (if consistent)"))
@@ -261,3 +268,51 @@ def score_inputs(forms: list[ScoreRowForm]) -> list[ScoreInput]:
 def conflict_items(forms: list[ConflictRowForm]) -> list[ConflictItem]:
     """Validated conflict rows as the service takes them."""
     return [ConflictItem(f.vendor_id.data, (f.reason.data or "").strip()) for f in forms]
+
+
+# --- AHP: pairwise comparisons of the criteria -------------------------------------------
+
+SAATY_VALUES = tuple(float(i) for i in range(1, 10)) + tuple(1 / i for i in range(2, 10))
+SAATY_MESSAGE = "use Saaty's scale: 1 to 9, or 1/2 to 1/9"
+
+
+def parse_saaty(raw: str) -> float:
+    """A judgement on Saaty's scale, written 3, 1/3 or 0.333...; ValueError otherwise."""
+    text = raw.strip()
+    try:
+        if "/" in text:
+            num, _, den = text.partition("/")
+            value = float(num) / float(den)
+        else:
+            value = float(text)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ValueError(SAATY_MESSAGE) from exc
+    for allowed in SAATY_VALUES:
+        if abs(value - allowed) < 1e-3 * allowed:
+            return allowed
+    raise ValueError(SAATY_MESSAGE)
+
+
+class SaatyField(StringField):
+    """A pairwise judgement: how much more the first criterion matters than the second."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            self.data = parse_saaty(valuelist[0])
+
+
+class PairwiseRowForm(FlaskForm):
+    """One judgement: criterion ``a`` over criterion ``b`` on Saaty's scale."""
+
+    a = IntegerField(_l("Criterion"), validators=[InputRequired()])
+    b = IntegerField(_l("Compared with"), validators=[InputRequired()])
+    value = SaatyField(_l("Judgement (1/9 to 9)"), validators=[InputRequired(_l(SAATY_MESSAGE))])
+
+
+PAIRWISE = ListBody("comparisons", PairwiseRowForm, max_items=780)  # 40 criteria: 780 pairs
+
+
+def judgements(forms: list[PairwiseRowForm]) -> dict[tuple[int, int], float]:
+    """Validated judgements as the service takes them."""
+    return {(f.a.data, f.b.data): f.value.data for f in forms}

@@ -30,6 +30,7 @@ from planner.vendors import service, sheets
 from planner.vendors.report import EVALUATION_REPORT
 from planner.vendors.schemas import (
     CONFLICTS,
+    PAIRWISE,
     SCORES,
     AHPForm,
     ConsensusForm,
@@ -42,6 +43,7 @@ from planner.vendors.schemas import (
     VendorEditForm,
     VendorForm,
     conflict_items,
+    judgements,
     score_inputs,
 )
 
@@ -212,16 +214,19 @@ def ahp(project_id: int):
     status = 200
     values: dict[tuple[int, int], str] = {k: f"{v:g}" for k, v in stored.items()}
     if request.method == "POST" and form.validate_on_submit():
-        judgements: dict[tuple[int, int], float] = {}
-        errors = []
+        rows, labels = [], {}
         for i, a in enumerate(crits):
             for b in crits[i + 1 :]:
                 raw = (request.form.get(f"p_{a.id}_{b.id}") or "").strip()
                 values[(a.id, b.id)] = raw
-                try:
-                    judgements[(a.id, b.id)] = _saaty(raw)
-                except ValueError:
-                    errors.append(f"{a.name} / {b.name}")
+                where = f"comparisons[{len(rows)}]"
+                labels[where] = f"{a.name} / {b.name}"
+                rows.append((where, {"a": str(a.id), "b": str(b.id), "value": raw}))
+        errors = []
+        try:
+            judged = judgements(PAIRWISE.from_rows(rows))
+        except DomainError as exc:
+            errors = sorted({labels[k.split(".")[0]] for k in getattr(exc, "errors", {})})
         if errors:
             flash(
                 _(
@@ -235,7 +240,7 @@ def ahp(project_id: int):
             try:
                 with unit_of_work(db.session):
                     result = service.set_pairwise(
-                        db.session, g.access, judgements, apply=form.apply.data
+                        db.session, g.access, judged, apply=form.apply.data
                     )
                 if result.inconsistent:
                     flash(
@@ -264,18 +269,6 @@ def ahp(project_id: int):
         result=result,
         names=names,
     ), status
-
-
-def _saaty(raw: str) -> float:
-    if "/" in raw:
-        num, _, den = raw.partition("/")
-        value = float(num) / float(den)
-    else:
-        value = float(raw)
-    allowed = {float(i) for i in range(1, 10)} | {1 / i for i in range(2, 10)}
-    if not any(abs(value - a) < 1e-9 for a in allowed):
-        raise ValueError(raw)
-    return value
 
 
 @bp.post("/round")
@@ -582,7 +575,7 @@ def decision(project_id: int):
                             db.session,
                             g.access,
                             version=cform.version.data,
-                            **{k: getattr(cform, k).data for k in service.CONTRACT_FIELDS},
+                            **cform.values(),
                         )
                 flash(_("Saved."), "success")
                 return redirect(url_for("vendors.decision", project_id=project_id))
