@@ -21,6 +21,7 @@ from zipfile import BadZipFile
 
 from charset_normalizer import from_bytes
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import Session
 
@@ -50,13 +51,21 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _xlsx_cell(value: Any) -> Any:
+    """A value a worksheet can hold: control characters (which XML 1.0 forbids) become U+FFFD,
+    then formulas are neutralised."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return neutralise(value)
+
+
 def _xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for title, rows in sheets:
-        ws = wb.create_sheet(title[:31])
+        ws = wb.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", title)[:31])
         for row in rows:
-            ws.append([neutralise(v) for v in row])
+            ws.append([_xlsx_cell(v) for v in row])
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -178,3 +178,15 @@ def test_evaluation_api_and_pdf_report(vboard, api_as, factory):
     ):
         assert part in text, part
     assert "root:" not in text
+
+
+def test_control_characters_in_names_do_not_break_the_xlsx_export(vboard):
+    """XML 1.0 forbids most control characters: a vendor named with one still exports."""
+    access = projects.load_access(db.session, vboard.project.id, vboard.lead)
+    service.update_vendor(
+        db.session, access, vboard.vendors[0], version=None, name="Sales\x0bforce\x01"
+    )
+    db.session.commit()
+    wb = load_workbook(io.BytesIO(sheets.export_matrix(db.session, access, "xlsx")))
+    values = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert "Sales\ufffdforce\ufffd" in values
