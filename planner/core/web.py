@@ -268,6 +268,43 @@ def form_page(
     return render_template(template, form=form, **context), status
 
 
+def post_action(
+    perform: Callable[[], Any],
+    *,
+    success: str,
+    next_url: str,
+    form: Any | None = None,
+    invalid: str | None = None,
+) -> Any:
+    """A POST button's action, the same in every area: check the form (by default just its
+    CSRF token: 400 if it is missing or expired), run ``perform()`` as one unit of work, flash
+    ``success`` or the domain error, and go back to ``next_url``. A record that does not exist
+    is still a 404. ``invalid`` is flashed when ``form`` has invalid fields (else 400).
+    """
+    from flask import abort, redirect
+
+    from planner.core.errors import NotFound
+    from planner.core.forms import ConfirmForm
+    from planner.core.versioning import unit_of_work
+
+    form = form if form is not None else ConfirmForm()
+    if not form.validate_on_submit():
+        if invalid is None or "csrf_token" in form.errors:
+            abort(400, description="The form has expired or was altered; reload the page.")
+        flash(invalid, "error")
+        return redirect(next_url)
+    try:
+        with unit_of_work(db.session):
+            perform()
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(success, "success")
+    return redirect(next_url)
+
+
 def confirm_page(
     perform: Callable[[], Any],
     *,

@@ -22,12 +22,12 @@ from flask_login import current_user, login_required
 from planner.core import jobs
 from planner.core.audit import AuditFilter, audit_query
 from planner.core.db import utcnow
-from planner.core.errors import DomainError, NotFound
+from planner.core.errors import DomainError
 from planner.core.forms import ConfirmForm, choices
 from planner.core.pagination import page_args, paginate
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error
+from planner.core.web import confirm_page, flash_error, form_page, post_action
 from planner.extensions import db
 from planner.projects import reports, service
 from planner.projects.access import project_view
@@ -86,24 +86,21 @@ def index():
 @bp.route("/projects/new", methods=["GET", "POST"])
 @login_required
 def create():
-    form = ProjectForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            with unit_of_work(db.session):
-                project = service.create_project(
-                    db.session,
-                    current_user,
-                    name=form.name.data,
-                    company=form.company.data or "",
-                    description=form.description.data or "",
-                    solution_kind=form.solution_kind.data or None,
-                    strategy=form.strategy.data or None,
-                )
-            flash(_("Rollout created. Start with its goals."), "success")
-            return redirect(url_for("projects.overview", project_id=project.id))
-        status = 422
-    return render_template("projects/new.html", form=form), status
+    return form_page(
+        ProjectForm(),
+        "projects/new.html",
+        lambda f: service.create_project(
+            db.session,
+            current_user,
+            name=f.name.data,
+            company=f.company.data or "",
+            description=f.description.data or "",
+            solution_kind=f.solution_kind.data or None,
+            strategy=f.strategy.data or None,
+        ),
+        success=_("Rollout created. Start with its goals."),
+        next_url=lambda project: url_for("projects.overview", project_id=project.id),
+    )
 
 
 @bp.get("/projects/<int:project_id>")
@@ -137,41 +134,34 @@ def settings(project_id: int):
     if request.method == "GET":
         form.solution_kind.data = project.solution_kind.value if project.solution_kind else ""
         form.strategy.data = project.strategy.value if project.strategy else ""
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                with unit_of_work(db.session):
-                    service.update_project(
-                        db.session,
-                        g.access,
-                        version=form.version.data,
-                        name=form.name.data,
-                        company=form.company.data or "",
-                        description=form.description.data or "",
-                        solution_kind=form.solution_kind.data or None,
-                        strategy=form.strategy.data or None,
-                    )
-                flash(_("Settings saved."), "success")
-                return redirect(url_for("projects.overview", project_id=project_id))
-            except DomainError as exc:
-                flash_error(exc, form)
-                status = exc.status
-        else:
-            status = 422
-    return render_template("projects/settings.html", form=form, confirm=ConfirmForm()), status
+    return form_page(
+        form,
+        "projects/settings.html",
+        lambda f: service.update_project(
+            db.session,
+            g.access,
+            version=f.version.data,
+            name=f.name.data,
+            company=f.company.data or "",
+            description=f.description.data or "",
+            solution_kind=f.solution_kind.data or None,
+            strategy=f.strategy.data or None,
+        ),
+        success=_("Settings saved."),
+        next_url=url_for("projects.overview", project_id=project_id),
+        confirm=ConfirmForm(),
+    )
 
 
 @bp.post("/projects/<int:project_id>/archive")
 @project_view(Permission.EDIT)
 def archive(project_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     archived = request.form.get("archived") == "1"
-    with unit_of_work(db.session):
-        service.set_archived(db.session, g.access, archived)
-    flash(_("Rollout archived.") if archived else _("Rollout restored."), "success")
-    return redirect(url_for("projects.overview", project_id=project_id))
+    return post_action(
+        lambda: service.set_archived(db.session, g.access, archived),
+        success=_("Rollout archived.") if archived else _("Rollout restored."),
+        next_url=url_for("projects.overview", project_id=project_id),
+    )
 
 
 def _department_choices(project_id: int) -> list:
@@ -242,24 +232,19 @@ def members(project_id: int):
 def member_edit(project_id: int, membership_id: int):
     form = MemberEditForm(prefix=f"m{membership_id}")
     form.department_id.choices = _department_choices(project_id)
-    if not form.validate_on_submit():
-        flash(_("Choose a valid role and department."), "error")
-    else:
-        try:
-            with unit_of_work(db.session):
-                service.change_member(
-                    db.session,
-                    g.access,
-                    membership_id,
-                    role=form.role.data,
-                    department_id=form.department_id.data,
-                )
-            flash(_("Member updated."), "success")
-        except DomainError as exc:
-            if isinstance(exc, NotFound):
-                raise
-            flash_error(exc)
-    return redirect(url_for("projects.members", project_id=project_id))
+    return post_action(
+        lambda: service.change_member(
+            db.session,
+            g.access,
+            membership_id,
+            role=form.role.data,
+            department_id=form.department_id.data,
+        ),
+        form=form,
+        invalid=_("Choose a valid role and department."),
+        success=_("Member updated."),
+        next_url=url_for("projects.members", project_id=project_id),
+    )
 
 
 @bp.route("/projects/<int:project_id>/members/<int:membership_id>/remove", methods=["GET", "POST"])
@@ -270,22 +255,15 @@ def member_remove(project_id: int, membership_id: int):
     )
     if membership is None:
         abort(404)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work(db.session):
-                service.remove_member(db.session, g.access, membership_id)
-            flash(_("Member removed."), "success")
-        except DomainError as exc:
-            flash_error(exc)
-        return redirect(url_for("projects.members", project_id=project_id))
-    return render_template(
-        "confirm.html",
-        form=form,
+    back = url_for("projects.members", project_id=project_id)
+    return confirm_page(
+        lambda: service.remove_member(db.session, g.access, membership_id),
         title=_("Remove %(name)s from this rollout?", name=membership.user.name),
         message=_("They will no longer see anything of this rollout. Their past work stays."),
         action=_("Remove member"),
-        cancel=url_for("projects.members", project_id=project_id),
+        cancel=back,
+        success=_("Member removed."),
+        next_url=back,
     )
 
 
@@ -360,18 +338,14 @@ def phase_plan(project_id: int, key: str):
 @project_view(Permission.EDIT)
 def phase_step(project_id: int, key: str, step: str):
     phase = _phase_or_404(project_id, key)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        with unit_of_work(db.session):
-            if step == "start":
-                service.start_phase(db.session, g.access, phase)
-            else:
-                service.request_gate(db.session, g.access, phase)
-        flash(_("Phase started.") if step == "start" else _("Gate requested."), "success")
-    except DomainError as exc:
-        flash_error(exc)
-    return redirect(url_for("projects.phase", project_id=project_id, key=key))
+    start = step == "start"
+    return post_action(
+        lambda: (service.start_phase if start else service.request_gate)(
+            db.session, g.access, phase
+        ),
+        success=_("Phase started.") if start else _("Gate requested."),
+        next_url=url_for("projects.phase", project_id=project_id, key=key),
+    )
 
 
 @bp.post("/projects/<int:project_id>/phases/<key>/gate")
@@ -420,32 +394,23 @@ def checklist_add(project_id: int, key: str):
 def checklist_toggle(project_id: int, key: str, item_id: int):
     phase = _phase_or_404(project_id, key)
     form = ChecklistToggleForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        with unit_of_work(db.session):
-            service.set_checklist_item(db.session, g.access, phase, item_id, form.done.data)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash_error(exc)
-    return redirect(url_for("projects.phase", project_id=project_id, key=key))
+    return post_action(
+        lambda: service.set_checklist_item(db.session, g.access, phase, item_id, form.done.data),
+        form=form,
+        success=_("Checklist updated."),
+        next_url=url_for("projects.phase", project_id=project_id, key=key),
+    )
 
 
 @bp.post("/projects/<int:project_id>/phases/<key>/checklist/<int:item_id>/delete")
 @project_view(Permission.EDIT)
 def checklist_delete(project_id: int, key: str, item_id: int):
     phase = _phase_or_404(project_id, key)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        with unit_of_work(db.session):
-            service.delete_checklist_item(db.session, g.access, phase, item_id)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash_error(exc)
-    return redirect(url_for("projects.phase", project_id=project_id, key=key))
+    return post_action(
+        lambda: service.delete_checklist_item(db.session, g.access, phase, item_id),
+        success=_("Criterion removed."),
+        next_url=url_for("projects.phase", project_id=project_id, key=key),
+    )
 
 
 @bp.get("/projects/<int:project_id>/audit")

@@ -189,4 +189,4 @@ def test_control_characters_in_names_do_not_break_the_xlsx_export(vboard):
     db.session.commit()
     wb = load_workbook(io.BytesIO(sheets.export_matrix(db.session, access, "xlsx")))
     values = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row]
-    assert "Sales\ufffdforce\ufffd" in values
+    assert "Sales force\ufffd" in values  # \x0b is whitespace, collapsed by the name rule
