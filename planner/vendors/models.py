@@ -93,6 +93,25 @@ class ScoringRound(Versioned, Base):
     # recusals): the cached evaluation is valid while its revision matches.
     revision: Mapped[int] = mapped_column(default=0)
 
+    @property
+    def not_open(self) -> bool:
+        return self.state == RoundState.NOT_OPEN
+
+    @property
+    def is_open(self) -> bool:
+        """Reviewers may declare conflicts and score."""
+        return self.state == RoundState.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        """The board's scores are final."""
+        return self.state == RoundState.CLOSED
+
+    @property
+    def prices_hidden(self) -> bool:
+        """Two envelopes and the technical scoring still open: prices are not shown yet."""
+        return self.two_envelopes and not self.technical_closed
+
 
 class EvaluationCache(Base):
     """The last computed evaluation of a rollout (JSON), kept while the board is unchanged.

@@ -45,7 +45,7 @@ def report_context(session: Session, access: Access) -> dict:
         "project": access.project,
         "result": result,
         "criteria": criteria,
-        "total_weight": sum(c.weight for c in criteria) or 1.0,
+        "shares": scoring.weight_shares({c.id: c.weight for c in criteria}),
         "reviewers": reviewers,
         "reviewer_names": names,
         "vendor_names": {vid: v.name for vid, v in vendors.items()},

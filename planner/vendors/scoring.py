@@ -159,6 +159,15 @@ class Evaluation:
         return [v.vendor_id for v in sorted(ranked, key=lambda v: v.rank or 0)]
 
 
+def weight_shares(weights: Mapping[int, float]) -> dict[int, float]:
+    """Each criterion's share of the total weight, in percent (w / Σw × 100); all 0.0 when the
+    weights add up to nothing."""
+    total = sum(weights.values())
+    if total <= 0:
+        return {key: 0.0 for key in weights}
+    return {key: 100.0 * w / total for key, w in weights.items()}
+
+
 def round_total(x: float | None) -> float | None:
     """A total rounded for people: two decimals, halves away from zero (as Excel's ROUND).
 

@@ -26,7 +26,7 @@ from planner.extensions import db
 from planner.projects import reports
 from planner.projects.access import project_view
 from planner.projects.phases import register_phase_page, register_phase_panel
-from planner.vendors import service, sheets
+from planner.vendors import scoring, service, sheets
 from planner.vendors.report import EVALUATION_REPORT
 from planner.vendors.schemas import (
     CONFLICTS,
@@ -81,11 +81,13 @@ def board(project_id: int):
     reviewers = service.reviewers(db.session, project_id)
     decls = service.declarations(db.session, project_id)
     done = service.submitted(db.session, project_id)
+    crits = service.criteria(db.session, project_id)
     return render_template(
         "vendors/board.html",
         rnd=rnd,
         vendors=service.vendors(db.session, project_id),
-        criteria=service.criteria(db.session, project_id),
+        criteria=crits,
+        shares=scoring.weight_shares({c.id: c.weight for c in crits}),
         reviewers=reviewers,
         declarations=decls,
         submitted=done,

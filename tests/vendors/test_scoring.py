@@ -34,6 +34,7 @@ from planner.vendors.scoring import (
     monte_carlo,
     round_total,
     sensitivity,
+    weight_shares,
     weighted_total,
 )
 
@@ -745,3 +746,9 @@ def test_analyse_gives_what_the_functions_give():
     assert everything.calibration == calibration(board)
     assert everything.sensitivity == sensitivity(board)
     assert everything.monte_carlo == monte_carlo(board, seed=3)
+
+
+def test_weight_shares_in_percent():
+    assert weight_shares({1: 3.0, 2: 1.0}) == {1: 75.0, 2: 25.0}
+    assert weight_shares({1: 0.0, 2: 0.0}) == {1: 0.0, 2: 0.0}
+    assert weight_shares({}) == {}
