@@ -114,15 +114,12 @@ def upload(
     )
     session.add(version)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="artifact.upload",
-        entity_type="artifact",
-        entity_id=artifact.id,
-        project_id=access.project.id,
-        summary=f"{phase_key}: {title!r} version {version.number} ({version.filename}, "
-        f"{len(data)} bytes)",
+        access,
+        "artifact.upload",
+        artifact,
+        f"{phase_key}: {title!r} version {version.number} ({version.filename}, {len(data)} bytes)",
         after={"version": version.number, "sha256": version.sha256, "content_type": mime},
     )
     return version
@@ -188,14 +185,12 @@ def download(
     version = session.scalar(stmt)
     if version is None:
         raise NotFound("No such artifact or version.")
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="artifact.download",
-        entity_type="artifact",
-        entity_id=artifact_id,
-        project_id=access.project.id,
-        summary=f"{version.artifact.title!r} version {version.number} downloaded",
+        access,
+        "artifact.download",
+        version.artifact,
+        f"{version.artifact.title!r} version {version.number} downloaded",
     )
     return Download(version.filename, version.content_type, version.content, version.sha256)
 
@@ -204,14 +199,12 @@ def delete(session: Session, access: Access, artifact_id: int) -> None:
     """Delete an artifact with all its versions (lead only); audited with what was lost."""
     access.require(Permission.EDIT)
     art = get_artifact(session, access.project.id, artifact_id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="artifact.delete",
-        entity_type="artifact",
-        entity_id=art.id,
-        project_id=access.project.id,
-        summary=f"{art.phase_key}: {art.title!r} deleted with {len(art.versions)} version(s)",
+        access,
+        "artifact.delete",
+        art,
+        f"{art.phase_key}: {art.title!r} deleted with {len(art.versions)} version(s)",
         before={
             "title": art.title,
             "phase": art.phase_key,

@@ -1,7 +1,8 @@
 """The append-only audit trail.
 
-The domain function that makes a change calls :func:`record` in the same transaction, so a
-change and its audit record are committed together or not at all. Audit events are never
+The domain function that makes a change calls :func:`record` (or :func:`log`, given an access to
+a rollout) in the same transaction, so a change and its audit record are committed together or
+not at all. Audit events are never
 updated or deleted: a flush that tries to is refused.
 """
 
@@ -11,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -99,6 +100,55 @@ def record(
     )
     session.add(ev)
     return ev
+
+
+class ProjectAccess(Protocol):
+    """Who acts in which rollout: anything with ``.user`` and ``.project`` (an ``Access``)."""
+
+    @property
+    def user(self) -> Any: ...
+
+    @property
+    def project(self) -> Any: ...
+
+
+def log(
+    session: Session,
+    access: ProjectAccess,
+    action: str,
+    obj: Any | None = None,
+    summary: str = "",
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+) -> AuditEvent:
+    """Append one event of a change ``access.user`` made in ``access.project``.
+
+    The entity is ``obj``: its type is the object's ``__tablename__`` and its id ``obj.id``;
+    ``entity_type`` and ``entity_id`` override them (and are the only source without ``obj``).
+    As with :func:`record`, given both ``before`` and ``after`` only changed keys are kept.
+    """
+    if isinstance(obj, str):
+        raise TypeError("log(): obj is the changed object; without one, pass summary= by name")
+    if entity_type is None:
+        if obj is None:
+            raise ValueError("log() needs an object or an explicit entity_type")
+        entity_type = obj.__tablename__
+    if entity_id is None and obj is not None:
+        entity_id = obj.id
+    return record(
+        session,
+        actor=access.user,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        project_id=access.project.id,
+        summary=summary,
+        before=before,
+        after=after,
+    )
 
 
 @dataclass(frozen=True)

@@ -77,14 +77,12 @@ def create_goal(
     )
     session.add(goal)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="goal.create",
-        entity_type="goal",
-        entity_id=goal.id,
-        project_id=access.project.id,
-        summary=f"goal added: {statement[:120]}",
+        access,
+        "goal.create",
+        goal,
+        f"goal added: {statement[:120]}",
         after=audit.snapshot(goal, GOAL_FIELDS),
     )
     return goal
@@ -110,14 +108,12 @@ def update_goal(
     goal.statement, goal.department_id = statement, department_id
     goal.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="goal.update",
-        entity_type="goal",
-        entity_id=goal.id,
-        project_id=access.project.id,
-        summary=f"goal changed: {statement[:120]}",
+        access,
+        "goal.update",
+        goal,
+        f"goal changed: {statement[:120]}",
         before=before,
         after=audit.snapshot(goal, GOAL_FIELDS),
     )
@@ -126,14 +122,12 @@ def update_goal(
 
 def delete_goal(session: Session, access: Access, goal: Goal) -> None:
     access.require(Permission.EDIT)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="goal.delete",
-        entity_type="goal",
-        entity_id=goal.id,
-        project_id=access.project.id,
-        summary=f"goal deleted: {goal.statement[:120]}",
+        access,
+        "goal.delete",
+        goal,
+        f"goal deleted: {goal.statement[:120]}",
         before=audit.snapshot(goal, GOAL_FIELDS) | {"kpis": [k.name for k in goal.kpis]},
     )
     session.delete(goal)
@@ -183,14 +177,12 @@ def add_kpi(
     )
     session.add(kpi)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="kpi.create",
-        entity_type="kpi",
-        entity_id=kpi.id,
-        project_id=access.project.id,
-        summary=f"KPI {kpi.name!r} added to goal {goal.id}",
+        access,
+        "kpi.create",
+        kpi,
+        f"KPI {kpi.name!r} added to goal {goal.id}",
         after=audit.snapshot(kpi, KPI_FIELDS),
     )
     return kpi
@@ -219,14 +211,12 @@ def update_kpi(
     kpi.due_date = due_date
     kpi.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="kpi.update",
-        entity_type="kpi",
-        entity_id=kpi.id,
-        project_id=access.project.id,
-        summary=f"KPI {kpi.name!r} changed",
+        access,
+        "kpi.update",
+        kpi,
+        f"KPI {kpi.name!r} changed",
         before=before,
         after=audit.snapshot(kpi, KPI_FIELDS),
     )
@@ -235,14 +225,12 @@ def update_kpi(
 
 def delete_kpi(session: Session, access: Access, kpi: KPI) -> None:
     access.require(Permission.EDIT)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="kpi.delete",
-        entity_type="kpi",
-        entity_id=kpi.id,
-        project_id=access.project.id,
-        summary=f"KPI {kpi.name!r} deleted",
+        access,
+        "kpi.delete",
+        kpi,
+        f"KPI {kpi.name!r} deleted",
         before=audit.snapshot(kpi, KPI_FIELDS),
     )
     session.delete(kpi)
@@ -275,14 +263,12 @@ def add_measurement(
     )
     session.add(m)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="measurement.create",
-        entity_type="kpi_measurement",
-        entity_id=m.id,
-        project_id=access.project.id,
-        summary=f"KPI {kpi.name!r}: {value} on {measured_on.isoformat()}",
+        access,
+        "measurement.create",
+        m,
+        f"KPI {kpi.name!r}: {value} on {measured_on.isoformat()}",
         after={"value": value, "measured_on": measured_on.isoformat(), "note": m.note},
     )
     return m

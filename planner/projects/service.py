@@ -108,14 +108,12 @@ def update_project(
         setattr(project, key, value)
     project.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="project.update",
-        entity_type="project",
-        entity_id=project.id,
-        project_id=project.id,
-        summary="rollout settings changed",
+        access,
+        "project.update",
+        project,
+        "rollout settings changed",
         before=before,
         after=audit.snapshot(project, PROJECT_FIELDS + ("vision", "strategy_text")),
     )
@@ -126,14 +124,12 @@ def set_archived(session: Session, access: Access, archived: bool) -> None:
     access.require(Permission.EDIT)
     access.project.archived = archived
     access.project.updated_by_id = access.user.id
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="project.archive" if archived else "project.unarchive",
-        entity_type="project",
-        entity_id=access.project.id,
-        project_id=access.project.id,
-        summary="rollout archived" if archived else "rollout restored",
+        access,
+        "project.archive" if archived else "project.unarchive",
+        access.project,
+        "rollout archived" if archived else "rollout restored",
     )
 
 
@@ -166,15 +162,7 @@ def add_department(session: Session, access: Access, name: str) -> Department:
     dept = Department(project_id=access.project.id, name=name)
     session.add(dept)
     session.flush()
-    audit.record(
-        session,
-        actor=access.user,
-        action="department.create",
-        entity_type="department",
-        entity_id=dept.id,
-        project_id=access.project.id,
-        summary=f"department {name!r} added",
-    )
+    audit.log(session, access, "department.create", dept, f"department {name!r} added")
     return dept
 
 
@@ -239,14 +227,12 @@ def add_member(
     )
     session.add(membership)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="member.add",
-        entity_type="membership",
-        entity_id=membership.id,
-        project_id=access.project.id,
-        summary=f"{user.username} added as {role.value}",
+        access,
+        "member.add",
+        membership,
+        f"{user.username} added as {role.value}",
         after={"user": user.username, "role": role.value, "department_id": department_id},
     )
     return membership
@@ -290,14 +276,12 @@ def change_member(
     department_id = _department_for(session, access.project.id, role, department_id)
     before = {"role": m.role.value, "department_id": m.department_id}
     m.role, m.department_id = role, department_id
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="member.update",
-        entity_type="membership",
-        entity_id=m.id,
-        project_id=access.project.id,
-        summary=f"member {m.user_id} now {role.value}",
+        access,
+        "member.update",
+        m,
+        f"member {m.user_id} now {role.value}",
         before=before,
         after={"role": role.value, "department_id": department_id},
     )
@@ -309,14 +293,12 @@ def remove_member(session: Session, access: Access, membership_id: int) -> None:
     m = _membership(session, access, membership_id)
     if m.role == Role.LEAD and _leads_left(session, m.project_id, m.id) == 0:
         raise Conflict("A rollout needs at least one lead; make someone else lead first.")
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="member.remove",
-        entity_type="membership",
-        entity_id=m.id,
-        project_id=access.project.id,
-        summary=f"member {m.user_id} removed",
+        access,
+        "member.remove",
+        m,
+        f"member {m.user_id} removed",
         before={"user_id": m.user_id, "role": m.role.value, "department_id": m.department_id},
     )
     session.delete(m)
@@ -336,6 +318,12 @@ def phases(session: Session, project_id: int) -> list[Phase]:
             .order_by(Phase.position)
         )
     )
+
+
+def _require_own_phase(access: Access, phase: Phase) -> None:
+    """A phase of the rollout the access is to (its audit events name that rollout)."""
+    if phase.project_id != access.project.id:
+        raise NotFound("No such phase in this rollout.")
 
 
 def get_phase(session: Session, project_id: int, key: str) -> Phase:
@@ -400,6 +388,7 @@ def update_phase(
     actual_start: date | None = None,
     actual_end: date | None = None,
 ) -> Phase:
+    _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     ensure_version(session, phase, version)
     if owner_id is not None:
@@ -426,13 +415,11 @@ def update_phase(
     phase.actual_start, phase.actual_end = actual_start, actual_end
     phase.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="phase.update",
-        entity_type="phase",
-        entity_id=phase.id,
-        project_id=phase.project_id,
+        access,
+        "phase.update",
+        phase,
         summary=f"phase {phase.key} planning changed",
         before=before,
         after=audit.snapshot(phase, PHASE_FIELDS),
@@ -441,16 +428,15 @@ def update_phase(
 
 
 def _set_status(session: Session, access: Access, phase: Phase, status: PhaseStatus, why: str):
+    _require_own_phase(access, phase)
     before = {"status": phase.status.value}
     phase.status = status
     phase.updated_by_id = access.user.id
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="phase.status",
-        entity_type="phase",
-        entity_id=phase.id,
-        project_id=phase.project_id,
+        access,
+        "phase.status",
+        phase,
         summary=f"phase {phase.key}: {why}",
         before=before,
         after={"status": status.value},
@@ -490,6 +476,7 @@ def decide_gate(
     the phase to work; ``skip`` needs the phase's risk of skipping acknowledged and a reason.
     A phase that has passed or was skipped is closed: no further decision is taken.
     """
+    _require_own_phase(access, phase)
     access.require(Permission.DECIDE_GATE)
     outcome = GateOutcome(outcome)
     comment = comment.strip()
@@ -537,13 +524,11 @@ def decide_gate(
     phase.status = new_status
     phase.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action=f"gate.{outcome.value}",
-        entity_type="phase",
-        entity_id=phase.id,
-        project_id=phase.project_id,
+        access,
+        f"gate.{outcome.value}",
+        phase,
         summary=f"gate of {phase.key}: {outcome.value}"
         + (
             f" (risk acknowledged: {PHASE_BY_KEY[phase.key].risk_of_skipping})"
@@ -574,6 +559,7 @@ def gate_history(session: Session, phase_id: int) -> list[GateDecision]:
 
 
 def add_checklist_item(session: Session, access: Access, phase: Phase, text: str) -> ChecklistItem:
+    _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     text = text.strip()
     if not text:
@@ -583,13 +569,11 @@ def add_checklist_item(session: Session, access: Access, phase: Phase, text: str
     item = ChecklistItem(phase_id=phase.id, text=text)
     session.add(item)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="checklist.create",
-        entity_type="checklist_item",
-        entity_id=item.id,
-        project_id=phase.project_id,
+        access,
+        "checklist.create",
+        item,
         summary=f"{phase.key}: criterion {text!r} added",
     )
     return item
@@ -605,6 +589,7 @@ def _item(session: Session, phase: Phase, item_id: int) -> ChecklistItem:
 def set_checklist_item(
     session: Session, access: Access, phase: Phase, item_id: int, done: bool
 ) -> ChecklistItem:
+    _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     if phase.status.done:
         raise Conflict("This phase is closed; its checklist cannot change.")
@@ -613,13 +598,11 @@ def set_checklist_item(
     item.done = done
     item.done_by_id = access.user.id if done else None
     item.done_at = utcnow() if done else None
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="checklist.update",
-        entity_type="checklist_item",
-        entity_id=item.id,
-        project_id=phase.project_id,
+        access,
+        "checklist.update",
+        item,
         summary=f"{phase.key}: {item.text!r} {'ticked' if done else 'unticked'}",
         before=before,
         after={"done": done},
@@ -628,17 +611,16 @@ def set_checklist_item(
 
 
 def delete_checklist_item(session: Session, access: Access, phase: Phase, item_id: int) -> None:
+    _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     if phase.status.done:
         raise Conflict("This phase is closed; its checklist cannot change.")
     item = _item(session, phase, item_id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="checklist.delete",
-        entity_type="checklist_item",
-        entity_id=item.id,
-        project_id=phase.project_id,
+        access,
+        "checklist.delete",
+        item,
         summary=f"{phase.key}: criterion {item.text!r} removed",
         before={"text": item.text, "done": item.done},
     )

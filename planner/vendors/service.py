@@ -193,14 +193,12 @@ def create_vendor(session: Session, access: Access, **fields: Any) -> Vendor:
     session.add(vendor)
     session.flush()
     _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="vendor.create",
-        entity_type="vendor",
-        entity_id=vendor.id,
-        project_id=access.project.id,
-        summary=f"vendor {vendor.name!r} added",
+        access,
+        "vendor.create",
+        vendor,
+        f"vendor {vendor.name!r} added",
         after=audit.snapshot(vendor, VENDOR_FIELDS),
     )
     return vendor
@@ -237,14 +235,12 @@ def update_vendor(
     vendor.updated_by_id = access.user.id
     session.flush()
     _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="vendor.update",
-        entity_type="vendor",
-        entity_id=vendor.id,
-        project_id=access.project.id,
-        summary=f"vendor {vendor.name!r} changed",
+        access,
+        "vendor.update",
+        vendor,
+        f"vendor {vendor.name!r} changed",
         before=before,
         after=audit.snapshot(vendor, VENDOR_FIELDS),
     )
@@ -258,14 +254,12 @@ def delete_vendor(session: Session, access: Access, vendor: Vendor) -> None:
     if decided:
         raise Conflict("This vendor is the recorded choice; record another decision first.")
     n_scores = session.scalar(select(func.count(Score.id)).where(Score.vendor_id == vendor.id))
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="vendor.delete",
-        entity_type="vendor",
-        entity_id=vendor.id,
-        project_id=access.project.id,
-        summary=f"vendor {vendor.name!r} deleted with {n_scores} score(s)",
+        access,
+        "vendor.delete",
+        vendor,
+        f"vendor {vendor.name!r} deleted with {n_scores} score(s)",
         before=audit.snapshot(vendor, VENDOR_FIELDS),
     )
     session.delete(vendor)
@@ -339,14 +333,12 @@ def create_criterion(session: Session, access: Access, **fields: Any) -> Criteri
     session.add(crit)
     session.flush()
     _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="criterion.create",
-        entity_type="criterion",
-        entity_id=crit.id,
-        project_id=access.project.id,
-        summary=f"criterion {crit.name!r} added",
+        access,
+        "criterion.create",
+        crit,
+        f"criterion {crit.name!r} added",
         after=audit.snapshot(crit, CRITERION_FIELDS),
     )
     return crit
@@ -374,14 +366,12 @@ def update_criterion(
     crit.updated_by_id = access.user.id
     session.flush()
     _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="criterion.update",
-        entity_type="criterion",
-        entity_id=crit.id,
-        project_id=access.project.id,
-        summary=f"criterion {crit.name!r} changed",
+        access,
+        "criterion.update",
+        crit,
+        f"criterion {crit.name!r} changed",
         before=before,
         after=audit.snapshot(crit, CRITERION_FIELDS),
     )
@@ -391,14 +381,12 @@ def update_criterion(
 def delete_criterion(session: Session, access: Access, crit: Criterion) -> None:
     access.require(Permission.EDIT)
     _require_round_editable(get_round(session, access.project.id))
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="criterion.delete",
-        entity_type="criterion",
-        entity_id=crit.id,
-        project_id=access.project.id,
-        summary=f"criterion {crit.name!r} deleted",
+        access,
+        "criterion.delete",
+        crit,
+        f"criterion {crit.name!r} deleted",
         before=audit.snapshot(crit, CRITERION_FIELDS),
     )
     session.delete(crit)
@@ -455,15 +443,12 @@ def set_pairwise(
             crit.weight = round(float(weight) * 100, 4)
             crit.updated_by_id = access.user.id
         _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="criteria.ahp",
-        entity_type="project",
-        entity_id=access.project.id,
-        project_id=access.project.id,
-        summary=f"AHP judgements saved (CR {result.cr:.3f})"
-        + ("; weights applied" if applied else ""),
+        access,
+        "criteria.ahp",
+        access.project,
+        f"AHP judgements saved (CR {result.cr:.3f})" + ("; weights applied" if applied else ""),
         after={"cr": result.cr, "applied": applied},
     )
     return result
@@ -521,14 +506,12 @@ def set_round_state(
     else:
         raise ValidationError(f"Unknown round action {action!r}.")
     rnd.updated_by_id = access.user.id
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action=f"round.{action}",
-        entity_type="scoring_round",
-        entity_id=rnd.id,
-        project_id=access.project.id,
-        summary=f"scoring round: {action}",
+        access,
+        f"round.{action}",
+        rnd,
+        f"scoring round: {action}",
         before=before,
         after={"state": rnd.state.value, "technical_closed": rnd.technical_closed},
     )
@@ -594,15 +577,14 @@ def declare_conflicts(session: Session, access: Access, items: list[ConflictItem
                 reason=item.reason.strip(),
             )
         )
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="conflict.declare",
-        entity_type="conflict_declaration",
-        project_id=access.project.id,
+        access,
+        "conflict.declare",
         summary="no conflict of interest declared"
         if not items
         else f"conflict of interest declared for {len(items)} vendor(s)",
+        entity_type="conflict_declaration",
         after={"conflicts": [asdict(i) for i in items]},
     )
 
@@ -661,14 +643,12 @@ def recuse(
     session.add(rec)
     session.flush()
     _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="recusal.create",
-        entity_type="recusal",
-        entity_id=rec.id,
-        project_id=access.project.id,
-        summary=f"{reviewer.username} recused from {vendor.name}: {reason.strip()[:120]}",
+        access,
+        "recusal.create",
+        rec,
+        f"{reviewer.username} recused from {vendor.name}: {reason.strip()[:120]}",
     )
     return rec
 
@@ -678,14 +658,12 @@ def lift_recusal(session: Session, access: Access, recusal_id: int) -> None:
     rec = session.get(Recusal, recusal_id)
     if rec is None or rec.project_id != access.project.id:
         raise NotFound("No such recusal.")
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="recusal.delete",
-        entity_type="recusal",
-        entity_id=rec.id,
-        project_id=access.project.id,
-        summary=f"recusal of reviewer {rec.reviewer_id} from vendor {rec.vendor_id} lifted",
+        access,
+        "recusal.delete",
+        rec,
+        f"recusal of reviewer {rec.reviewer_id} from vendor {rec.vendor_id} lifted",
     )
     session.delete(rec)
     _bump(session, access.project.id)
@@ -795,13 +773,12 @@ def put_scores(
             changed += 1
     if changed:
         _bump(session, access.project.id)
-        audit.record(
+        audit.log(
             session,
-            actor=access.user,
-            action="score.put",
-            entity_type="score",
-            project_id=access.project.id,
+            access,
+            "score.put",
             summary=f"{user.username}: {changed} score(s) saved",
+            entity_type="score",
             after={"count": changed},
         )
     return changed
@@ -842,14 +819,13 @@ def submit_scoresheet(session: Session, access: Access) -> Submission:
     sub = Submission(project_id=access.project.id, reviewer_id=access.user.id)
     session.add(sub)
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="scoresheet.submit",
+        access,
+        "scoresheet.submit",
+        sub,
+        f"{access.user.username} submitted their scoresheet",
         entity_type="scoresheet",
-        entity_id=sub.id,
-        project_id=access.project.id,
-        summary=f"{access.user.username} submitted their scoresheet",
     )
     return sub
 
@@ -926,14 +902,12 @@ def set_consensus(
         row.decided_by_id, row.decided_at = access.user.id, utcnow()
     session.flush()
     _bump(session, access.project.id)
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="consensus.set",
-        entity_type="consensus",
-        entity_id=row.id,
-        project_id=access.project.id,
-        summary=f"consensus {score} for {vendor.name} on {crit.name}",
+        access,
+        "consensus.set",
+        row,
+        f"consensus {score} for {vendor.name} on {crit.name}",
         before=before,
         after={"score": score, "rationale": rationale.strip()},
     )
@@ -992,14 +966,12 @@ def record_decision(
         row.decided_by_id, row.decided_at = access.user.id, utcnow()
         row.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="decision.record",
-        entity_type="vendor_decision",
-        entity_id=row.id,
-        project_id=access.project.id,
-        summary=f"{vendor.name} selected",
+        access,
+        "decision.record",
+        row,
+        f"{vendor.name} selected",
         before=before,
         after={"vendor_id": vendor_id, "rationale": rationale.strip()},
     )
@@ -1030,14 +1002,12 @@ def update_contract(
         setattr(row, k, v.strip() if isinstance(v, str) else v)
     row.updated_by_id = access.user.id
     session.flush()
-    audit.record(
+    audit.log(
         session,
-        actor=access.user,
-        action="contract.update",
-        entity_type="vendor_decision",
-        entity_id=row.id,
-        project_id=access.project.id,
-        summary="contract checklist changed",
+        access,
+        "contract.update",
+        row,
+        "contract checklist changed",
         before=before,
         after=audit.snapshot(row, CONTRACT_FIELDS),
     )
