@@ -34,12 +34,21 @@ def test_a_vendor_board_set_up_and_decided_through_the_api_alone(client, factory
         201,
     )
     assert member["department"] == "Procurement"
+    renamed = ok(api.patch(f"/projects/{pid}/departments/{board['id']}", {"name": "Purchasing"}))
+    assert renamed["name"] == "Purchasing"
+    taken = api.patch(f"/projects/{pid}/departments/{board['id']}", {"name": "sales"})
+    assert taken.status_code == 409 and "exists already" in taken.json["detail"]
+    busy = api.raw("DELETE", f"/projects/{pid}/departments/{board['id']}")
+    assert busy.status_code == 409 and "move them" in busy.json["detail"]
     ok(
         api.patch(
             f"/projects/{pid}/members/{member['id']}",
             {"role": "reviewer", "department_id": depts[0]["id"]},
         )
     )
+    ok(api.raw("DELETE", f"/projects/{pid}/departments/{board['id']}"), 204)
+    left = {d["id"] for d in ok(api.get(f"/projects/{pid}/departments"))["items"]}
+    assert board["id"] not in left
 
     # settings, vision, phases, checklist
     project = ok(api.get(f"/projects/{pid}"))

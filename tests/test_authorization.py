@@ -125,6 +125,7 @@ def _build(factory, people) -> dict[str, object]:
         "key": "goals",
         "item_id": item.id,
         "membership_id": viewer_membership.id,
+        "department_id": projects.department_by_name(db.session, project.id, "Legal").id,
         "artifact_id": version.artifact_id,
         "number": 1,
         "vendor_id": vendor.id,

@@ -313,6 +313,7 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             db.session, access, name="Security", weight=1
         ).id,
         "{membership_id}": projects.members(db.session, world.p)[0].id,
+        "{department_id}": projects.department_by_name(db.session, world.p, "Legal").id,
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,

@@ -336,6 +336,29 @@ def departments_create(project_id: int):
     return jsonify(department_json(dept)), 201
 
 
+@bp.patch("/projects/<int:project_id>/departments/<int:department_id>")
+@doc("Rename a department", body=DepartmentForm, permission=Permission.MANAGE_MEMBERS)
+def departments_update(project_id: int, department_id: int):
+    access = api_access(project_id, Permission.MANAGE_MEMBERS)
+    form = validated(DepartmentForm)
+    with unit_of_work(db.session):
+        dept = service.rename_department(db.session, access, department_id, form.name.data)
+    return jsonify(department_json(dept))
+
+
+@bp.delete("/projects/<int:project_id>/departments/<int:department_id>")
+@doc(
+    "Delete a department nobody belongs to (409 while members are in it)",
+    status=204,
+    permission=Permission.MANAGE_MEMBERS,
+)
+def departments_delete(project_id: int, department_id: int):
+    access = api_access(project_id, Permission.MANAGE_MEMBERS)
+    with unit_of_work(db.session):
+        service.delete_department(db.session, access, department_id)
+    return "", 204
+
+
 # --- members ----------------------------------------------------------------------------
 
 

@@ -166,6 +166,63 @@ def add_department(session: Session, access: Access, name: str) -> Department:
     return dept
 
 
+def get_department(session: Session, project_id: int, department_id: int) -> Department:
+    """The department of this rollout; NotFound for another rollout's or none."""
+    dept = session.get(Department, department_id)
+    if dept is None or dept.project_id != project_id:
+        raise NotFound("No such department in this rollout.")
+    return dept
+
+
+def rename_department(
+    session: Session, access: Access, department_id: int, name: str
+) -> Department:
+    """Rename a department; Conflict if another department has that name."""
+    access.require(Permission.MANAGE_MEMBERS)
+    dept = get_department(session, access.project.id, department_id)
+    name = name.strip()
+    if not name:
+        raise ValidationError("A department needs a name.", {"name": ["Required."]})
+    same = department_by_name(session, access.project.id, name)
+    if same is not None and same.id != dept.id:
+        raise Conflict(f"The department {name!r} exists already.")
+    before = {"name": dept.name}
+    dept.name = name
+    audit.log(
+        session,
+        access,
+        "department.update",
+        dept,
+        f"department {before['name']!r} renamed to {name!r}",
+        before=before,
+        after={"name": name},
+    )
+    return dept
+
+
+def delete_department(session: Session, access: Access, department_id: int) -> None:
+    """Delete a department nobody belongs to (a reviewer needs one: Conflict while a member is
+    in it); goals it asked for keep their text and lose the department."""
+    access.require(Permission.MANAGE_MEMBERS)
+    dept = get_department(session, access.project.id, department_id)
+    in_it = session.scalar(
+        select(func.count(Membership.id)).where(Membership.department_id == dept.id)
+    )
+    if in_it:
+        raise Conflict(
+            f"{in_it} member(s) belong to {dept.name!r}; move them to another department first."
+        )
+    audit.log(
+        session,
+        access,
+        "department.delete",
+        dept,
+        f"department {dept.name!r} deleted",
+        before={"name": dept.name},
+    )
+    session.delete(dept)
+
+
 def members(session: Session, project_id: int) -> list[Membership]:
     from sqlalchemy.orm import joinedload
 
