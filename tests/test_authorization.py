@@ -72,7 +72,7 @@ JOB_ROUTES = {
     "projects_api.report_job",
     "projects_api.report_file",
 }
-JOB_READERS = {"lead", "executive", "admin"}
+JOB_READERS = {"lead", "admin"}  # an executive's report leaves out conflict reasons
 
 
 @dataclass

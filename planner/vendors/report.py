@@ -22,24 +22,7 @@ def report_context(session: Session, access: Access) -> dict:
     names = {u.id: u.name for u, _ in reviewers}
     vendors = {v.id: v for v in service.vendors(session, pid)}
     criteria = service.criteria(session, pid)
-    ahp_result = None
-    judgements = service.pairwise(session, pid)
-    tech = [c for c in criteria if not c.is_price]
-    if judgements and len(tech) >= 2:
-        index = {c.id: i for i, c in enumerate(tech)}
-        try:
-            ahp_result = scoring.ahp(
-                scoring.ahp_matrix_from_pairs(
-                    len(tech),
-                    {
-                        (index[a], index[b]): v
-                        for (a, b), v in judgements.items()
-                        if a in index and b in index
-                    },
-                )
-            )
-        except ValueError:
-            ahp_result = None
+    ahp_result = service.stored_ahp(session, pid)
     ranked = [v for v in result["vendors"] if v["rank"] is not None]
     return {
         "project": access.project,
@@ -60,6 +43,8 @@ def report_context(session: Session, access: Access) -> dict:
         "ahp": ahp_result,
         "round": service.get_round(session, pid),
         "commercial": access.can(Permission.VIEW_COMMERCIAL),
+        # Why a reviewer declared a conflict is the lead's to read (as on the board page).
+        "show_reasons": access.can(Permission.EDIT),
         "vendors": vendors,
     }
 
@@ -85,6 +70,8 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     commercial = access.can(Permission.VIEW_COMMERCIAL)
     technical = rnd.two_envelopes and not rnd.technical_closed and not commercial
     audience = ("prices" if commercial else "no-prices") + (":technical" if technical else "")
+    if access.can(Permission.EDIT):
+        audience += ":conflict-reasons"
     return str(audit.last_change(session, access.project.id)), audience
 
 

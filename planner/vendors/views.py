@@ -88,6 +88,9 @@ def board(project_id: int):
         vendors=service.vendors(db.session, project_id),
         criteria=crits,
         shares=scoring.weight_shares({c.id: c.weight for c in crits}),
+        may_read_reasons=lambda reviewer_id: service.may_read_conflict_reasons(
+            g.access, reviewer_id
+        ),
         reviewers=reviewers,
         declarations=decls,
         submitted=done,

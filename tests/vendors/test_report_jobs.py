@@ -185,3 +185,28 @@ def test_a_real_worker_renders_in_the_background(vboard, factory, consumer_app):
     assert pdf.status_code == 200 and PdfReader(io.BytesIO(pdf.data)).pages
     cached = client.get(f"/api/v1/projects/{pid}/vendor-evaluation.pdf", headers=headers)
     assert cached.status_code == 200 and cached.data == pdf.data
+
+
+def test_conflict_reasons_are_in_the_leads_report_only(vboard, factory, api_as):
+    """As on the board page: the board sees that a conflict was declared, the lead reads why."""
+    mihai = vboard.reviewers[0]
+    service.declare_conflicts(
+        db.session,
+        vboard.access(mihai),
+        [service.ConflictItem(vboard.vendors[1].id, "Brother-in-law works there")],
+    )
+    db.session.commit()
+    _close_round(vboard)
+    ceo = factory.member(vboard.project, factory.user("ceo"), Role.EXECUTIVE)
+
+    def text(user) -> str:
+        pdf = api_as(user).get(f"/projects/{vboard.project.id}/vendor-evaluation.pdf")
+        assert pdf.status_code == 200
+        return " ".join(
+            " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split()
+        )
+
+    assert "Brother-in-law works there" in text(vboard.lead)
+    executive = text(ceo)
+    assert "Brother-in-law" not in executive and "HubSpot" in executive
+    assert _job_count() == 2  # two audiences, two renders
