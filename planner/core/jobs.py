@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from huey import MemoryHuey
 from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import ForeignKey, LargeBinary, String, Text, select, update
@@ -220,12 +220,19 @@ def start(
 
 
 def enqueue(job_id: str) -> None:
-    """Put a committed job on the queue (in test mode: run it now, in the caller).
+    """Put a committed job on the queue; with ``JOBS_IMMEDIATE`` (tests) run it now instead,
+    in a context of its own, as a worker would.
 
-    Takes the id, not the row: touching the committed row would open a new read transaction
-    in the caller's session, whose snapshot would then hide what the job writes.
+    The app's own setting decides, not huey's process-wide mode, so that one app's settings
+    cannot change how another app in the same process runs its jobs. Takes the id, not the
+    row: touching the committed row would open a new read transaction in the caller's
+    session, whose snapshot would then hide what the job writes.
     """
-    _render_task(job_id)
+    app = current_app._get_current_object()
+    if app.config["JOBS_IMMEDIATE"]:
+        contextvars.Context().run(_run_in, app, job_id)
+    else:
+        _render_task(job_id)
 
 
 def get_job(session: Session, project_id: int, job_id: str) -> ReportJob | None:
@@ -303,14 +310,13 @@ def run(job_id: str) -> None:
 
 @huey.task(name="planner.render_report")
 def _render_task(job_id: str) -> None:
-    app = current_app._get_current_object() if has_app_context() else huey.flask_app
-    # A context of its own, as on a worker thread, even when run at once inside a request
-    # (test mode): no request context (so no writing transaction is inherited from a POST),
-    # and an app context of its own, so a database session of its own.
-    contextvars.Context().run(_run_in, app, job_id)
+    _run_in(huey.flask_app, job_id)  # on a worker: the app the worker was started with
 
 
 def _run_in(app: Flask, job_id: str) -> None:
+    """Run a job in an app context of its own (so a database session of its own); called in a
+    fresh ``contextvars`` context it also has no request context, so no writing transaction
+    is inherited from the request that asked for it."""
     with app.app_context():
         try:
             run(job_id)
@@ -321,14 +327,13 @@ def _run_in(app: Flask, job_id: str) -> None:
 def configure(app: Flask) -> None:
     """Set huey's storage and mode from the app's settings (called by the factory).
 
-    ``JOBS_IMMEDIATE``: run jobs in the caller (tests); otherwise ``JOBS_URL``: ``redis://``
+    ``JOBS_IMMEDIATE``: jobs run in the caller (tests), huey is left alone; otherwise ``JOBS_URL``: ``redis://``
     for a shared Redis, or a SQLite file path (default: ``jobs.sqlite3`` in the instance
     folder, beside the default database).
     """
-    huey.flask_app = app  # type: ignore[attr-defined]
     if app.config["JOBS_IMMEDIATE"]:
-        huey.immediate = True
-        return
+        return  # jobs run in the caller (see enqueue); huey is not used
+    huey.flask_app = app  # type: ignore[attr-defined]
     huey.immediate = False
     url = app.config["JOBS_URL"] or str(Path(app.instance_path) / "jobs.sqlite3")
     if url.startswith(("redis://", "rediss://", "unix://")):

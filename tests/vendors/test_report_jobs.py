@@ -133,7 +133,7 @@ def test_a_failed_render_says_why_and_asking_again_retries(vboard, api_as, monke
 def test_identical_requests_share_one_queued_job(vboard, monkeypatch, api_as):
     """While a render waits or runs, asking again joins it instead of starting another."""
     queued = []
-    monkeypatch.setattr(jobs, "_render_task", queued.append)  # a worker that never comes
+    monkeypatch.setattr(jobs, "enqueue", queued.append)  # a worker that never comes
     api = api_as(vboard.lead)
     first = api.get(f"/projects/{vboard.project.id}/vendor-evaluation.pdf")
     second = api.get(f"/projects/{vboard.project.id}/vendor-evaluation.pdf")
@@ -210,3 +210,12 @@ def test_conflict_reasons_are_in_the_leads_report_only(vboard, factory, api_as):
     executive = text(ceo)
     assert "Brother-in-law" not in executive and "HubSpot" in executive
     assert _job_count() == 2  # two audiences, two renders
+
+
+def test_another_apps_queue_settings_do_not_change_how_this_app_runs_jobs(vboard, api_as, tmp_path):
+    """huey is one per process; whether a job runs at once is the asking app's own setting."""
+    from tests.conftest import _app
+
+    _app("sqlite://", JOBS_IMMEDIATE=False, JOBS_URL=str(tmp_path / "other.sqlite3"))
+    pdf = api_as(vboard.lead).get(f"/projects/{vboard.project.id}/vendor-evaluation.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
