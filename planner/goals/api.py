@@ -110,12 +110,7 @@ def kpis_create(project_id: int, goal_id: int):
             db.session,
             access,
             goal,
-            name=form.name.data,
-            unit=form.unit.data or "",
-            baseline=form.baseline.data,
-            target=form.target.data,
-            measurement_method=form.measurement_method.data or "",
-            due_date=form.due_date.data,
+            **form.values(),
         )
     return jsonify(kpi_json(kpi)), 201
 
@@ -168,12 +163,7 @@ def kpis_update(project_id: int, kpi_id: int):
             access,
             kpi,
             version=form.version.data,
-            name=form.name.data,
-            unit=form.unit.data or "",
-            baseline=form.baseline.data,
-            target=form.target.data,
-            measurement_method=form.measurement_method.data or "",
-            due_date=form.due_date.data,
+            **form.values(),
         )
     return jsonify(kpi_json(service.get_kpi(db.session, project_id, kpi_id), True))
 

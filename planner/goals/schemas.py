@@ -44,6 +44,17 @@ class KPIForm(FlaskForm):
     )
     due_date = DateField(_l("Due date"), validators=[Optional()])
 
+    def values(self) -> dict:
+        """The KPI's fields as the service takes them."""
+        return {
+            "name": self.name.data,
+            "unit": self.unit.data or "",
+            "baseline": self.baseline.data,
+            "target": self.target.data,
+            "measurement_method": self.measurement_method.data or "",
+            "due_date": self.due_date.data,
+        }
+
 
 class KPIEditForm(KPIForm):
     version = VersionField(validators=[InputRequired()])

@@ -180,12 +180,7 @@ def kpi_add(project_id: int, goal_id: int):
                     db.session,
                     g.access,
                     goal,
-                    name=form.name.data,
-                    unit=form.unit.data or "",
-                    baseline=form.baseline.data,
-                    target=form.target.data,
-                    measurement_method=form.measurement_method.data or "",
-                    due_date=form.due_date.data,
+                    **form.values(),
                 )
             flash(_("KPI added."), "success")
             return redirect(url_for("goals.detail", project_id=project_id, goal_id=goal_id))
@@ -217,12 +212,7 @@ def kpi_edit(project_id: int, goal_id: int, kpi_id: int):
             g.access,
             kpi,
             version=f.version.data,
-            name=f.name.data,
-            unit=f.unit.data or "",
-            baseline=f.baseline.data,
-            target=f.target.data,
-            measurement_method=f.measurement_method.data or "",
-            due_date=f.due_date.data,
+            **f.values(),
         ),
         success=_("KPI saved."),
         next_url=url_for("goals.detail", project_id=project_id, goal_id=goal_id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 HEAT = ["#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850"]
 EMPTY = "#eeeeee"
@@ -24,14 +24,14 @@ class HeatGrid:
     def cells_svg(self) -> Markup:
         """The cells as SVG elements, built here because a thousand cells are too many for a
         template loop. Safe without escaping: every value is an int, a colour of HEAT, or a
-        score formatted by this module (no user text)."""
+        score formatted by this module (no user text); the label is escaped all the same."""
         parts = []
         for x, y, fill, label in self.cells:
             parts.append(f'<rect x="{int(x)}" y="{int(y)}" width="42" height="20" fill="{fill}"/>')
             if label:
                 parts.append(
                     f'<text x="{int(x) + 21}" y="{int(y) + 14}" font-size="10" '
-                    f'text-anchor="middle" fill="#111">{label}</text>'
+                    f'text-anchor="middle" fill="#111">{escape(label)}</text>'
                 )
         return Markup("".join(parts))  # noqa: S704 - numbers and palette colours only
 
