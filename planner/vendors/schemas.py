@@ -33,6 +33,7 @@ from wtforms.validators import (
 
 from planner.core.forms import ListBody, VersionField, choices
 from planner.projects.phases import SOLUTION_LABELS, SolutionKind
+from planner.vendors.ahp import SAATY_SCALE
 
 # Limits shared by the forms, the services and the spreadsheet import.
 SCORE_MESSAGE = "a score is a whole number from 0 to 5"
@@ -272,7 +273,6 @@ def conflict_items(forms: list[ConflictRowForm]) -> list[ConflictItem]:
 
 # --- AHP: pairwise comparisons of the criteria -------------------------------------------
 
-SAATY_VALUES = tuple(float(i) for i in range(1, 10)) + tuple(1 / i for i in range(2, 10))
 SAATY_MESSAGE = "use Saaty's scale: 1 to 9, or 1/2 to 1/9"
 
 
@@ -287,7 +287,7 @@ def parse_saaty(raw: str) -> float:
             value = float(text)
     except (ValueError, ZeroDivisionError) as exc:
         raise ValueError(SAATY_MESSAGE) from exc
-    for allowed in SAATY_VALUES:
+    for allowed in SAATY_SCALE:
         if abs(value - allowed) < 1e-3 * allowed:
             return allowed
     raise ValueError(SAATY_MESSAGE)
