@@ -57,8 +57,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-import numpy.typing as npt
 
+from planner.vendors import matrix as mx
 from planner.vendors.ahp import (  # noqa: F401 (gathered here)
     CR_LIMIT,
     RANDOM_INDEX,
@@ -67,72 +67,24 @@ from planner.vendors.ahp import (  # noqa: F401 (gathered here)
     ahp,
     ahp_matrix_from_pairs,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
-
-SCORE_MIN = 0
-SCORE_MAX = 5
-TIE = 1e-9  # totals (0..100) and scores closer than this are equal
-
-# --- the board --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CriterionSpec:
-    """A criterion of the board; ``weight`` is relative (only w / Σw matters)."""
-
-    id: int
-    name: str
-    weight: float
-    group: str = ""
-    must_have: bool = False
-    min_score: float = 3.0
-    is_price: bool = False
-
-
-@dataclass(frozen=True)
-class VendorSpec:
-    """A candidate vendor; ``cost`` is the quoted 3-year cost (None: no quote yet)."""
-
-    id: int
-    name: str
-    cost: float | None = None
-
-
-@dataclass(frozen=True)
-class ScoreEntry:
-    """One reviewer's score (an integer 0..5) of one vendor on one criterion."""
-
-    reviewer_id: int
-    vendor_id: int
-    criterion_id: int
-    score: int
-    department: str | None = None
-    comment: str = ""
-
-
-@dataclass(frozen=True)
-class Board:
-    """Everything one evaluation needs.
-
-    ``consensus`` maps (vendor_id, criterion_id) to the lead's consensus score (0..5), which
-    replaces the mean (price criteria keep their formula); ``recusals`` holds (reviewer_id,
-    vendor_id) pairs whose scores are left out of every result.
-    """
-
-    vendors: list[VendorSpec]
-    criteria: list[CriterionSpec]
-    scores: list[ScoreEntry]
-    consensus: dict[tuple[int, int], float] = field(default_factory=dict)
-    recusals: frozenset[tuple[int, int]] = frozenset()
-
-    def counted(self) -> list[ScoreEntry]:
-        """The scores that count: recusals, price criteria, unknown ids and overwritten
-        repeats left out."""
-        return [self.scores[i] for i in _sheet(self).row]
-
+from planner.vendors.matrix import (  # noqa: F401 (gathered here)
+    SCORE_MAX,
+    SCORE_MIN,
+    TIE,
+    Board,
+    CriterionSpec,
+    ScoreEntry,
+    VendorSpec,
+    competition_ranks,
+)
+from planner.vendors.robustness import (  # noqa: F401 (gathered here)
+    SensitivityResult,
+    check_mc,
+    monte_carlo,
+    monte_carlo_of,
+    sensitivity,
+    sensitivity_of,
+)
 
 # --- results ----------------------------------------------------------------------------
 
@@ -197,27 +149,12 @@ def display(x: float | None) -> str:
     return "—" if rounded is None else f"{rounded:.2f}"
 
 
-def competition_ranks(totals: Mapping[int, float]) -> dict[int, int]:
-    """Ranks by total, highest first; equal totals (to 1e-9) share a rank: 1, 1, 3.
-
-    Keys with equal totals keep the order of ``totals``.
-    """
-    ordered = sorted(totals.items(), key=lambda kv: -kv[1])
-    ranks: dict[int, int] = {}
-    for i, (key, total) in enumerate(ordered):
-        if i and ordered[i - 1][1] - total <= TIE:
-            ranks[key] = ranks[ordered[i - 1][0]]
-        else:
-            ranks[key] = i + 1
-    return ranks
-
-
 def weighted_total(scores: Mapping[int, float], criteria: Sequence[CriterionSpec]) -> float:
     """100 × Σ_c (w_c / Σw) × (score_c / 5) over ``criteria``, which must all be scored.
 
     Raises ValueError when a criterion has no score or the weights add up to zero.
     """
-    total_w = _total_weight(criteria)
+    total_w = mx.total_weight(criteria)
     missing = [c.name for c in criteria if scores.get(c.id) is None]
     if missing:
         raise ValueError(f"no score for: {', '.join(missing)}")
@@ -230,19 +167,19 @@ def evaluate(board: Board) -> Evaluation:
     Raises ValueError for a negative or non-finite weight, weights adding up to zero, an id
     listed twice, or a counted score or a consensus score outside 0..5.
     """
-    _check_board(board)
-    return _evaluation(board, _evaluated(board, _sheet(board)))
+    mx.check_board(board)
+    return _evaluation(board, mx.evaluated(board, mx.sheet(board)))
 
 
-def _evaluation(board: Board, m: _Scored) -> Evaluation:
+def _evaluation(board: Board, m: mx.Scored) -> Evaluation:
     crit = board.criteria
     out = {}
     for i, v in enumerate(board.vendors):
         row = m.scores[i]
         out[v.id] = VendorResult(
             vendor_id=v.id,
-            criterion_scores={c.id: _opt(row[k]) for k, c in enumerate(crit)},
-            weighted_total=_opt(m.totals[i]),
+            criterion_scores={c.id: mx.opt(row[k]) for k, c in enumerate(crit)},
+            weighted_total=mx.opt(m.totals[i]),
             incomplete=[c.id for k, c in enumerate(crit) if math.isnan(row[k])],
             knocked_out=m.reasons[i],
             rank=m.ranks[i],
@@ -273,11 +210,11 @@ def disagreements(board: Board, threshold: int = 3) -> list[Disagreement]:
     """
     if threshold < 1:
         raise ValueError("the disagreement threshold must be at least 1")
-    _check_board(board)
-    return _disagreements(board, _sheet(board), threshold)
+    mx.check_board(board)
+    return _disagreements(board, mx.sheet(board), threshold)
 
 
-def _disagreements(board: Board, sh: _Sheet, threshold: int) -> list[Disagreement]:
+def _disagreements(board: Board, sh: mx.Sheet, threshold: int) -> list[Disagreement]:
     n_v, n_c = len(board.vendors), len(board.criteria)
     if not len(sh.row):
         return []
@@ -324,13 +261,13 @@ def kendalls_w(board: Board) -> float | None:
     reviewer's groups of t tied vendors. Who and what takes part: see the module docstring.
     None with fewer than two reviewers or vendors. Raises ValueError as :func:`evaluate` does.
     """
-    _check_board(board)
-    return _kendalls_w(board, _sheet(board))
+    mx.check_board(board)
+    return _kendalls_w(board, mx.sheet(board))
 
 
-def _kendalls_w(board: Board, sh: _Sheet) -> float | None:
+def _kendalls_w(board: Board, sh: mx.Sheet) -> float | None:
     tech = np.array([not c.is_price for c in board.criteria], dtype=bool)
-    w = _weights(board)[tech]
+    w = mx.weight_vector(board)[tech]
     if not len(w) or w.sum() <= 0:
         return None
     n_r, n_v = len(sh.reviewer_ids), len(board.vendors)
@@ -339,7 +276,7 @@ def _kendalls_w(board: Board, sh: _Sheet) -> float | None:
     cube = np.full((n_r, n_v, len(board.criteria)), np.nan)
     cube[sh.r, sh.v, sh.c] = sh.score
     cube = cube[:, :, tech]
-    recused = _recusal_matrix(board, sh.reviewer_ids)
+    recused = mx.recusal_matrix(board, sh.reviewer_ids)
     scored = ~np.isnan(cube).any(axis=2)  # reviewer × vendor: every criterion scored
     qualifies = (scored | recused).all(axis=1)
     common = ~recused[qualifies].any(axis=0)
@@ -371,12 +308,14 @@ def department_totals(board: Board) -> dict[str, dict[int, float | None]]:
     a criterion of that vendor unscored. Reviewers without a department are in none.
     Raises ValueError as :func:`evaluate` does.
     """
-    _check_board(board)
-    sh = _sheet(board)
-    return _department_totals(board, sh, _evaluated(board, sh))
+    mx.check_board(board)
+    sh = mx.sheet(board)
+    return _department_totals(board, sh, mx.evaluated(board, sh))
 
 
-def _department_totals(board: Board, sh: _Sheet, m: _Scored) -> dict[str, dict[int, float | None]]:
+def _department_totals(
+    board: Board, sh: mx.Sheet, m: mx.Scored
+) -> dict[str, dict[int, float | None]]:
     labels = [board.scores[i].department for i in sh.row]
     names = sorted({d for d in labels if d})
     if not names:
@@ -389,14 +328,14 @@ def _department_totals(board: Board, sh: _Sheet, m: _Scored) -> dict[str, dict[i
     size = n_d * n_v * n_c
     sums = np.bincount(key, weights=sh.score[mine], minlength=size).reshape(n_d, n_v, n_c)
     counts = np.bincount(key, minlength=size).reshape(n_d, n_v, n_c)
-    means = _safe_mean(sums, counts)
+    means = mx.safe_mean(sums, counts)
     is_price = np.array([c.is_price for c in board.criteria], dtype=bool)
     if is_price.any():
         means[:, :, is_price] = m.price[None, :, None]
-    shares = _weights(board) / _total_weight(board.criteria)
+    shares = mx.weight_vector(board) / mx.total_weight(board.criteria)
     totals = 100.0 * (means @ shares) / SCORE_MAX  # nan where a criterion is unscored
     return {
-        name: {v.id: _opt(totals[d, i]) for i, v in enumerate(board.vendors)}
+        name: {v.id: mx.opt(totals[d, i]) for i, v in enumerate(board.vendors)}
         for d, name in enumerate(names)
     }
 
@@ -430,12 +369,12 @@ def calibration(board: Board) -> Calibration:
     A robustness check shown next to the raw totals, which stay the result. Raises
     ValueError as :func:`evaluate` does.
     """
-    _check_board(board)
-    sh = _sheet(board)
-    return _calibration(board, sh, _evaluated(board, sh))
+    mx.check_board(board)
+    sh = mx.sheet(board)
+    return _calibration(board, sh, mx.evaluated(board, sh))
 
 
-def _calibration(board: Board, sh: _Sheet, raw: _Scored) -> Calibration:
+def _calibration(board: Board, sh: mx.Sheet, raw: mx.Scored) -> Calibration:
     if not len(sh.row):
         empty: dict[int, None] = {v.id: None for v in board.vendors}
         return Calibration([], None, None, dict(empty), dict(empty))
@@ -460,141 +399,14 @@ def _calibration(board: Board, sh: _Sheet, raw: _Scored) -> Calibration:
         )
         for i, rid in enumerate(sh.reviewer_ids)
     ]
-    m = _scored(board, _cell_means(board, sh, z), raw.price)
+    m = mx.scored(board, mx.cell_means(board, sh, z), raw.price)
     return Calibration(
         reviewers=reviewers,
         board_mean=board_mean,
         board_sd=board_sd,
-        standardised_totals={v.id: _opt(m.totals[i]) for i, v in enumerate(board.vendors)},
+        standardised_totals={v.id: mx.opt(m.totals[i]) for i, v in enumerate(board.vendors)},
         standardised_ranks={v.id: m.ranks[i] for i, v in enumerate(board.vendors)},
     )
-
-
-# --- sensitivity ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SensitivityResult:
-    """The smallest change of one criterion's share of the weight that changes the winner."""
-
-    change_pp: float  # signed, percentage points of the total weight
-    new_winner: int  # who leads just past that change
-    share_pp: float = 0.0  # the criterion's share now, percent
-    new_share_pp: float = 0.0  # its share where the winner changes, percent
-
-
-def sensitivity(board: Board) -> dict[int, SensitivityResult | None]:
-    """For each criterion, the smallest change of its share of the total weight (the other
-    weights rescaled proportionally) that changes the winner among the ranked vendors, with
-    the new winner; None if no share in [0, 1] changes it.
-
-    A ranked vendor's total is linear in the share s′ of criterion c:
-    T(s′) = s′·x_c + (1 − s′)/(1 − s)·(T − s·x_c), x_c its score on c × 20 and s the current
-    share, so the answer is the nearest point where another vendor's line meets the winner's
-    and rises above it, solved exactly (no search). At that point the two are level; past it
-    the new winner leads. Knock-outs, completeness and price scores do not depend on the
-    weights, so the ranked vendors stay the same. A criterion that holds the whole weight has
-    no proportional rescaling of the others: None. When a cut and a rise of the same size
-    both change the winner, the cut is reported. A shared first place: see the module
-    docstring. Raises ValueError as :func:`evaluate` does.
-    """
-    _check_board(board)
-    return _sensitivity(board, _evaluated(board, _sheet(board)))
-
-
-def _sensitivity(board: Board, m: _Scored) -> dict[int, SensitivityResult | None]:
-    out: dict[int, SensitivityResult | None] = {c.id: None for c in board.criteria}
-    ranked, x, totals = _ranked(board, m)
-    if len(ranked) < 2:
-        return out
-    shares = _weights(board) / _total_weight(board.criteria)
-    leader = int(np.flatnonzero(totals >= totals.max() - TIE)[0])
-    for k, c in enumerate(board.criteria):
-        s = float(shares[k])
-        if s >= 1 - TIE:
-            continue
-        slope = x[:, k] - (totals - s * x[:, k]) / (1 - s)  # T_i(s′) = T_i + slope_i·(s′ − s)
-        found = _first_overtake(totals, slope, leader, s)
-        if found is not None:
-            delta, j = found
-            delta = 0.0 if abs(delta) < TIE else delta
-            out[c.id] = SensitivityResult(
-                change_pp=delta * 100.0,
-                new_winner=ranked[j],
-                share_pp=s * 100.0,
-                new_share_pp=(s + delta) * 100.0,
-            )
-    return out
-
-
-def _first_overtake(
-    totals: FloatArray, slope: FloatArray, leader: int, s: float
-) -> tuple[float, int] | None:
-    """The nearest signed change δ of the share (s + δ within [0, 1]) past which another
-    vendor leads ``leader``, and that vendor; a cut wins over a rise of the same size."""
-    best: tuple[float, int] | None = None
-    for direction in (-1.0, 1.0):
-        room = s if direction < 0 else 1 - s  # how far the share can move this way
-        gain = direction * (slope - slope[leader])  # what each vendor gains per unit moved
-        gap = np.maximum(totals[leader] - totals, 0.0)
-        can = gain > TIE
-        can[leader] = False
-        if not can.any():
-            continue
-        distance = np.full(len(totals), np.inf)
-        distance[can] = gap[can] / gain[can]
-        distance[distance >= room - TIE] = np.inf
-        nearest = float(distance.min())
-        if not math.isfinite(nearest):
-            continue
-        level = np.flatnonzero(distance <= nearest + TIE)
-        # past the meeting point the steepest of the vendors meeting there leads
-        steep = direction * slope[level]
-        j = int(level[np.flatnonzero(steep >= steep.max() - TIE)[0]])
-        if best is None or nearest < abs(best[0]) - TIE:
-            best = (direction * nearest, j)
-    return best
-
-
-def monte_carlo(
-    board: Board, draws: int = 10_000, spread: float = 0.20, seed: int = 2026
-) -> dict[int, float]:
-    """Each ranked vendor's probability of ranking first when every weight is multiplied by
-    an independent uniform factor in [1 − spread, 1 + spread].
-
-    Draw d multiplies the weight of criterion k (in the board's order) by factors[d, k] of
-    ``numpy.random.default_rng(seed).uniform(1 − spread, 1 + spread, (draws, criteria))``,
-    so the same board and seed give the same answer; all draws are one matrix product. Only
-    ranked vendors take part; a tie for first (to 1e-9) is split evenly among the tied. The
-    probabilities add up to 1 (an empty dict when nobody is ranked). Raises ValueError for
-    draws below 1, a spread outside [0, 1), and as :func:`evaluate` does.
-    """
-    _check_mc(draws, spread)
-    _check_board(board)
-    return _monte_carlo(board, _evaluated(board, _sheet(board)), draws, spread, seed)
-
-
-def _check_mc(draws: int, spread: float) -> None:
-    if draws < 1:
-        raise ValueError("draws must be at least 1")
-    if not 0 <= spread < 1:
-        raise ValueError("the spread must be at least 0 and below 1")
-
-
-def _monte_carlo(
-    board: Board, m: _Scored, draws: int, spread: float, seed: int
-) -> dict[int, float]:
-    ranked, x, _ = _ranked(board, m)
-    if not ranked:
-        return {}
-    w = _weights(board)
-    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, size=(draws, len(w)))
-    weights = factors * w
-    weights /= weights.sum(axis=1, keepdims=True)
-    totals = weights @ x.T  # draws × vendors, 0..100
-    first = totals >= totals.max(axis=1, keepdims=True) - TIE
-    wins = (first / first.sum(axis=1, keepdims=True)).sum(axis=0) / draws
-    return {vid: float(p) for vid, p in zip(ranked, wins, strict=True)}
 
 
 # --- everything at once ---------------------------------------------------------------------
@@ -628,224 +440,19 @@ def analyse(
     """
     if threshold < 1:
         raise ValueError("the disagreement threshold must be at least 1")
-    _check_mc(draws, spread)
-    _check_board(board)
-    sh = _sheet(board)
-    m = _evaluated(board, sh)
+    check_mc(draws, spread)
+    mx.check_board(board)
+    sh = mx.sheet(board)
+    m = mx.evaluated(board, sh)
     return Analysis(
         evaluation=_evaluation(board, m),
         disagreements=_disagreements(board, sh, threshold),
         kendalls_w=_kendalls_w(board, sh),
         department_totals=_department_totals(board, sh, m),
         calibration=_calibration(board, sh, m),
-        sensitivity=_sensitivity(board, m),
-        monte_carlo=_monte_carlo(board, m, draws, spread, seed),
+        sensitivity=sensitivity_of(board, m),
+        monte_carlo=monte_carlo_of(board, m, draws, spread, seed),
     )
-
-
-# --- internals ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Sheet:
-    """The counted scores of a board as arrays, one element per counted score."""
-
-    reviewer_ids: list[int]  # sorted; ``r`` indexes it
-    r: IntArray
-    v: IntArray  # index in board.vendors
-    c: IntArray  # index in board.criteria (non-price criteria only)
-    score: FloatArray
-    row: IntArray  # index in board.scores
-
-
-@dataclass(frozen=True)
-class _Scored:
-    """A board's matrix: scores (vendors × criteria, nan: none), totals (nan: incomplete),
-    knock-out reasons, ranks, and the price score of each vendor (nan: none)."""
-
-    scores: FloatArray
-    totals: FloatArray
-    reasons: list[list[str]]
-    ranks: list[int | None]
-    price: FloatArray
-
-
-def _check_board(board: Board) -> None:
-    """Refuse what no evaluation can mean: an id listed twice, bad weights, a consensus score
-    off the scale."""
-    for label, ids in (
-        ("vendor", [v.id for v in board.vendors]),
-        ("criterion", [c.id for c in board.criteria]),
-    ):
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"a {label} id is listed twice")
-    for c in board.criteria:
-        if not math.isfinite(c.weight) or c.weight < 0:
-            raise ValueError(f"the weight of {c.name!r} must be a number of at least 0")
-    if board.criteria:
-        _total_weight(board.criteria)
-    for (vid, cid), value in board.consensus.items():
-        if not SCORE_MIN <= value <= SCORE_MAX:
-            raise ValueError(f"consensus score {value!r} for ({vid}, {cid}) is not in 0..5")
-
-
-def _total_weight(criteria: Sequence[CriterionSpec]) -> float:
-    total = float(sum(c.weight for c in criteria))
-    if not total > 0:
-        raise ValueError("the criteria's weights add up to zero")
-    return total
-
-
-def _weights(board: Board) -> FloatArray:
-    return np.array([c.weight for c in board.criteria], dtype=float)
-
-
-def _opt(x: float) -> float | None:
-    return None if math.isnan(x) else float(x)
-
-
-def _valid_cost(cost: float | None) -> bool:
-    return cost is not None and math.isfinite(cost) and cost > 0
-
-
-def _sheet(board: Board) -> _Sheet:
-    """The counted scores (see the module docstring) as arrays."""
-    entries = board.scores
-    n_v, n_c = len(board.vendors), len(board.criteria)
-    v = _positions(
-        [x.id for x in board.vendors],
-        np.array([e.vendor_id for e in entries], dtype=np.int64),
-    )
-    c = _positions(
-        [x.id for x in board.criteria],
-        np.array([e.criterion_id for e in entries], dtype=np.int64),
-        [x.is_price for x in board.criteria],
-    )
-    reviewer = np.array([e.reviewer_id for e in entries], dtype=np.int64)
-    try:
-        score = np.array([e.score for e in entries], dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError("scores must be numbers from 0 to 5") from None
-    keep = (v >= 0) & (c >= 0)
-    if board.recusals and keep.any():
-        v_at = {x.id: i for i, x in enumerate(board.vendors)}
-        recused = [rid * n_v + v_at[vid] for rid, vid in board.recusals if vid in v_at]
-        keep &= ~np.isin(reviewer * n_v + v, np.array(recused, dtype=np.int64))
-    row = np.flatnonzero(keep)
-    bad = ~((score[row] >= SCORE_MIN) & (score[row] <= SCORE_MAX))  # nan is bad too
-    if bad.any():
-        raise ValueError(f"score {entries[row[np.argmax(bad)]].score!r} is not in 0..5")
-    ids, r = np.unique(reviewer[row], return_inverse=True)
-    # one score per reviewer, vendor and criterion: the last one given
-    key = (r * n_v + v[row]) * n_c + c[row]
-    _, last_from_end = np.unique(key[::-1], return_index=True)
-    last = np.sort(len(key) - 1 - last_from_end)
-    row = row[last]
-    return _Sheet(
-        reviewer_ids=[int(x) for x in ids],
-        r=r[last].astype(np.intp),
-        v=v[row],
-        c=c[row],
-        score=score[row],
-        row=row,
-    )
-
-
-def _positions(
-    ids: Sequence[int], values: npt.NDArray[np.int64], skip: Sequence[bool] | None = None
-) -> IntArray:
-    """The position of each value in ``ids``; −1 where it is not there (or skipped)."""
-    if not ids or not len(values):
-        return np.full(len(values), -1, dtype=np.intp)
-    keys = np.array(ids, dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    at = np.minimum(np.searchsorted(sorted_keys, values), len(keys) - 1)
-    found = sorted_keys[at] == values
-    if skip is not None:
-        found &= ~np.array(skip, dtype=bool)[order[at]]
-    return np.where(found, order[at], -1).astype(np.intp)
-
-
-def _safe_mean(sums: FloatArray, counts: npt.NDArray[np.int64]) -> FloatArray:
-    out = np.full(sums.shape, np.nan)
-    np.divide(sums, counts, out=out, where=counts > 0)
-    return out
-
-
-def _cell_means(board: Board, sh: _Sheet, values: FloatArray) -> FloatArray:
-    """Vendors × criteria: the mean of ``values`` (one per counted score) per cell, then the
-    consensus scores over them; nan where nothing is scored."""
-    n_v, n_c = len(board.vendors), len(board.criteria)
-    cell = sh.v * n_c + sh.c
-    sums = np.bincount(cell, weights=values, minlength=n_v * n_c).reshape(n_v, n_c)
-    counts = np.bincount(cell, minlength=n_v * n_c).reshape(n_v, n_c)
-    means = _safe_mean(sums, counts)
-    if board.consensus:
-        v_at = {v.id: i for i, v in enumerate(board.vendors)}
-        c_at = {c.id: k for k, c in enumerate(board.criteria) if not c.is_price}
-        for (vid, cid), value in board.consensus.items():
-            if vid in v_at and cid in c_at:
-                means[v_at[vid], c_at[cid]] = float(value)
-    return means
-
-
-def _evaluated(board: Board, sh: _Sheet) -> _Scored:
-    return _scored(board, _cell_means(board, sh, sh.score))
-
-
-def _scored(board: Board, cells: FloatArray, price: FloatArray | None = None) -> _Scored:
-    """The matrix from the non-price criterion scores ``cells`` (vendors × criteria, nan:
-    none); price scores by formula unless given (one per vendor)."""
-    crit, vendors = board.criteria, board.vendors
-    n_v = len(vendors)
-    is_price = np.array([c.is_price for c in crit], dtype=bool)
-    must = np.array([c.must_have for c in crit], dtype=bool)
-    floor = np.array([c.min_score for c in crit], dtype=float) - TIE
-    full = cells.copy()
-    full[:, is_price] = np.nan
-    below = must & (full < floor)  # nan compares False
-    if price is None:
-        price = np.full(n_v, np.nan)
-        if is_price.any():
-            costs = np.array([v.cost if _valid_cost(v.cost) else np.nan for v in vendors])
-            tech_gap = np.isnan(full[:, ~is_price]).any(axis=1)
-            contenders = ~tech_gap & ~below.any(axis=1) & ~np.isnan(costs)
-            if contenders.any():
-                price = np.minimum(float(SCORE_MAX), SCORE_MAX * costs[contenders].min() / costs)
-    full[:, is_price] = price[:, None]
-    below = must & (full < floor)
-    complete = ~np.isnan(full).any(axis=1) & bool(len(crit))
-    totals = np.full(n_v, np.nan)
-    if crit:
-        shares = _weights(board) / _total_weight(crit)
-        totals[complete] = 100.0 * (full[complete] @ shares) / SCORE_MAX
-    reasons: list[list[str]] = [[] for _ in vendors]
-    for i, k in np.argwhere(below):
-        c = crit[k]
-        reasons[i].append(f"{c.name}: {full[i, k]:.2f} below the must-have minimum {c.min_score:g}")
-    ranks_of = competition_ranks(
-        {i: float(totals[i]) for i in range(n_v) if complete[i] and not reasons[i]}
-    )
-    return _Scored(full, totals, reasons, [ranks_of.get(i) for i in range(n_v)], price)
-
-
-def _ranked(board: Board, m: _Scored) -> tuple[list[int], FloatArray, FloatArray]:
-    """The ranked vendors (board order), their criterion scores × 20 (vendors × criteria,
-    so that totals = scores @ shares), and their totals."""
-    idx = [i for i, rank in enumerate(m.ranks) if rank is not None]
-    x = m.scores[idx] * (100.0 / SCORE_MAX)
-    return [board.vendors[i].id for i in idx], x, m.totals[idx]
-
-
-def _recusal_matrix(board: Board, reviewer_ids: Sequence[int]) -> BoolArray:
-    r_at = {rid: i for i, rid in enumerate(reviewer_ids)}
-    v_at = {v.id: i for i, v in enumerate(board.vendors)}
-    out = np.zeros((len(reviewer_ids), len(board.vendors)), dtype=bool)
-    for rid, vid in board.recusals:
-        if rid in r_at and vid in v_at:
-            out[r_at[rid], v_at[vid]] = True
-    return out
 
 
 def _average_ranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
