@@ -73,7 +73,7 @@ def criterion_json(c: Criterion) -> dict[str, Any]:
 @doc("Candidate vendors; quoted costs only for the lead and executives", permission=Permission.VIEW)
 def vendors_list(project_id: int):
     access = api_access(project_id)
-    commercial = access.can(Permission.VIEW_COMMERCIAL)
+    commercial = service.prices_visible(access)
     return jsonify(
         {
             "items": [
@@ -96,7 +96,7 @@ def vendors_create(project_id: int):
     form = validated(VendorForm)
     with unit_of_work(db.session):
         vendor = service.create_vendor(db.session, access, **form.values())
-    return jsonify(vendor_json(vendor, commercial=True)), 201
+    return jsonify(vendor_json(vendor, commercial=service.prices_visible(access))), 201
 
 
 @bp.get("/projects/<int:project_id>/criteria")
@@ -256,7 +256,7 @@ def vendors_update(project_id: int, vendor_id: int):
         service.update_vendor(
             db.session, access, vendor, version=form.version.data, **form.values()
         )
-    return jsonify(vendor_json(vendor, commercial=True))
+    return jsonify(vendor_json(vendor, commercial=service.prices_visible(access)))
 
 
 @bp.delete("/projects/<int:project_id>/vendors/<int:vendor_id>")

@@ -42,7 +42,7 @@ def report_context(session: Session, access: Access) -> dict:
         "leader": ranked[0] if ranked else None,
         "ahp": ahp_result,
         "round": service.get_round(session, pid),
-        "commercial": access.can(Permission.VIEW_COMMERCIAL),
+        "commercial": service.prices_visible(access),
         # Why a reviewer declared a conflict is the lead's to read (as on the board page).
         "show_reasons": access.can(Permission.EDIT),
         "vendors": vendors,
@@ -67,9 +67,7 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     with or without prices, all criteria or the technical envelope only."""
     service.require_results(session, access)
     rnd = service.get_round(session, access.project.id)
-    commercial = access.can(Permission.VIEW_COMMERCIAL)
-    technical = rnd.two_envelopes and not rnd.technical_closed and not commercial
-    audience = ("prices" if commercial else "no-prices") + (":technical" if technical else "")
+    audience = service.envelopes(access, rnd).audience
     if access.can(Permission.EDIT):
         audience += ":conflict-reasons"
     return str(audit.last_change(session, access.project.id)), audience

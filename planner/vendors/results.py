@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from planner.core.db import utcnow
 from planner.core.errors import PermissionDenied
-from planner.core.permissions import Permission, Role
+from planner.core.permissions import Role
 from planner.projects.access import Access
 from planner.projects.models import Department, Membership
 from planner.vendors import scoring
@@ -29,6 +29,7 @@ from planner.vendors.models import (
 )
 from planner.vendors.review import can_see_board
 from planner.vendors.round_state import get_round
+from planner.vendors.scoring_round import envelopes
 
 
 def load_board(session: Session, project_id: int) -> scoring.Board:
@@ -306,7 +307,6 @@ def evaluation_json_for(session: Session, access: Access, *, summary: bool = Fal
     """:func:`evaluation_for` as JSON text."""
     require_results(session, access)
     rnd = get_round(session, access.project.id)
-    hide_prices = rnd.two_envelopes and not rnd.technical_closed
-    technical = hide_prices and not access.can(Permission.VIEW_COMMERCIAL)
+    technical = envelopes(access, rnd).technical_only
     column = EvaluationCache.summary if summary else EvaluationCache.body
     return _cached(session, access.project.id, technical, column)

@@ -5,6 +5,8 @@ Part of the vendor-selection rules (see :mod:`planner.vendors.service`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -72,6 +74,33 @@ def set_round_state(
     return rnd
 
 
-def prices_visible(access: Access, rnd: ScoringRound) -> bool:
+@dataclass(frozen=True)
+class Envelopes:
+    """What one member may see of the vendors' offers: the two-envelope rule, decided once
+    for the board page, the API, the results and the report.
+
+    ``prices``: quoted costs and contract terms (the lead and executives, whatever the round's
+    state). ``technical_only``: the results leave the price criteria out, because the round
+    keeps two envelopes, its technical scoring is still open, and this member may not see
+    prices. ``audience`` names that view for caches of rendered results.
+    """
+
+    prices: bool
+    technical_only: bool
+
+    @property
+    def audience(self) -> str:
+        return ("prices" if self.prices else "no-prices") + (
+            ":technical" if self.technical_only else ""
+        )
+
+
+def envelopes(access: Access, rnd: ScoringRound) -> Envelopes:
+    """The two-envelope rule for this member and round (see :class:`Envelopes`)."""
+    prices = prices_visible(access)
+    return Envelopes(prices=prices, technical_only=rnd.prices_hidden and not prices)
+
+
+def prices_visible(access: Access) -> bool:
     """Quoted prices and contract terms: lead and executives only."""
     return access.can(Permission.VIEW_COMMERCIAL)

@@ -90,6 +90,8 @@ from planner.vendors.round_state import (  # noqa: F401 (gathered here)
 )
 from planner.vendors.schemas import ConflictItem, ScoreInput  # noqa: F401 (what the rules take)
 from planner.vendors.scoring_round import (  # noqa: F401 (gathered here)
+    Envelopes,
+    envelopes,
     prices_visible,
     set_round_state,
 )

@@ -95,7 +95,7 @@ def board(project_id: int):
         declarations=decls,
         submitted=done,
         recusals=service.recusals(db.session, project_id),
-        commercial=g.access.can(Permission.VIEW_COMMERCIAL),
+        commercial=service.prices_visible(g.access),
         round_form=RoundForm(formdata=None, two_envelopes=rnd.two_envelopes),
         recusal_form=RecusalForm(formdata=None),
         confirm=ConfirmForm(formdata=None),

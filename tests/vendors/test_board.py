@@ -212,3 +212,29 @@ def test_reviewer_never_sees_prices(vboard, api_as, factory):
     executive = factory.member(vboard.project, factory.user("ceo"), Role.EXECUTIVE)
     items = api_as(executive).get(f"/projects/{vboard.project.id}/vendors").json["items"]
     assert {v["cost_3y"] for v in items} == {410000.0, 190000.0}
+
+
+def test_the_two_envelope_rule_is_decided_once(vboard, factory):
+    """Prices: lead and executives always; the technical-only view: everyone else, while a
+    two-envelope round's technical scoring is open. The results follow the same rule."""
+    executive = factory.member(vboard.project, factory.user("ceo"), Role.EXECUTIVE)
+    reviewer = vboard.access(vboard.reviewers[0])
+    rnd = service.get_round(db.session, vboard.project.id)
+    seen = {
+        name: service.envelopes(access, rnd)
+        for name, access in (
+            ("lead", vboard.lead_access),
+            ("executive", vboard.access(executive, Role.EXECUTIVE)),
+            ("reviewer", reviewer),
+        )
+    }
+    assert {n: (e.prices, e.technical_only) for n, e in seen.items()} == {
+        "lead": (True, False),
+        "executive": (True, False),
+        "reviewer": (False, True),
+    }
+    assert seen["reviewer"].audience == "no-prices:technical"
+    service.set_round_state(db.session, vboard.lead_access, action="close_technical")
+    db.session.commit()
+    after = service.envelopes(reviewer, rnd)
+    assert (after.prices, after.technical_only, after.audience) == (False, False, "no-prices")
