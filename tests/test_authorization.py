@@ -224,7 +224,11 @@ class Snapshot:
         shutil.copy(self.copy, self.live)
 
 
-def test_every_route_with_every_role(app: Flask, factory, world, tmp_path):
+SHARDS = 2  # separate tests over half of the routes each, so the suite's workers share them
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_every_route_with_every_role(app: Flask, factory, world, tmp_path, shard):
     # Plain values: the walk outlives the session the users were made in.
     users = {
         n: SimpleNamespace(id=u.id, is_admin=u.is_admin, username=u.username)
@@ -258,7 +262,8 @@ def test_every_route_with_every_role(app: Flask, factory, world, tmp_path):
         dirty[0] = mutates
         return shared
 
-    for rule, method in sorted(_walk(app), key=lambda x: (x[0].rule, x[1])):
+    routes = sorted(_walk(app), key=lambda x: (x[0].rule, x[1]))[shard::SHARDS]
+    for rule, method in routes:
         walked.add((rule.rule, method))
         is_api = rule.rule.startswith("/api/")
         mutating = method != "GET"
@@ -285,7 +290,7 @@ def test_every_route_with_every_role(app: Flask, factory, world, tmp_path):
             if rule.endpoint == "accounts.logout" and principal != "anonymous":
                 assert login(clients[principal], principal).status_code == 302
                 forms.pop(principal, None)  # a new session has a new CSRF token
-    assert {(r.rule, m) for r, m in _walk(app)} == walked
+    assert {(r.rule, m) for r, m in routes} == walked and len(walked) > 20
     assert not failures, "\n".join(failures)
 
 

@@ -17,6 +17,7 @@ from planner.extensions import db
 from planner.vendors import service as vendors
 
 EXAMPLES = 8
+SHARDS = 3  # separate tests, so that the suite's workers share the run
 
 
 @pytest.fixture
@@ -33,11 +34,13 @@ def rollout(app, factory):
     return {"project_id": project.id, "token": factory.token(lead)}
 
 
-def test_no_generated_request_gets_a_server_error(app, rollout):
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_no_generated_request_gets_a_server_error(app, rollout, shard):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = {"Authorization": f"Bearer {rollout['token']}"}
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) > 60  # every documented operation is exercised
+    every = [result.ok() for result in schema.get_all_operations()]
+    assert len(every) > 60  # every documented operation is exercised, by one of the shards
+    operations = sorted(every, key=lambda op: op.label)[shard::SHARDS]
     failures: list[str] = []
     seen: dict[int, int] = {}
 
@@ -64,5 +67,5 @@ def test_no_generated_request_gets_a_server_error(app, rollout):
         exercise(operation)
     assert failures == []
     # The requests reached the operations: some succeeded, some were refused as invalid.
-    assert seen.get(200, 0) + seen.get(201, 0) > 20 and seen.get(422, 0) > 20, seen
+    assert seen.get(200, 0) + seen.get(201, 0) > 5 and seen.get(422, 0) > 5, seen
     print("statuses:", dict(sorted(seen.items())))
