@@ -25,6 +25,7 @@ from planner.projects.schemas import (
     ChecklistItemEditForm,
     ChecklistItemForm,
     DepartmentForm,
+    DepartmentRenameForm,
     GateForm,
     MemberEditForm,
     MemberForm,
@@ -337,12 +338,19 @@ def departments_create(project_id: int):
 
 
 @bp.patch("/projects/<int:project_id>/departments/<int:department_id>")
-@doc("Rename a department", body=DepartmentForm, permission=Permission.MANAGE_MEMBERS)
+@doc(
+    "Rename a department; send `was`, the name you read, to be refused (409) if someone "
+    "renamed it meanwhile",
+    body=DepartmentRenameForm,
+    permission=Permission.MANAGE_MEMBERS,
+)
 def departments_update(project_id: int, department_id: int):
     access = api_access(project_id, Permission.MANAGE_MEMBERS)
-    form = validated(DepartmentForm)
+    form = validated(DepartmentRenameForm)
     with unit_of_work(db.session):
-        dept = service.rename_department(db.session, access, department_id, form.name.data)
+        dept = service.rename_department(
+            db.session, access, department_id, form.name.data, was=form.was.data or None
+        )
     return jsonify(department_json(dept))
 
 

@@ -59,11 +59,16 @@ def get_department(session: Session, project_id: int, department_id: int) -> Dep
 
 
 def rename_department(
-    session: Session, access: Access, department_id: int, name: str
+    session: Session, access: Access, department_id: int, name: str, *, was: str | None = None
 ) -> Department:
-    """Rename a department; Conflict if another department has that name."""
+    """Rename a department; Conflict if another department has that name, or if ``was`` (the
+    name the user saw) is given and the department has been renamed since."""
     access.require(Permission.MANAGE_MEMBERS)
     dept = get_department(session, access.project.id, department_id)
+    if was is not None and was != dept.name:
+        raise Conflict(
+            f"Someone renamed this department to {dept.name!r} meanwhile; nothing was changed."
+        )
     name = name.strip()
     if not name:
         raise ValidationError("A department needs a name.", {"name": ["Required."]})

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from planner.core.forms import VersionField, choices, optional_id
@@ -96,6 +103,13 @@ class MemberEditForm(FlaskForm):
 
 class DepartmentForm(FlaskForm):
     name = StringField(_l("Department"), validators=[DataRequired(), Length(max=120)])
+
+
+class DepartmentRenameForm(DepartmentForm):
+    """A rename from the members page: ``was`` is the name the page showed, so that a rename
+    made on a stale page is refused instead of overwriting someone else's."""
+
+    was = HiddenField(validators=[Optional(), Length(max=120)])
 
 
 class PhaseForm(FlaskForm):

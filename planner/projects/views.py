@@ -48,6 +48,7 @@ from planner.projects.schemas import (
     ChecklistItemForm,
     ChecklistToggleForm,
     DepartmentForm,
+    DepartmentRenameForm,
     GateForm,
     MemberEditForm,
     MemberForm,
@@ -217,14 +218,55 @@ def members(project_id: int):
         )
         f.department_id.choices = _department_choices(project_id)
         edit_forms[m.id] = f
+    departments = service.departments(db.session, project_id)
     return render_template(
         "projects/members.html",
         form=form,
         dept_form=dept_form,
         members=rows,
         edit_forms=edit_forms,
-        departments=service.departments(db.session, project_id),
+        departments=departments,
+        rename_forms={
+            d.id: DepartmentRenameForm(prefix=f"d{d.id}", formdata=None, name=d.name, was=d.name)
+            for d in departments
+        },
     ), status
+
+
+@bp.post("/projects/<int:project_id>/departments/<int:department_id>")
+@project_view(Permission.MANAGE_MEMBERS)
+def department_rename(project_id: int, department_id: int):
+    form = DepartmentRenameForm(prefix=f"d{department_id}")
+    return post_action(
+        lambda: service.rename_department(
+            db.session, g.access, department_id, form.name.data, was=form.was.data or None
+        ),
+        form=form,
+        invalid=_("A department needs a name of at most 120 characters."),
+        success=_("Department renamed."),
+        next_url=url_for("projects.members", project_id=project_id),
+    )
+
+
+@bp.route(
+    "/projects/<int:project_id>/departments/<int:department_id>/delete", methods=["GET", "POST"]
+)
+@project_view(Permission.MANAGE_MEMBERS)
+def department_delete(project_id: int, department_id: int):
+    dept = service.get_department(db.session, project_id, department_id)
+    back = url_for("projects.members", project_id=project_id)
+    return confirm_page(
+        lambda: service.delete_department(db.session, g.access, department_id),
+        title=_("Delete the department %(name)s?", name=dept.name),
+        message=_(
+            "Only a department nobody belongs to can be deleted. Goals it asked for keep "
+            "their text."
+        ),
+        action=_("Delete department"),
+        cancel=back,
+        success=_("Department deleted."),
+        next_url=back,
+    )
 
 
 @bp.post("/projects/<int:project_id>/members/<int:membership_id>")
