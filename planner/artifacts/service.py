@@ -39,6 +39,8 @@ ALLOWED_TYPES = {
 
 
 def normalise_title(title: str) -> str:
+    """The key that makes two titles the same artifact: NFKC-normalised, whitespace collapsed,
+    case-folded."""
     return " ".join(unicodedata.normalize("NFKC", title).split()).casefold()
 
 
@@ -128,6 +130,8 @@ def upload(
 def artifacts_page(
     session: Session, project_id: int, phase_key: str | None, page: int, per_page: int
 ) -> Page[Artifact]:
+    """One page of the rollout's artifacts (of one phase if ``phase_key``), last changed first, with
+    their versions and uploaders."""
     stmt = (
         select(Artifact)
         .options(selectinload(Artifact.versions).joinedload(ArtifactVersion.uploaded_by))
@@ -140,6 +144,8 @@ def artifacts_page(
 
 
 def phase_counts(session: Session, project_id: int) -> dict[str, int]:
+    """The number of the rollout's artifacts in each phase, by phase key (phases without any are
+    absent)."""
     rows = session.execute(
         select(Artifact.phase_key, func.count(Artifact.id))
         .where(Artifact.project_id == project_id)
@@ -149,6 +155,8 @@ def phase_counts(session: Session, project_id: int) -> dict[str, int]:
 
 
 def get_artifact(session: Session, project_id: int, artifact_id: int) -> Artifact:
+    """The artifact of this rollout with its versions and uploaders; NotFound for another rollout's
+    or none."""
     art = session.scalar(
         select(Artifact)
         .options(selectinload(Artifact.versions).joinedload(ArtifactVersion.uploaded_by))
@@ -161,6 +169,8 @@ def get_artifact(session: Session, project_id: int, artifact_id: int) -> Artifac
 
 @dataclass(frozen=True)
 class Download:
+    """One version's file as served: its name, content type, bytes and SHA-256."""
+
     filename: str
     content_type: str
     data: bytes

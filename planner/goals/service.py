@@ -43,6 +43,8 @@ def goals_page(session: Session, project_id: int, page: int, per_page: int) -> P
 
 
 def get_goal(session: Session, project_id: int, goal_id: int) -> Goal:
+    """The goal of this rollout with its department, KPIs and measurements; NotFound for another
+    rollout's or none."""
     goal = session.scalar(
         select(Goal)
         .options(
@@ -59,6 +61,8 @@ def get_goal(session: Session, project_id: int, goal_id: int) -> Goal:
 def create_goal(
     session: Session, access: Access, *, statement: str, department_id: int | None
 ) -> Goal:
+    """Add a goal at the end of the list (needs EDIT); ValidationError for an empty statement or a
+    department of another rollout."""
     access.require(Permission.EDIT)
     statement = statement.strip()
     if not statement:
@@ -121,6 +125,8 @@ def update_goal(
 
 
 def delete_goal(session: Session, access: Access, goal: Goal) -> None:
+    """Delete a goal with its KPIs and their measurements (needs EDIT); audited with the KPIs'
+    names."""
     access.require(Permission.EDIT)
     audit.log(
         session,
@@ -141,6 +147,8 @@ def _check_kpi(name: str, due_date: date | None) -> str:
 
 
 def get_kpi(session: Session, project_id: int, kpi_id: int) -> KPI:
+    """The KPI of a goal of this rollout with its measurements; NotFound for another rollout's or
+    none."""
     kpi = session.scalar(
         select(KPI)
         .join(Goal)
@@ -164,6 +172,7 @@ def add_kpi(
     measurement_method: str = "",
     due_date: date | None = None,
 ) -> KPI:
+    """Add a KPI to ``goal`` (needs EDIT); ValidationError for an empty name."""
     access.require(Permission.EDIT)
     kpi = KPI(
         goal_id=goal.id,
@@ -201,6 +210,8 @@ def update_kpi(
     measurement_method: str,
     due_date: date | None,
 ) -> KPI:
+    """Change a KPI (needs EDIT); StaleEdit if someone saved it since ``version``, ValidationError
+    for an empty name."""
     access.require(Permission.EDIT)
     ensure_version(session, kpi, version)
     before = audit.snapshot(kpi, KPI_FIELDS)
@@ -224,6 +235,7 @@ def update_kpi(
 
 
 def delete_kpi(session: Session, access: Access, kpi: KPI) -> None:
+    """Delete a KPI with its measurements (needs EDIT); audited with what it was."""
     access.require(Permission.EDIT)
     audit.log(
         session,

@@ -21,6 +21,7 @@ DEFAULT_DEPARTMENTS = ("Sales", "Customer service", "Marketing", "IT", "Legal", 
 
 
 def departments(session: Session, project_id: int) -> list[Department]:
+    """The rollout's departments in name order."""
     return list(
         session.scalars(
             select(Department).where(Department.project_id == project_id).order_by(Department.name)
@@ -29,6 +30,7 @@ def departments(session: Session, project_id: int) -> list[Department]:
 
 
 def department_by_name(session: Session, project_id: int, name: str) -> Department | None:
+    """The rollout's department with this name (case-insensitive), or None."""
     return session.scalar(
         select(Department).where(
             Department.project_id == project_id, func.lower(Department.name) == name.lower()
@@ -37,6 +39,8 @@ def department_by_name(session: Session, project_id: int, name: str) -> Departme
 
 
 def add_department(session: Session, access: Access, name: str) -> Department:
+    """Add a department (needs MANAGE_MEMBERS); ValidationError for an empty name, Conflict if the
+    rollout has a department of that name (in any case)."""
     access.require(Permission.MANAGE_MEMBERS)
     name = name.strip()
     if not name:
@@ -113,6 +117,7 @@ def delete_department(session: Session, access: Access, department_id: int) -> N
 
 
 def members(session: Session, project_id: int) -> list[Membership]:
+    """The rollout's memberships with their users and departments, ordered by role."""
     from sqlalchemy.orm import joinedload
 
     return list(
@@ -214,6 +219,9 @@ def change_member(
     role: Role | str,
     department_id: int | None,
 ) -> Membership:
+    """Change a member's role and department (needs MANAGE_MEMBERS); NotFound for another rollout's
+    member or none, Conflict if it would leave the rollout without a lead, ValidationError for a
+    reviewer without a department or another rollout's department."""
     access.require(Permission.MANAGE_MEMBERS)
     m = _membership(session, access, membership_id)
     role = Role(role)
@@ -235,6 +243,8 @@ def change_member(
 
 
 def remove_member(session: Session, access: Access, membership_id: int) -> None:
+    """Remove a member from the rollout (needs MANAGE_MEMBERS); NotFound for another rollout's
+    member or none, Conflict for the last lead."""
     access.require(Permission.MANAGE_MEMBERS)
     m = _membership(session, access, membership_id)
     if m.role == Role.LEAD and _leads_left(session, m.project_id, m.id) == 0:

@@ -136,6 +136,7 @@ def update_project(
 
 
 def set_archived(session: Session, access: Access, archived: bool) -> None:
+    """Archive the rollout, or restore it if ``archived`` is false (needs EDIT); audited."""
     access.require(Permission.EDIT)
     access.project.archived = archived
     access.project.updated_by_id = access.user.id
@@ -152,6 +153,7 @@ def set_archived(session: Session, access: Access, archived: bool) -> None:
 
 
 def phases(session: Session, project_id: int) -> list[Phase]:
+    """The rollout's phases in their order, with their owners."""
     from sqlalchemy.orm import joinedload
 
     return list(
@@ -171,6 +173,7 @@ def _require_own_phase(access: Access, phase: Phase) -> None:
 
 
 def get_phase(session: Session, project_id: int, key: str) -> Phase:
+    """The rollout's phase with this key, with its owner; NotFound for an unknown key or none."""
     if key not in PHASE_BY_KEY:
         raise NotFound(f"There is no phase {key!r}. Phases are: {', '.join(PHASE_KEYS)}.")
     from sqlalchemy.orm import joinedload
@@ -186,6 +189,7 @@ def get_phase(session: Session, project_id: int, key: str) -> Phase:
 
 
 def statuses(session: Session, project_id: int) -> dict[str, PhaseStatus]:
+    """The status of each of the rollout's phases, by phase key."""
     rows = session.execute(
         select(Phase.key, Phase.status).where(Phase.project_id == project_id)
     ).all()
@@ -193,6 +197,7 @@ def statuses(session: Session, project_id: int) -> dict[str, PhaseStatus]:
 
 
 def checklist(session: Session, phase_id: int) -> list[ChecklistItem]:
+    """The manual checklist items of a phase, in the order they were added."""
     return list(
         session.scalars(
             select(ChecklistItem)
@@ -232,6 +237,9 @@ def update_phase(
     actual_start: date | None = None,
     actual_end: date | None = None,
 ) -> Phase:
+    """Change a phase's owner and dates (needs EDIT); NotFound for another rollout's phase,
+    StaleEdit if someone saved it since ``version``, ValidationError for an owner who is not a
+    member or an end before its start."""
     _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     ensure_version(session, phase, version)
@@ -288,6 +296,8 @@ def _set_status(session: Session, access: Access, phase: Phase, status: PhaseSta
 
 
 def start_phase(session: Session, access: Access, phase: Phase) -> None:
+    """Start a phase that has not started, dating its actual start today unless set (needs EDIT);
+    Conflict if it has started already, NotFound for another rollout's phase."""
     access.require(Permission.EDIT)
     if phase.status != PhaseStatus.NOT_STARTED:
         raise Conflict("This phase has started already.")
@@ -390,6 +400,7 @@ def decide_gate(
 
 
 def gate_history(session: Session, phase_id: int) -> list[GateDecision]:
+    """The gate decisions of a phase with who took them, newest first."""
     from sqlalchemy.orm import joinedload
 
     return list(
@@ -403,6 +414,8 @@ def gate_history(session: Session, phase_id: int) -> list[GateDecision]:
 
 
 def add_checklist_item(session: Session, access: Access, phase: Phase, text: str) -> ChecklistItem:
+    """Add a manual exit criterion to a phase (needs EDIT); NotFound for another rollout's phase,
+    ValidationError for empty text, Conflict once the phase is closed."""
     _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     text = text.strip()
@@ -433,6 +446,8 @@ def _item(session: Session, phase: Phase, item_id: int) -> ChecklistItem:
 def set_checklist_item(
     session: Session, access: Access, phase: Phase, item_id: int, done: bool
 ) -> ChecklistItem:
+    """Tick or untick a checklist item, recording who and when (needs EDIT); NotFound for another
+    rollout's phase or another phase's item, Conflict once the phase is closed."""
     _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     if phase.status.done:
@@ -455,6 +470,8 @@ def set_checklist_item(
 
 
 def delete_checklist_item(session: Session, access: Access, phase: Phase, item_id: int) -> None:
+    """Remove a checklist item (needs EDIT); NotFound for another rollout's phase or another phase's
+    item, Conflict once the phase is closed."""
     _require_own_phase(access, phase)
     access.require(Permission.EDIT)
     if phase.status.done:
@@ -473,6 +490,9 @@ def delete_checklist_item(session: Session, access: Access, phase: Phase, item_i
 
 @dataclass(frozen=True)
 class PhaseSummary:
+    """A phase on the overview: overdue if its planned end has passed and it is not done; its unmet
+    criteria counted for the next gate only (None for the others)."""
+
     phase: Phase
     overdue: bool
     unmet_count: int | None  # None: not evaluated (phase done)

@@ -104,6 +104,7 @@ def _refuse_near_duplicate(
 
 
 def vendors(session: Session, project_id: int) -> list[Vendor]:
+    """The rollout's candidate vendors in name order."""
     return list(
         session.scalars(
             select(Vendor).where(Vendor.project_id == project_id).order_by(Vendor.name_key)
@@ -112,6 +113,7 @@ def vendors(session: Session, project_id: int) -> list[Vendor]:
 
 
 def get_vendor(session: Session, project_id: int, vendor_id: int) -> Vendor:
+    """The vendor of this rollout; NotFound for another rollout's or none."""
     v = session.get(Vendor, vendor_id)
     if v is None or v.project_id != project_id:
         raise NotFound("No such vendor in this rollout.")
@@ -171,6 +173,9 @@ def _apply_vendor(vendor: Vendor, fields: dict[str, Any]) -> None:
 def update_vendor(
     session: Session, access: Access, vendor: Vendor, *, version: int | None, **fields: Any
 ) -> Vendor:
+    """Change a vendor (needs EDIT); Conflict while the round is closed or for a near-duplicate
+    name, StaleEdit if someone saved it since ``version``, ValidationError for an empty name or a
+    cost out of range."""
     access.require(Permission.EDIT)
     require_round_editable(get_round(session, access.project.id))
     ensure_version(session, vendor, version)
@@ -199,6 +204,8 @@ def update_vendor(
 
 
 def delete_vendor(session: Session, access: Access, vendor: Vendor) -> None:
+    """Delete a vendor with its scores (needs EDIT); Conflict while the round is closed or if it is
+    the recorded choice."""
     access.require(Permission.EDIT)
     require_round_editable(get_round(session, access.project.id))
     decided = session.scalar(select(VendorDecision.id).where(VendorDecision.vendor_id == vendor.id))
@@ -218,6 +225,7 @@ def delete_vendor(session: Session, access: Access, vendor: Vendor) -> None:
 
 
 def criteria(session: Session, project_id: int) -> list[Criterion]:
+    """The rollout's criteria in their order."""
     return list(
         session.scalars(
             select(Criterion)
@@ -228,6 +236,7 @@ def criteria(session: Session, project_id: int) -> list[Criterion]:
 
 
 def get_criterion(session: Session, project_id: int, criterion_id: int) -> Criterion:
+    """The criterion of this rollout; NotFound for another rollout's or none."""
     c = session.get(Criterion, criterion_id)
     if c is None or c.project_id != project_id:
         raise NotFound("No such criterion in this rollout.")
@@ -249,6 +258,9 @@ def _check_criterion(fields: dict[str, Any]) -> None:
 
 
 def create_criterion(session: Session, access: Access, **fields: Any) -> Criterion:
+    """Add a criterion at the end, weight 1 and minimum mean score 3 unless given (needs EDIT);
+    Conflict while the round is closed or for a near-duplicate name, ValidationError for an empty
+    name or a weight or minimum out of range."""
     access.require(Permission.EDIT)
     require_round_editable(get_round(session, access.project.id))
     _check_criterion(fields)
@@ -295,6 +307,9 @@ def create_criterion(session: Session, access: Access, **fields: Any) -> Criteri
 def update_criterion(
     session: Session, access: Access, crit: Criterion, *, version: int | None, **fields: Any
 ) -> Criterion:
+    """Change a criterion (needs EDIT); Conflict while the round is closed or for a near-duplicate
+    name, StaleEdit if someone saved it since ``version``, ValidationError for an empty name or a
+    weight or minimum out of range."""
     access.require(Permission.EDIT)
     require_round_editable(get_round(session, access.project.id))
     ensure_version(session, crit, version)
@@ -327,6 +342,7 @@ def update_criterion(
 
 
 def delete_criterion(session: Session, access: Access, crit: Criterion) -> None:
+    """Delete a criterion with its scores (needs EDIT); Conflict while the round is closed."""
     access.require(Permission.EDIT)
     require_round_editable(get_round(session, access.project.id))
     audit.log(
@@ -403,6 +419,8 @@ def set_pairwise(
 
 
 def pairwise(session: Session, project_id: int) -> dict[tuple[int, int], float]:
+    """The stored AHP judgements, by (criterion a, criterion b) ids: how strongly a is preferred
+    over b."""
     rows = session.execute(
         select(
             PairwiseJudgement.criterion_a_id,

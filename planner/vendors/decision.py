@@ -46,6 +46,9 @@ def set_consensus(
     score: float,
     rationale: str,
 ) -> Consensus:
+    """Set the board's consensus score (0 to 5) of a vendor on a criterion, with its rationale
+    (needs EDIT); Conflict while the round is closed, NotFound for another rollout's vendor or
+    criterion, ValidationError for a score out of range or a missing or too long rationale."""
     access.require(Permission.EDIT)
     require_round_editable(get_round(session, access.project.id))
     vendor = get_vendor(session, access.project.id, vendor_id)
@@ -95,10 +98,12 @@ def set_consensus(
 
 
 def consensus_rows(session: Session, project_id: int) -> list[Consensus]:
+    """Every consensus score of the rollout."""
     return list(session.scalars(select(Consensus).where(Consensus.project_id == project_id)))
 
 
 def decision(session: Session, project_id: int) -> VendorDecision | None:
+    """The rollout's recorded vendor decision, or None."""
     return session.scalar(select(VendorDecision).where(VendorDecision.project_id == project_id))
 
 
@@ -161,6 +166,9 @@ def record_decision(
 def update_contract(
     session: Session, access: Access, *, version: int | None, **fields: Any
 ) -> VendorDecision:
+    """Change the contract checklist of the decision (needs EDIT); Conflict before a vendor is
+    selected, StaleEdit if someone saved it since ``version``, ValidationError for a legal review
+    date without a reviewer or in the future."""
     access.require(Permission.EDIT)
     row = decision(session, access.project.id)
     if row is None:

@@ -38,6 +38,8 @@ from planner.vendors.schemas import (
 
 
 def reviewers(session: Session, project_id: int) -> list[tuple[User, str | None]]:
+    """The board: every reviewer of the rollout with their department's name (None without one), by
+    username."""
     rows = session.execute(
         select(User, Department.name)
         .join(Membership, Membership.user_id == User.id)
@@ -101,6 +103,8 @@ def declare_conflicts(session: Session, access: Access, items: list[ConflictItem
 
 
 def declarations(session: Session, project_id: int) -> dict[int, list[ConflictDeclaration]]:
+    """The conflict-of-interest declarations, by reviewer id (a row without a vendor declares no
+    conflict)."""
     out: dict[int, list[ConflictDeclaration]] = {}
     for d in session.scalars(
         select(ConflictDeclaration).where(ConflictDeclaration.project_id == project_id)
@@ -165,6 +169,8 @@ def recuse(
 
 
 def lift_recusal(session: Session, access: Access, recusal_id: int) -> None:
+    """Lift a recusal so the reviewer's scores for the vendor count again (needs EDIT); NotFound for
+    another rollout's or none."""
     access.require(Permission.EDIT)
     rec = session.get(Recusal, recusal_id)
     if rec is None or rec.project_id != access.project.id:
@@ -181,6 +187,7 @@ def lift_recusal(session: Session, access: Access, recusal_id: int) -> None:
 
 
 def recusals(session: Session, project_id: int) -> list[Recusal]:
+    """Every recusal of the rollout."""
     return list(session.scalars(select(Recusal).where(Recusal.project_id == project_id)))
 
 
@@ -342,6 +349,7 @@ def submit_scoresheet(session: Session, access: Access) -> Submission:
 
 
 def submitted(session: Session, project_id: int) -> set[int]:
+    """The ids of the reviewers who have submitted their scoresheet."""
     return set(
         session.scalars(select(Submission.reviewer_id).where(Submission.project_id == project_id))
     )
@@ -357,6 +365,7 @@ def can_see_board(session: Session, access: Access) -> bool:
 
 
 def own_scores(session: Session, project_id: int, reviewer_id: int) -> dict[tuple[int, int], Score]:
+    """One reviewer's scores, by (vendor id, criterion id)."""
     return {
         (s.vendor_id, s.criterion_id): s
         for s in session.scalars(

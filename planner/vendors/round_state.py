@@ -35,5 +35,6 @@ def bump_revision(session: Session, project_id: int) -> None:
 
 
 def require_round_editable(rnd: ScoringRound) -> None:
+    """Conflict if the scoring round is closed: nothing on the board can change then."""
     if rnd.state == RoundState.CLOSED:
         raise Conflict("The scoring round is closed; nothing on the board can change.")

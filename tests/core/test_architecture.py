@@ -141,3 +141,34 @@ def test_the_rule_catches_what_it_should(tmp_path, files, expected):
         assert found == []
     else:
         assert len(found) == 1 and expected in found[0], found
+
+
+# The service modules whose public functions and classes each say what they do, what they need
+# and what they raise.
+DOCUMENTED_MODULES = {
+    "service",
+    "catalogue",
+    "scoring_round",
+    "review",
+    "results",
+    "decision",
+    "round_state",
+    "members",
+    "access",
+    "gates",
+}
+
+
+def test_public_service_functions_have_docstrings():
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.stem not in DOCUMENTED_MODULES:
+            continue
+        for node in ast.parse(path.read_text(), str(path)).body:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.ClassDef))
+                and not node.name.startswith("_")
+                and not ast.get_docstring(node)
+            ):
+                missing.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.name}")
+    assert missing == [], "public names without a docstring:\n" + "\n".join(missing)

@@ -50,6 +50,7 @@ def configure_hashing(profile: str) -> None:
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash of ``password`` under the configured cost profile."""
     return _hasher.hash(password)
 
 
@@ -65,6 +66,7 @@ def check_password_rules(password: str) -> None:
 
 
 def find_user(session: Session, username: str) -> User | None:
+    """The account with this username (case-insensitive), active or not, or None."""
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
@@ -150,6 +152,8 @@ def authenticate(
 
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change the user's own password (audited); ValidationError if ``current`` is wrong or ``new``
+    breaks the password rules."""
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError) as exc:
@@ -169,6 +173,8 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
+    """Activate or deactivate an account on behalf of ``actor`` (audited); Conflict if actors would
+    deactivate themselves."""
     if user.id == actor.id and not active:
         raise Conflict("You cannot deactivate your own account.")
     before = audit.snapshot(user, ["active"])
@@ -224,6 +230,8 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> None:
+    """Revoke one of the user's API tokens (audited; a revoked one stays as it is); NotFound for
+    another user's or none."""
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("No such token.")
@@ -240,6 +248,7 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
 
 
 def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    """The user's API tokens, revoked ones included, newest first."""
     return list(
         session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
