@@ -415,7 +415,7 @@ def _vendors(
 def _large_board(session: Session, project: Project, lead: User, rng: random.Random) -> None:
     """25 vendors × 40 criteria × 20 reviewers: 20,000 scores, inserted in bulk."""
     from planner.vendors.models import Criterion, Score, Vendor
-    from planner.vendors.service import get_round, name_key
+    from planner.vendors.service import bump_revision, name_key
 
     now = utcnow()
     session.execute(
@@ -484,5 +484,4 @@ def _large_board(session: Session, project: Project, lead: User, rng: random.Ran
             for cid in crit_ids
         ],
     )
-    rnd = get_round(session, project.id)
-    rnd.revision += 1
+    bump_revision(session, projects.Access(project=project, user=lead, role=Role.LEAD))

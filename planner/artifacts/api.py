@@ -16,7 +16,7 @@ from planner.core.errors import ValidationError
 from planner.core.forms import form_errors
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import send_download
+from planner.core.web import send_download, writes
 from planner.extensions import db
 from planner.projects.access import api_access
 from planner.projects.phases import PHASE_KEYS
@@ -101,6 +101,7 @@ def artifacts_upload(project_id: int):
     binary=True,
     permission=Permission.VIEW,
 )
+@writes  # the download is audited
 def artifacts_download(project_id: int, artifact_id: int):
     access = api_access(project_id)
     number = request.args.get("version", type=int)

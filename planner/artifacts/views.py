@@ -22,7 +22,7 @@ from planner.core.forms import ConfirmForm
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, send_download
+from planner.core.web import flash_error, send_download, writes
 from planner.extensions import db
 from planner.projects.access import project_view
 from planner.projects.phases import PHASE_KEYS, register_overview_panel, register_phase_panel
@@ -101,6 +101,7 @@ def detail(project_id: int, artifact_id: int):
 
 @bp.get("/<int:artifact_id>/download")
 @bp.get("/<int:artifact_id>/versions/<int:number>/download")
+@writes  # the download is audited
 @project_view()
 def download(project_id: int, artifact_id: int, number: int | None = None):
     with unit_of_work(db.session):

@@ -19,7 +19,8 @@ from flask import Blueprint, Response, g, jsonify, request
 from flask_wtf import FlaskForm
 
 from planner.core.accounts.models import User
-from planner.core.accounts.service import user_for_token
+from planner.core.accounts.service import note_token_use, token_row, token_use_due
+from planner.core.db import commit_apart, request_writes
 from planner.core.errors import ValidationError
 from planner.core.forms import ListBody, form_from_json, unusable_text
 from planner.core.pagination import Page, page_args
@@ -56,17 +57,22 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
 
     @bp.before_request
     def authenticate() -> Any:
-        if request.endpoint and getattr(bp_view(request.endpoint), "public", False):
+        view = bp_view(request.endpoint) if request.endpoint else None
+        if getattr(view, "public", False):
             return None
+        if getattr(view, "writes_on_get", False):  # see planner.core.web.writes
+            request_writes()
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return problem(401, "Send an API token: Authorization: Bearer <token>.")
-        user = user_for_token(db.session, token.strip())
-        if user is None:
+        row = token_row(db.session, token.strip())
+        if row is None:
             return problem(401, "The API token is unknown, revoked, or its account is inactive.")
-        db.session.commit()  # last-use time
-        g.api_user = user
+        user_id, token_id = row.user_id, row.id
+        if token_use_due(row):  # in a writing transaction of its own: a GET stays a reader
+            commit_apart(db.session, lambda: note_token_use(db.session, token_id))
+        g.api_user = db.session.get(User, user_id)
         return None
 
     return bp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -120,15 +120,50 @@ def writing() -> Iterator[None]:
         _WRITING.reset(token)
 
 
+def commit_apart(session: Any, write: Callable[[], Any]) -> Any:
+    """Run ``write()`` in a short transaction of its own that queues behind other writers, and
+    commit it; what the session read before is rolled back first (it must hold no changes).
+
+    For requests that only read but leave a trace (the audit row of a refused access, a token's
+    last use): SQLite refuses to upgrade a read transaction to a write ("database is locked")
+    once another request has written since it began, whatever the busy timeout; a transaction
+    that begins as a writer waits its turn instead.
+    """
+    session.rollback()
+    with writing():
+        result = write()
+        session.commit()
+    return result
+
+
+def request_writes() -> None:
+    """Mark the current request as one that writes although its method is GET (an audited
+    download): its transactions begin as writers (SQLite ``BEGIN IMMEDIATE``). Call it before
+    the request's first statement; :func:`planner.core.web.writes` does, as a decorator."""
+    from flask import g
+
+    g.planner_writes = True
+
+
+def writes_here() -> bool:
+    """Whether transactions begun now are writers: inside :func:`writing`, or in a request
+    whose method writes or that was marked with :func:`request_writes`."""
+    from flask import g, has_request_context, request
+
+    return _WRITING.get() or (
+        has_request_context()
+        and (request.method not in {"GET", "HEAD", "OPTIONS"} or g.get("planner_writes", False))
+    )
+
+
 def configure_engine(engine: Any) -> None:
     """SQLite: WAL, foreign keys on, a busy timeout, on every new connection.
 
-    A request that may write (any method but GET/HEAD/OPTIONS) opens its transaction with
-    ``BEGIN IMMEDIATE``: writers queue behind each other (up to the busy timeout) instead of
-    failing with "database is locked" when one upgrades a read transaction another has
-    outdated. Reads run concurrently with everything (WAL).
+    A request that may write (any method but GET/HEAD/OPTIONS, or one marked with
+    :func:`request_writes`) opens its transaction with ``BEGIN IMMEDIATE``: writers queue behind
+    each other (up to the busy timeout) instead of failing with "database is locked" when one
+    upgrades a read transaction another has outdated. Reads run concurrently with everything (WAL).
     """
-    from flask import has_request_context, request
     from sqlalchemy import event as sa_event
 
     if engine.dialect.name != "sqlite" or getattr(engine, "_planner_configured", False):
@@ -137,10 +172,7 @@ def configure_engine(engine: Any) -> None:
 
     @sa_event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        writes = _WRITING.get() or (
-            has_request_context() and request.method not in {"GET", "HEAD", "OPTIONS"}
-        )
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes_here() else "BEGIN")
 
     @sa_event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -17,6 +18,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from planner.core.db import request_writes
 from planner.core.errors import DomainError
 from planner.core.permissions import Permission
 from planner.extensions import db
@@ -95,6 +97,20 @@ def download_name(filename: str) -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 150 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:150]
     return name
+
+
+def writes(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a GET view that writes (an audited download), above the access decorator: the
+    request's transactions begin as writers (:func:`planner.core.db.request_writes`), so that
+    it queues behind other writers instead of failing to upgrade a read."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request_writes()
+        return view(*args, **kwargs)
+
+    wrapper.writes_on_get = True  # type: ignore[attr-defined]  # the API's auth hook reads it
+    return wrapper
 
 
 def send_download(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from planner.core import audit
 from planner.core.accounts.models import User
 from planner.core.api import api_user
+from planner.core.db import commit_apart
 from planner.core.errors import NotFound, PermissionDenied
 from planner.core.permissions import Permission, Role, can
 from planner.extensions import db
@@ -45,17 +46,19 @@ class Access:
 
 
 class NotAMember(NotFound):
-    """The user is not a member of an existing rollout: 404, with the attempt audited."""
+    """The user is not a member of an existing rollout: 404 (pages and API audit the attempt,
+    see :func:`record_denial`)."""
+
+    def __init__(self, description: str, project_id: int) -> None:
+        super().__init__(description)
+        self.project_id = project_id
 
 
-def load_access(
-    session: Session, project_id: int, user: User, *, remote_addr: str | None = None
-) -> Access:
+def load_access(session: Session, project_id: int, user: User) -> Access:
     """The project with the user's role in it, in one statement.
 
     Raises NotFound for a rollout that does not exist, and NotAMember (a NotFound) for one the
-    user is not a member of, after adding an ``access.denied`` audit event to the session: the
-    caller commits it (see :func:`project_view`) even though the request fails.
+    user is not a member of (:func:`project_view` and :func:`api_access` audit the attempt).
     """
     row = session.execute(
         select(Project, Membership.role)
@@ -68,18 +71,30 @@ def load_access(
         raise NotFound("No such rollout.")
     project, role = row
     if role is None and not user.is_admin:
-        audit.record(
+        raise NotAMember("No such rollout.", project.id)
+    return Access(project=project, user=user, role=role)
+
+
+def record_denial(
+    session: Session, project_id: int, user: User, *, remote_addr: str | None = None
+) -> None:
+    """Audit a non-member's attempt to open a rollout, in a short transaction of its own that
+    queues behind other writers, and commit it (:func:`planner.core.db.commit_apart`): the
+    record outlives the refused request, and a GET never upgrades its read transaction."""
+    user_id, username = user.id, user.username
+    commit_apart(
+        session,
+        lambda: audit.record(
             session,
-            actor=user,
+            actor=session.get(User, user_id),
             action="access.denied",
             entity_type="project",
-            entity_id=project.id,
-            project_id=project.id,
-            summary=f"{user.username} is not a member",
+            entity_id=project_id,
+            project_id=project_id,
+            summary=f"{username} is not a member",
             remote_addr=remote_addr,
-        )
-        raise NotAMember("No such rollout.")
-    return Access(project=project, user=user, role=role)
+        ),
+    )
 
 
 def projects_for(session: Session, user: User, *, include_archived: bool = False) -> Select[Any]:
@@ -96,9 +111,9 @@ def projects_for(session: Session, user: User, *, include_archived: bool = False
 
 def _request_access(project_id: int, user: User, permission: Permission) -> Access:
     try:
-        access = load_access(db.session, project_id, user, remote_addr=request.remote_addr)
-    except NotAMember:
-        db.session.commit()  # the audit record of the refused attempt outlives the 404
+        access = load_access(db.session, project_id, user)
+    except NotAMember as denied:
+        record_denial(db.session, denied.project_id, user, remote_addr=request.remote_addr)
         raise
     access.require(permission)
     return access

@@ -145,7 +145,7 @@ def create_vendor(session: Session, access: Access, **fields: Any) -> Vendor:
     _apply_vendor(vendor, fields)
     session.add(vendor)
     session.flush()
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
     audit.log(
         session,
         access,
@@ -190,7 +190,7 @@ def update_vendor(
     _apply_vendor(vendor, fields)
     vendor.updated_by_id = access.user.id
     session.flush()
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
     audit.log(
         session,
         access,
@@ -221,7 +221,7 @@ def delete_vendor(session: Session, access: Access, vendor: Vendor) -> None:
         before=audit.snapshot(vendor, VENDOR_FIELDS),
     )
     session.delete(vendor)
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
 
 
 def criteria(session: Session, project_id: int) -> list[Criterion]:
@@ -292,7 +292,7 @@ def create_criterion(session: Session, access: Access, **fields: Any) -> Criteri
         crit.min_score = 3.0
     session.add(crit)
     session.flush()
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
     audit.log(
         session,
         access,
@@ -328,7 +328,7 @@ def update_criterion(
         setattr(crit, k, normalise_name(v) if k == "name" else v)
     crit.updated_by_id = access.user.id
     session.flush()
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
     audit.log(
         session,
         access,
@@ -354,7 +354,7 @@ def delete_criterion(session: Session, access: Access, crit: Criterion) -> None:
         before=audit.snapshot(crit, CRITERION_FIELDS),
     )
     session.delete(crit)
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
 
 
 def add_default_criteria(session: Session, access: Access) -> list[Criterion]:
@@ -406,7 +406,7 @@ def set_pairwise(
         for crit, weight in zip(crits, result.weights, strict=True):
             crit.weight = round(float(weight) * 100, 4)
             crit.updated_by_id = access.user.id
-        bump_revision(session, access.project.id)
+        bump_revision(session, access)
     audit.log(
         session,
         access,

@@ -84,7 +84,7 @@ def set_consensus(
         row.score, row.rationale = score, rationale.strip()
         row.decided_by_id, row.decided_at = access.user.id, utcnow()
     session.flush()
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
     audit.log(
         session,
         access,

@@ -89,9 +89,6 @@ class ScoringRound(Versioned, Base):
     technical_closed: Mapped[bool] = mapped_column(default=False)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped by every change that can move a result (scores, weights, vendors, consensus,
-    # recusals): the cached evaluation is valid while its revision matches.
-    revision: Mapped[int] = mapped_column(default=0)
 
     @property
     def not_open(self) -> bool:
@@ -111,6 +108,22 @@ class ScoringRound(Versioned, Base):
     def prices_hidden(self) -> bool:
         """Two envelopes and the technical scoring still open: prices are not shown yet."""
         return self.two_envelopes and not self.technical_closed
+
+
+class BoardRevision(Base):
+    """How many changes that can move a result (scores, weights, vendors, consensus, recusals)
+    each writer has made on a rollout's board. The board's revision is their sum: it grows
+    with every committed change, so the cached evaluation is valid while it matches. One row
+    per writer, so that reviewers saving at the same moment never wait on one another's row
+    (a single counter would queue them all, on PostgreSQL, until each commits)."""
+
+    __tablename__ = "board_revision"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), primary_key=True
+    )
+    writer_id: Mapped[int] = mapped_column(primary_key=True)  # a user id; 0: the system
+    changes: Mapped[int] = mapped_column(default=0)
 
 
 class EvaluationCache(Base):
@@ -262,6 +275,7 @@ __all__ = [
     "Consensus",
     "ConflictDeclaration",
     "Criterion",
+    "BoardRevision",
     "EvaluationCache",
     "PairwiseJudgement",
     "Recusal",

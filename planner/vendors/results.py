@@ -10,10 +10,12 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from flask import has_request_context
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from planner.core.db import utcnow
+from planner.core.db import utcnow, writes_here, writing
 from planner.core.errors import PermissionDenied
 from planner.core.permissions import Role
 from planner.projects.access import Access
@@ -28,7 +30,7 @@ from planner.vendors.models import (
     Vendor,
 )
 from planner.vendors.review import can_see_board
-from planner.vendors.round_state import get_round
+from planner.vendors.round_state import board_revision, get_round
 from planner.vendors.scoring_round import envelopes
 
 
@@ -214,10 +216,10 @@ def _cached(session: Session, project_id: int, technical_only: bool, column: Any
     see while a two-envelope round has not closed technical scoring.
     """
     variant = "technical" if technical_only else "full"
-    rnd = get_round(session, project_id)
+    revision = board_revision(session, project_id)
     key = (EvaluationCache.project_id == project_id) & (EvaluationCache.variant == variant)
     row = session.execute(select(EvaluationCache.revision, column).where(key)).first()
-    if row is not None and row[0] == rnd.revision:
+    if row is not None and row[0] == revision:
         return row[1]
     board = load_board(session, project_id)
     if technical_only:
@@ -227,22 +229,48 @@ def _cached(session: Session, project_id: int, technical_only: bool, column: Any
     for d in result["disagreements"]:
         d["scores"] = len(d.pop("entries"))
     summary = json.dumps(result, separators=(",", ":"), allow_nan=False)
+    _store(session, project_id, variant, revision, body, summary)
+    return body if column is EvaluationCache.body else summary
+
+
+def _store(
+    session: Session, project_id: int, variant: str, revision: int, body: str, summary: str
+) -> None:
+    """Keep a computed evaluation: in the caller's transaction when it writes anyway (a POST)
+    or runs outside a request (a job, a script); in a reading request (a GET) in a short writing
+    transaction of its own on another connection, so that the request stays a reader (a GET
+    that upgraded its read transaction would fail on SQLite while others write) and commits
+    nothing else. Two readers storing the same evaluation at once:
+    the second finds the row taken and leaves it (an old revision is recomputed when read)."""
+    if writes_here() or not has_request_context():
+        _put(session, project_id, variant, revision, body, summary)
+        session.flush()
+        return
+    with writing(), Session(session.get_bind()) as own:
+        _put(own, project_id, variant, revision, body, summary)
+        try:
+            own.commit()
+        except IntegrityError:
+            own.rollback()
+
+
+def _put(
+    session: Session, project_id: int, variant: str, revision: int, body: str, summary: str
+) -> None:
     cached = session.get(EvaluationCache, (project_id, variant))
     if cached is None:
         session.add(
             EvaluationCache(
                 project_id=project_id,
                 variant=variant,
-                revision=rnd.revision,
+                revision=revision,
                 body=body,
                 summary=summary,
             )
         )
     else:
-        cached.revision, cached.body, cached.summary = rnd.revision, body, summary
+        cached.revision, cached.body, cached.summary = revision, body, summary
         cached.computed_at = utcnow()
-    session.flush()
-    return body if column is EvaluationCache.body else summary
 
 
 def evaluation_json(session: Session, project_id: int, *, technical_only: bool = False) -> str:

@@ -157,7 +157,7 @@ def recuse(
     )
     session.add(rec)
     session.flush()
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
     audit.log(
         session,
         access,
@@ -183,7 +183,7 @@ def lift_recusal(session: Session, access: Access, recusal_id: int) -> None:
         f"recusal of reviewer {rec.reviewer_id} from vendor {rec.vendor_id} lifted",
     )
     session.delete(rec)
-    bump_revision(session, access.project.id)
+    bump_revision(session, access)
 
 
 def recusals(session: Session, project_id: int) -> list[Recusal]:
@@ -290,7 +290,7 @@ def put_scores(
             row.score, row.comment = value, comment
             changed += 1
     if changed:
-        bump_revision(session, access.project.id)
+        bump_revision(session, access)
         audit.log(
             session,
             access,

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from planner.core import audit
@@ -216,17 +216,31 @@ def create_token(session: Session, user: User, name: str = "API token") -> tuple
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """The active user owning the unrevoked ``token``, or None."""
+    """The active user owning the unrevoked ``token``, or None. Only reads: the token's last
+    use is written by :func:`note_token_use` when :func:`token_use_due` says so."""
+    row = token_row(session, token)
+    return row.user if row is not None else None
+
+
+def token_row(session: Session, token: str) -> ApiToken | None:
+    """The unrevoked ``token`` of an active user, or None."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    now = utcnow()
-    # Write the last-use time at most once a minute: reads stay reads.
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-    return row.user
+    return row
+
+
+def token_use_due(row: ApiToken) -> bool:
+    """Whether the token's last-use time is due: it is written at most once a minute, so that
+    reads stay reads."""
+    return row.last_used_at is None or utcnow() - row.last_used_at > timedelta(minutes=1)
+
+
+def note_token_use(session: Session, token_id: int) -> None:
+    """Record that the token was used now (one UPDATE, flushed by the caller's commit)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> None:
