@@ -31,6 +31,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.testing = app.config["PLANNER_ENV"] == "test"
     app.debug = app.config["PLANNER_ENV"] == "development" and app.debug
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:  # the client's address, scheme and host as the proxy saw
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     db.init_app(app)
     with app.app_context():
@@ -44,12 +49,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        try:
-            user = db.session.get(User, int(user_id))
-        except ValueError:
+    def load_user(session_id: str) -> User | None:
+        # "id.epoch" (User.get_id): a session of an earlier epoch was ended, whatever its cookie.
+        user_id, _, epoch = session_id.partition(".")
+        if not (user_id.isdigit() and epoch.isdigit()) or int(user_id) > 2**31 - 1:
             return None
-        return user if user is not None and user.active else None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_epoch != int(epoch):
+            return None
+        return user
 
     from planner.artifacts import api as artifacts_api
     from planner.artifacts import views as artifacts_views

@@ -21,6 +21,10 @@ class User(Timestamped, Base):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's user id (see get_id): moving it on logout, a password change or
+    # a change of the account's state ends every session of the account, on every device,
+    # including copies of old cookies (Flask keeps sessions in signed cookies, not on a server).
+    session_epoch: Mapped[int] = mapped_column(default=1, server_default="1")
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="raise"
@@ -40,7 +44,8 @@ class User(Timestamped, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id a session remembers: the user's id and session epoch, ``"12.3"``."""
+        return f"{self.id}.{self.session_epoch}"
 
     @property
     def name(self) -> str:

@@ -48,6 +48,9 @@ class PasswordForm(FlaskForm):
         validators=[DataRequired(), Length(min=10, max=1024)],
         render_kw={"autocomplete": "new-password"},
     )
+    revoke_tokens = BooleanField(
+        _l("Also revoke my API tokens (scripts using them stop working)"), default=True
+    )
 
 
 class TokenForm(FlaskForm):

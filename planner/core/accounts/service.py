@@ -151,9 +151,46 @@ def authenticate(
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Change the user's own password (audited); ValidationError if ``current`` is wrong or ``new``
-    breaks the password rules."""
+def end_sessions(session: Session, user: User, *, actor: User | None, why: str) -> None:
+    """End every session of the account, on every device (audited): the session epoch moves,
+    so no cookie issued before, replayed or not, logs anyone in any more."""
+    user.session_epoch = (user.session_epoch or 1) + 1
+    audit.record(
+        session,
+        actor=actor,
+        action="user.sessions_ended",
+        entity_type="user",
+        entity_id=user.id,
+        summary=f"every session of {user.username} ended: {why}",
+    )
+
+
+def revoke_all_tokens(session: Session, user: User) -> int:
+    """Revoke every active API token of the user (audited as one change); how many."""
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+    if rows:
+        audit.record(
+            session,
+            actor=user,
+            action="token.revoke",
+            entity_type="user",
+            entity_id=user.id,
+            summary=f"{len(rows)} API token(s) revoked with the password change",
+        )
+    return len(rows)
+
+
+def change_password(
+    session: Session, user: User, current: str, new: str, *, revoke_tokens: bool = False
+) -> None:
+    """Change the user's own password (audited), ending every session of the account (the
+    caller logs the current one in again) and, if asked, revoking its API tokens;
+    ValidationError if ``current`` is wrong or ``new`` breaks the password rules."""
     try:
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError) as exc:
@@ -170,14 +207,22 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         entity_id=user.id,
         summary="password changed",
     )
+    end_sessions(session, user, actor=user, why="password changed")
+    if revoke_tokens:
+        revoke_all_tokens(session, user)
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
-    """Activate or deactivate an account on behalf of ``actor`` (audited); Conflict if actors would
-    deactivate themselves."""
+    """Activate or deactivate an account on behalf of ``actor`` (audited), ending its sessions
+    either way (a reactivated account starts with none); Conflict if actors would deactivate
+    themselves."""
     if user.id == actor.id and not active:
         raise Conflict("You cannot deactivate your own account.")
     before = audit.snapshot(user, ["active"])
+    if user.active != active:
+        end_sessions(
+            session, user, actor=actor, why="account activated" if active else "deactivated"
+        )
     user.active = active
     audit.record(
         session,

@@ -58,6 +58,10 @@ def _limit() -> str:
     return f"{current_app.config['LOGIN_ATTEMPTS_PER_MINUTE']}/minute"
 
 
+def _address_limit() -> str:
+    return f"{current_app.config['LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE']}/minute"
+
+
 def _safe_next(target: str | None) -> str:
     if target:
         parts = urlsplit(target)
@@ -72,7 +76,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_limit, key_func=_login_key_address, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_address_limit, key_func=_login_key_address, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_limit, key_func=_login_key_account, methods=["POST"], deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
@@ -103,6 +107,9 @@ def login():
 @login_required
 def logout():
     ConfirmForm().validate_on_submit() or abort(400)
+    with unit_of_work(db.session):  # every session of the account ends, on every device
+        user = current_user._get_current_object()
+        service.end_sessions(db.session, user, actor=user, why="logged out")
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
@@ -118,6 +125,7 @@ def profile():
     token_form = TokenForm(prefix="token")
     new_token = None
     status = 200
+    relogin = False
     if request.method == "POST":
         which = request.form.get("form")
         try:
@@ -139,9 +147,22 @@ def profile():
                     flash(_("Preferences saved."), "success")
                 elif which == "pwd" and pwd.validate_on_submit():
                     service.change_password(
-                        db.session, user, pwd.current_password.data, pwd.new_password.data
+                        db.session,
+                        user,
+                        pwd.current_password.data,
+                        pwd.new_password.data,
+                        revoke_tokens=pwd.revoke_tokens.data,
                     )
-                    flash(_("Password changed."), "success")
+                    relogin = True
+                    flash(
+                        _("Password changed. You were logged out everywhere else.")
+                        + (
+                            " " + _("Your API tokens are revoked.")
+                            if pwd.revoke_tokens.data
+                            else ""
+                        ),
+                        "success",
+                    )
                 elif which == "token" and token_form.validate_on_submit():
                     _row, new_token = service.create_token(db.session, user, token_form.name.data)
                 else:
@@ -149,6 +170,8 @@ def profile():
         except DomainError as exc:
             flash_error(exc, pwd if which == "pwd" else token_form)
             status = exc.status
+        if relogin:  # this session goes on, under the account's new session epoch
+            login_user(user)
         if status == 200 and new_token is None:
             return redirect(url_for("accounts.profile"))
     tokens = service.list_tokens(db.session, user)
