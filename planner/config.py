@@ -85,7 +85,19 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failed logins a minute, per account and per client address. The address limit is
+        # the looser one: it stops someone trying many accounts, while the failures of one
+        # person at a shared address (an office behind one NAT) lock only the account tried.
         "LOGIN_ATTEMPTS_PER_MINUTE": _int("PLANNER_LOGIN_ATTEMPTS_PER_MINUTE", 5),
+        "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": _int(
+            "PLANNER_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30
+        ),
+        # The limiter's counters must be shared by every process serving the app: memory://
+        # is per process, so production refuses it unless told there is only one process.
+        "ONE_PROCESS": os.environ.get("PLANNER_ONE_PROCESS", "") == "1",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
+        # (werkzeug's ProxyFix); 0: none, the client address is the connection's.
+        "TRUSTED_PROXIES": _int("PLANNER_TRUSTED_PROXIES", 0),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en"],
@@ -107,4 +119,17 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         raise ConfigError("PASSWORD_HASH_PROFILE must be default or cheapest")
     if config["PLANNER_ENV"] != "test" and config["PASSWORD_HASH_PROFILE"] != "default":  # noqa: S105
         raise ConfigError("the cheapest password hashing is for tests only (PLANNER_ENV=test)")
+    if (
+        config["PLANNER_ENV"] == "production"
+        and str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://")
+        and not config["ONE_PROCESS"]
+    ):
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI is memory://, which each process keeps for itself: with "
+            "several app processes every one would allow the login attempts anew. Set it to a "
+            "shared store (redis://host:6379/0), or PLANNER_ONE_PROCESS=1 if only one process "
+            "serves the app."
+        )
+    if not 0 <= config["TRUSTED_PROXIES"] <= 10:
+        raise ConfigError("PLANNER_TRUSTED_PROXIES must be a number of proxies from 0 to 10")
     return config

@@ -810,14 +810,29 @@ def test_sixth_failed_login_for_one_account_gets_429(factory, app):
     assert _login_from(client, "bob", Factory.PASSWORD, "10.0.0.11").status_code == 302
 
 
-def test_sixth_failed_login_from_one_address_gets_429(factory, app):
-    names = ("bob", "carol", "dan", "erin", "frank", "gina")
+def test_failures_from_one_address_across_many_accounts_get_429(factory, app):
+    """Someone trying many accounts from one address: past the address's limit (looser than
+    an account's), even an existing account's attempt gets 429; another address does not."""
+    limit = app.config["LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE"]
+    names = [f"user{i:02d}" for i in range(limit + 1)]
     for name in names:
         factory.user(name)
     client = app.test_client()
     statuses = [_login_from(client, n, "nope", "192.0.2.7").status_code for n in names]
-    assert statuses == [401] * 5 + [429]
-    assert _login_from(client, "gina", "nope", "192.0.2.8").status_code == 401  # other address
+    assert statuses == [401] * limit + [429]
+    assert _login_from(client, names[-1], "nope", "192.0.2.8").status_code == 401
+
+
+def test_someone_elses_failures_from_a_shared_address_do_not_lock_me_out(factory, app):
+    """An office behind one address: Eve's failures on Ana's account lock Ana's account only;
+    Bob, at the same address, logs in with his own password."""
+    factory.user("ana")
+    factory.user("bob")
+    client = app.test_client()
+    for _ in range(app.config["LOGIN_ATTEMPTS_PER_MINUTE"] + 1):
+        _login_from(client, "ana", "guessing", "198.51.100.4")
+    assert _login_from(client, "ana", Factory.PASSWORD, "198.51.100.4").status_code == 429
+    assert _login_from(client, "bob", Factory.PASSWORD, "198.51.100.4").status_code == 302
 
 
 def test_successful_logins_do_not_count(factory, app):

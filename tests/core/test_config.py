@@ -14,6 +14,7 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("PLANNER_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s3cret-from-the-environment")
+    monkeypatch.setenv("PLANNER_ONE_PROCESS", "1")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["SECRET_KEY"] == "s3cret-from-the-environment"
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -53,6 +54,7 @@ def test_password_hashing_is_cheap_only_under_test(monkeypatch, tmp_path):
     from planner.core.accounts import service as accounts
 
     monkeypatch.setenv("SECRET_KEY", "s3cret-from-the-environment")
+    monkeypatch.setenv("PLANNER_ONE_PROCESS", "1")
     url = f"sqlite:///{tmp_path}/x.db"
     with pytest.raises(ConfigError, match="tests only"):
         create_app(
@@ -75,3 +77,35 @@ def test_password_hashing_is_cheap_only_under_test(monkeypatch, tmp_path):
     assert cheap.startswith("$argon2id$") and "m=8,t=1,p=1" in cheap
     # A hash carries its parameters: one made at full cost still verifies under the cheap one.
     assert accounts._hasher.verify(strong, "correct horse battery")
+
+
+def test_production_refuses_a_per_process_login_limiter(monkeypatch, tmp_path):
+    """memory:// counts each process's attempts apart: with four workers, four times the
+    attempts. Production needs a shared store, or to be told that one process serves it."""
+    from planner.config import load
+
+    monkeypatch.setenv("SECRET_KEY", "s3cret-from-the-environment")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("PLANNER_ONE_PROCESS", raising=False)
+    with pytest.raises(ConfigError, match="memory://.*PLANNER_ONE_PROCESS=1"):
+        load(str(tmp_path), {"PLANNER_ENV": "production"})
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    assert load(str(tmp_path), {"PLANNER_ENV": "production"})["RATELIMIT_STORAGE_URI"].startswith(
+        "redis://"
+    )
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI")
+    monkeypatch.setenv("PLANNER_ONE_PROCESS", "1")
+    assert load(str(tmp_path), {"PLANNER_ENV": "production"})["ONE_PROCESS"] is True
+    # development (the quick start: one process) and tests keep memory://
+    assert load(str(tmp_path), {"PLANNER_ENV": "development"})["RATELIMIT_STORAGE_URI"] == (
+        "memory://"
+    )
+
+
+@pytest.mark.parametrize("value", ["-1", "11", "two"])
+def test_trusted_proxies_must_be_a_small_number(monkeypatch, tmp_path, value):
+    from planner.config import load
+
+    monkeypatch.setenv("PLANNER_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigError, match="PLANNER_TRUSTED_PROXIES"):
+        load(str(tmp_path), {"PLANNER_ENV": "test"})
