@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from planner.core import audit
-from planner.core.errors import NotFound, TooLarge, ValidationError
+from planner.core.errors import Conflict, NotFound, TooLarge, ValidationError
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.projects.access import Access
@@ -77,7 +77,8 @@ def upload(
     data: bytes,
     max_bytes: int,
 ) -> ArtifactVersion:
-    """Store a file as a new artifact or as the next version of the one with the same title."""
+    """Store a file as a new artifact or as the next version of the one with the same title;
+    Conflict if the file is byte for byte the artifact's latest version (no empty "v2")."""
     access.require(Permission.UPLOAD)
     title = " ".join(title.split())
     if not title:
@@ -103,6 +104,25 @@ def upload(
         )
         session.add(artifact)
         session.flush()
+    digest = hashlib.sha256(data).hexdigest()
+    if artifact.latest_version:
+        latest = session.execute(
+            select(ArtifactVersion.sha256, ArtifactVersion.filename).where(
+                ArtifactVersion.artifact_id == artifact.id,
+                ArtifactVersion.number == artifact.latest_version,
+            )
+        ).first()
+        if latest is not None and latest.sha256 == digest:
+            raise Conflict(
+                f"This file is the same, byte for byte, as version {artifact.latest_version} of "
+                f"{artifact.title!r} ({latest.filename}); no new version was made.",
+                {
+                    "file": [
+                        f"The same file as version {artifact.latest_version} "
+                        f"({latest.filename}): no new version was made."
+                    ]
+                },
+            )
     artifact.latest_version += 1
     version = ArtifactVersion(
         artifact_id=artifact.id,
@@ -110,7 +130,7 @@ def upload(
         filename=_safe_filename(filename),
         content_type=mime,
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=digest,
         content=data,
         uploaded_by_id=access.user.id,
     )

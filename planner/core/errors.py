@@ -42,9 +42,14 @@ class TooLarge(DomainError):
 
 
 class Conflict(DomainError):
-    """The operation conflicts with the current state (a duplicate, a closed phase...)."""
+    """The operation conflicts with the current state (a duplicate, a closed phase...);
+    ``errors`` names the fields at fault where there are some (a duplicate name)."""
 
     status = 409
+
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors or {}
 
 
 class StaleEdit(Conflict):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from planner.core import audit
-from planner.core.errors import NotFound, ValidationError
+from planner.core.errors import Conflict, NotFound, ValidationError
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
@@ -139,11 +140,29 @@ def delete_goal(session: Session, access: Access, goal: Goal) -> None:
     session.delete(goal)
 
 
-def _check_kpi(name: str, due_date: date | None) -> str:
+def _check_kpi(
+    session: Session, goal_id: int, name: str, due_date: date | None, *, kpi_id: int | None = None
+) -> str:
+    """The KPI's name, trimmed; ValidationError if empty, Conflict if another KPI of the goal
+    has that name (ignoring case and repeated spaces: "Deals won" and "deals  won" are one)."""
     name = name.strip()
     if not name:
         raise ValidationError("A KPI needs a name.", {"name": ["Required."]})
+    key = _name_key(name)
+    others = session.execute(
+        select(KPI.id, KPI.name).where(KPI.goal_id == goal_id, KPI.id != (kpi_id or 0))
+    ).all()
+    same = next((other for _id, other in others if _name_key(other) == key), None)
+    if same is not None:
+        raise Conflict(
+            f"This goal has a KPI named {same!r} already; choose another name.",
+            {"name": [f"Another KPI of this goal is named {same!r}."]},
+        )
     return name
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def get_kpi(session: Session, project_id: int, kpi_id: int) -> KPI:
@@ -172,11 +191,12 @@ def add_kpi(
     measurement_method: str = "",
     due_date: date | None = None,
 ) -> KPI:
-    """Add a KPI to ``goal`` (needs EDIT); ValidationError for an empty name."""
+    """Add a KPI to ``goal`` (needs EDIT); ValidationError for an empty name, Conflict for the
+    name of another KPI of the goal."""
     access.require(Permission.EDIT)
     kpi = KPI(
         goal_id=goal.id,
-        name=_check_kpi(name, due_date),
+        name=_check_kpi(session, goal.id, name, due_date),
         unit=unit.strip(),
         baseline=baseline,
         target=target,
@@ -211,11 +231,11 @@ def update_kpi(
     due_date: date | None,
 ) -> KPI:
     """Change a KPI (needs EDIT); StaleEdit if someone saved it since ``version``, ValidationError
-    for an empty name."""
+    for an empty name, Conflict for the name of another KPI of the goal."""
     access.require(Permission.EDIT)
     ensure_version(session, kpi, version)
     before = audit.snapshot(kpi, KPI_FIELDS)
-    kpi.name = _check_kpi(name, due_date)
+    kpi.name = _check_kpi(session, kpi.goal_id, name, due_date, kpi_id=kpi.id)
     kpi.unit = unit.strip()
     kpi.baseline, kpi.target = baseline, target
     kpi.measurement_method = measurement_method.strip()

@@ -114,3 +114,48 @@ def test_upload_over_the_limit_gets_413_before_reading(client, factory, login_as
     )
     assert resp.status_code == 413
     assert db.session.scalar(select(func.count()).select_from(ArtifactVersion)) == 0
+
+
+def test_an_identical_file_as_a_new_version_is_refused_with_a_message(
+    client, factory, login_as, api_as
+):
+    lead = factory.user("lead")
+    project = factory.project(lead)
+    login_as("lead")
+    url = f"/projects/{project.id}/artifacts"
+
+    def upload(data: bytes, name: str):
+        return client.post(
+            url,
+            data={
+                "csrf_token": csrf_token(client, url),
+                "title": "Interview minutes",
+                "phase": "requirements",
+                "file": (io.BytesIO(data), name),
+            },
+            content_type="multipart/form-data",
+            follow_redirects=True,
+        )
+
+    minutes = "Întâlnire cu vânzările: 客户投诉流程\n".encode()
+    assert upload(minutes, "minutes.txt").status_code == 200
+    again = upload(minutes, "minutes-copy.txt")
+    text = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert "The same file as version 1 (minutes.txt): no new version was made." in text
+    assert db.session.scalar(select(func.count()).select_from(ArtifactVersion)) == 1
+    assert upload(minutes + b"addendum\n", "minutes.txt").status_code == 200  # a real change
+    assert db.session.scalar(select(func.count()).select_from(ArtifactVersion)) == 2
+    # The API says the same, as a problem document naming the file field.
+    artifact_id = db.session.scalar(select(ArtifactVersion.artifact_id))
+    resp = api_as(lead).raw(
+        "POST",
+        f"/projects/{project.id}/artifacts/{artifact_id}/versions",
+        data={"file": (io.BytesIO(minutes + b"addendum\n"), "m.txt")},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 409 and "byte for byte" in resp.json["detail"]
+    assert resp.json["errors"] == {
+        "file": ["The same file as version 2 (minutes.txt): no new version was made."]
+    }
+    assert db.session.scalar(select(func.count()).select_from(ArtifactVersion)) == 2

@@ -116,3 +116,41 @@ def test_times_are_shown_in_the_users_time_zone(client, factory, login_as):
     body = client.get(f"/projects/{project.id}/audit").get_data(as_text=True)
     shanghai = ev.at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
     assert f"{shanghai.hour % 12 or 12}:{shanghai.minute:02d}" in body
+
+
+def test_two_kpis_of_one_goal_cannot_share_a_name(client, factory, login_as, api_as):
+    lead = factory.user("lead")
+    project = factory.project(lead)
+    goal = factory.goal(project, kpi=False)
+    other = factory.goal(project, "Faster complaint handling", kpi=False)
+    login_as("lead")
+    detail = f"/projects/{project.id}/goals/{goal.id}"
+
+    def add(name: str, goal_id: int = goal.id):
+        page = f"/projects/{project.id}/goals/{goal_id}"
+        return client.post(
+            f"{page}/kpis",
+            data={"csrf_token": csrf_token(client, page), "name": name, "unit": "zile"},
+        )
+
+    assert add("Ofertă → contract").status_code == 302
+    dup = add("  ofertă   → CONTRACT ")
+    body = dup.get_data(as_text=True)
+    assert dup.status_code == 409
+    assert "Another KPI of this goal is named" in body and "Ofertă → contract" in body
+    assert 'value="  ofertă   → CONTRACT "' in body  # what was typed is kept
+    assert add("Ofertă → contract", other.id).status_code == 302  # another goal may
+    assert db.session.scalar(select(func.count()).select_from(KPI)) == 2
+    # Renaming one KPI to its sibling's name is refused too, in the API as on the page.
+    api = api_as(lead)
+    second = api.post(f"/projects/{project.id}/goals/{goal.id}/kpis", {"name": "Lead time"})
+    assert second.status_code == 201
+    renamed = api.patch(
+        f"/projects/{project.id}/kpis/{second.json['id']}",
+        {"name": "OFERTĂ → CONTRACT", "version": second.json["version"]},
+    )
+    assert renamed.status_code == 409, renamed.json
+    assert renamed.json["errors"] == {
+        "name": ["Another KPI of this goal is named 'Ofertă → contract'."]
+    }
+    assert detail
