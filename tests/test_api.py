@@ -521,3 +521,29 @@ def test_audit_records_api_writes_with_their_actor(api, project):
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert len(events) == before + 1
     assert (events[-1].action, events[-1].actor_name) == ("goal.create", "ana")
+
+
+def test_openapi_says_what_validation_says(client):
+    """Required strings need a character, numbers have their bounds, files their real media
+    types, a report under way its 202."""
+    doc = client.get("/api/v1/openapi.json").json
+    schemas, paths = doc["components"]["schemas"], doc["paths"]
+    kpi = schemas["KPIForm"]["properties"]
+    assert kpi["name"]["minLength"] == 1 and kpi["name"]["maxLength"] == 200
+    assert "minLength" not in kpi["unit"]  # optional
+    assert kpi["baseline"]["minimum"] == -1e15 and kpi["baseline"]["maximum"] == 1e15
+    weight = schemas["CriterionForm"]["properties"]["weight"]
+    assert weight["minimum"] > 0 and weight["maximum"] == 1e6
+    pdf = paths["/api/v1/projects/{project_id}/vendor-evaluation.pdf"]["get"]["responses"]
+    assert list(pdf["200"]["content"]) == ["application/pdf"]
+    assert "202" in pdf and "Location" in pdf["202"]["description"]
+    sheet = paths["/api/v1/projects/{project_id}/vendor-evaluation.{fmt}"]["get"]["responses"]
+    assert set(sheet["200"]["content"]) == {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/csv",
+    }
+    upload = paths["/api/v1/projects/{project_id}/scoresheet"]["put"]
+    assert "text/csv" in upload["requestBody"]["content"]
+    assert "content" not in upload["responses"]["200"]  # the answer is JSON, not a file
+    for problem in ("400", "401", "403", "404", "409", "422"):
+        assert problem in pdf and "application/problem+json" in pdf[problem]["content"]

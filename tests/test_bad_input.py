@@ -182,7 +182,7 @@ API_CASES = [
     ("POST", KPIS, {"name": "KPI", "target": float("-inf")}, "target", "finite"),
     ("POST", KPIS, {"name": "KPI", "target": "inf"}, "target", "finite"),
     ("POST", KPIS, {"name": "KPI", "target": "NaN"}, "target", "finite"),
-    ("POST", KPIS, {"name": "KPI", "target": 1e300}, "target", "too large"),
+    ("POST", KPIS, {"name": "KPI", "target": 1e300}, "target", "Number must be between"),
     ("POST", KPIS, {"name": "KPI", "target": 10**400}, "target", "finite"),
     ("POST", KPIS, {"name": "KPI", "due_date": "31/12/2026"}, "due_date", "not a valid date"),
     ("POST", KPIS, {"name": "KPI", "due_date": 20261231}, "due_date", "date"),
@@ -885,7 +885,7 @@ HTML_CASES = [
     ("/projects/{p}/goals/{g}/kpis", {"name": "K", "baseline": "nan"}, 422, "finite"),
     ("/projects/{p}/goals/{g}/kpis", {"name": "K", "target": "inf"}, 422, "finite"),
     ("/projects/{p}/goals/{g}/kpis", {"name": "K", "target": "1e999"}, 422, "finite"),
-    ("/projects/{p}/goals/{g}/kpis", {"name": "K", "target": "1e20"}, 422, "too large"),
+    ("/projects/{p}/goals/{g}/kpis", {"name": "K", "target": "1e20"}, 422, "must be between"),
     ("/projects/{p}/goals/{g}/kpis", {"name": "K", "due_date": "31/12/2026"}, 422, "valid date"),
     ("/projects/{p}/goals/{g}/kpis", {"name": "", "unit": "u" * 41}, 422, "required"),
     (

@@ -152,12 +152,18 @@ def doc(
     returns: str = "JSON object",
     status: int = 200,
     paginated: bool = False,
-    binary: bool = False,
+    binary: bool | tuple[str, ...] = False,
+    also: dict[int, str] | None = None,
+    upload: tuple[str, ...] = (),
     public: bool = False,
     permission: Permission | str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI documentation to an endpoint; it is read by /api/v1/openapi.json.
 
+    ``binary``: the endpoint answers with a file; True for any type (an artifact as it was
+    uploaded), or the media types it sends (``("application/pdf",)``).
+    ``upload``: the request body is a file of one of these media types (or multipart ``file``).
+    ``also``: other success answers, as status and description (a 202 for a job under way).
     ``permission`` is what the endpoint requires in the project ("login" for any account,
     "blind" for results under blind scoring); the authorization test walks every route with
     every role against it.
@@ -176,6 +182,8 @@ def doc(
             "status": status,
             "paginated": paginated,
             "binary": binary,
+            "also": also or {},
+            "upload": upload,
             "permission": permission,
         }
         wrapper.public = public  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
@@ -28,6 +29,7 @@ from wtforms import (
     SelectMultipleField,
 )
 from wtforms.validators import Optional as OptionalValidator
+from wtforms.validators import ValidationError as WTFormsValidationError
 from wtforms.widgets import HiddenInput
 
 from planner.core.db import MAX_INT
@@ -40,6 +42,13 @@ class VersionField(IntegerField):
     """The version of the record the user is editing, for refusing stale edits."""
 
     widget = HiddenInput()
+
+
+def finite(form: FlaskForm, field: Field) -> None:
+    """A number field's value is a finite number (``1e999`` parses as infinity): a validator
+    for every FloatField, beside the NumberRange that states its bounds."""
+    if field.data is not None and not math.isfinite(field.data):
+        raise WTFormsValidationError(_l("Must be a finite number."))
 
 
 def form_errors(form: FlaskForm) -> dict[str, list[str]]:

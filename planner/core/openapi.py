@@ -58,6 +58,14 @@ def field_schema(field: Any) -> dict[str, Any]:
                 schema["maximum"] = v.max
         elif isinstance(v, AnyOf):
             schema["enum"] = list(v.values)
+        elif (
+            isinstance(v, DataRequired)
+            and schema["type"] == "string"
+            and "format" not in schema
+            and "enum" not in schema
+        ):
+            # DataRequired refuses "" and whitespace: at least one character
+            schema["minLength"] = max(schema.get("minLength", 0), 1)
     if field.description:
         schema["description"] = str(field.description)
     return schema
@@ -141,8 +149,31 @@ def build(app: Flask) -> dict[str, Any]:
                     },
                 ]
             if meta["binary"]:
+                types = ("application/octet-stream",) if meta["binary"] is True else meta["binary"]
                 op["responses"][str(meta["status"])]["content"] = {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    t: {"schema": {"type": "string", "format": "binary"}} for t in types
+                }
+                if meta["returns"] == "JSON object":  # the default says nothing of a file
+                    op["responses"][str(meta["status"])]["description"] = "The file"
+            for status, description in meta.get("also", {}).items():
+                op["responses"][str(status)] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            if meta.get("upload"):
+                binary_body = {"schema": {"type": "string", "format": "binary"}}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        **{t: binary_body for t in meta["upload"]},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                                "required": ["file"],
+                            }
+                        },
+                    },
                 }
             form_cls = meta["body"]
             if form_cls is not None and method in {"POST", "PUT", "PATCH"}:

@@ -5,18 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, FloatField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from planner.core.forms import VersionField, optional_id
+from planner.core.forms import VersionField, finite, optional_id
 
-
-def _finite(form: FlaskForm, field: FloatField) -> None:
-    import math
-
-    if field.data is not None and not math.isfinite(field.data):
-        raise ValidationError(_l("Must be a finite number."))
-    if field.data is not None and abs(field.data) > 1e15:
-        raise ValidationError(_l("Number is too large."))
+NUMBER_LIMIT = 1e15  # a KPI's values: larger numbers are typing mistakes, not measurements
+_number = [finite, NumberRange(min=-NUMBER_LIMIT, max=NUMBER_LIMIT)]
 
 
 class GoalForm(FlaskForm):
@@ -37,8 +31,8 @@ class GoalEditForm(GoalForm):
 class KPIForm(FlaskForm):
     name = StringField(_l("KPI"), validators=[DataRequired(), Length(max=200)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=40)])
-    baseline = FloatField(_l("Baseline"), validators=[Optional(), _finite])
-    target = FloatField(_l("Target"), validators=[Optional(), _finite])
+    baseline = FloatField(_l("Baseline"), validators=[Optional(), *_number])
+    target = FloatField(_l("Target"), validators=[Optional(), *_number])
     measurement_method = TextAreaField(
         _l("How it is measured"), validators=[Optional(), Length(max=2_000)]
     )
@@ -61,6 +55,6 @@ class KPIEditForm(KPIForm):
 
 
 class MeasurementForm(FlaskForm):
-    value = FloatField(_l("Value"), validators=[InputRequired(), _finite])
+    value = FloatField(_l("Value"), validators=[InputRequired(), *_number])
     measured_on = DateField(_l("Measured on"), validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

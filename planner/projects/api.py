@@ -259,7 +259,7 @@ def report_job(project_id: int, job_id: str):
 @bp.get("/projects/<int:project_id>/reports/<job_id>/file")
 @doc(
     "The file of a done report job (409 while it is not done)",
-    binary=True,
+    binary=("application/pdf",),
     permission=Permission.VIEW,
 )
 def report_file(project_id: int, job_id: str):

@@ -35,6 +35,7 @@ from planner.vendors.schemas import (
 )
 
 bp = api_blueprint("vendors_api", __name__)
+SHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv")
 
 
 def vendor_json(v: Vendor, *, commercial: bool) -> dict[str, Any]:
@@ -230,7 +231,9 @@ def evaluation_get(project_id: int):
 @doc(
     "The evaluation report (PDF): 200 with the file if this data's render is ready, otherwise "
     "202 with the report job and a Location to poll (rendered in the background)",
-    binary=True,
+    binary=("application/pdf",),
+    returns="The evaluation report (PDF/A-ready, rendered by WeasyPrint)",
+    also={202: "The report job (JSON): its state and progress; poll the Location header"},
     permission="blind",
 )
 def evaluation_pdf(project_id: int):
@@ -489,7 +492,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @bp.get("/projects/<int:project_id>/scoresheet.<any(xlsx, csv):fmt>")
 @doc(
-    "The calling reviewer's scoresheet to fill in offline", binary=True, permission=Permission.SCORE
+    "The calling reviewer's scoresheet to fill in offline",
+    binary=SHEET_TYPES,
+    permission=Permission.SCORE,
 )
 def scoresheet_file(project_id: int, fmt: str):
     access = api_access(project_id, Permission.SCORE)
@@ -504,7 +509,7 @@ def scoresheet_file(project_id: int, fmt: str):
 @doc(
     "Upload the filled-in scoresheet (the XLSX or CSV file as the body, or multipart `file`); "
     "all or nothing, every bad row named",
-    binary=True,
+    upload=SHEET_TYPES,
     permission=Permission.SCORE,
 )
 def scoresheet_upload(project_id: int):
@@ -521,7 +526,11 @@ def scoresheet_upload(project_id: int):
 
 
 @bp.get("/projects/<int:project_id>/vendor-evaluation.<any(xlsx, csv):fmt>")
-@doc("The scoring matrix as a spreadsheet (formulas neutralised)", binary=True, permission="blind")
+@doc(
+    "The scoring matrix as a spreadsheet (formulas neutralised)",
+    binary=SHEET_TYPES,
+    permission="blind",
+)
 def evaluation_export(project_id: int, fmt: str):
     access = api_access(project_id)
     with unit_of_work(db.session):

@@ -6,7 +6,6 @@ scoresheet page, the API and the XLSX/CSV import alike.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +27,9 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
-from planner.core.forms import ListBody, VersionField, choices
+from planner.core.forms import ListBody, VersionField, choices, finite
 from planner.projects.phases import SOLUTION_LABELS, SolutionKind
 from planner.vendors.ahp import SAATY_SCALE
 
@@ -43,11 +41,6 @@ MAX_SCORES = 5000  # in one request or one uploaded sheet (25 vendors x 40 crite
 COST_MIN, COST_MAX = 0.01, 1e13  # a quoted 3-year cost
 WEIGHT_MIN, WEIGHT_MAX = 0.0001, 1e6  # a criterion's relative weight
 RATIONALE_MAX = 5000  # a consensus score's rationale
-
-
-def _finite(form: FlaskForm, field: FloatField) -> None:
-    if field.data is not None and not math.isfinite(field.data):
-        raise ValidationError(_l("Must be a finite number."))
 
 
 class VendorForm(FlaskForm):
@@ -67,7 +60,7 @@ class VendorForm(FlaskForm):
     )
     cost_3y = FloatField(
         _l("Quoted 3-year cost"),
-        validators=[Optional(), _finite, NumberRange(min=COST_MIN, max=COST_MAX)],
+        validators=[Optional(), finite, NumberRange(min=COST_MIN, max=COST_MAX)],
         description=_l("Seen by the lead and executives only."),
     )
 
@@ -100,13 +93,13 @@ class CriterionForm(FlaskForm):
     group = StringField(_l("Group"), validators=[Optional(), Length(max=60)])
     weight = FloatField(
         _l("Weight"),
-        validators=[InputRequired(), _finite, NumberRange(min=WEIGHT_MIN, max=WEIGHT_MAX)],
+        validators=[InputRequired(), finite, NumberRange(min=WEIGHT_MIN, max=WEIGHT_MAX)],
     )
     must_have = BooleanField(_l("Must-have"))
     min_score = FloatField(
         _l("Minimum mean score (must-have)"),
         default=3.0,
-        validators=[Optional(), _finite, NumberRange(min=0, max=5)],
+        validators=[Optional(), finite, NumberRange(min=0, max=5)],
     )
     is_price = BooleanField(
         _l("Price criterion (scored by formula from the quoted costs)"),
@@ -150,7 +143,7 @@ class ConsensusForm(FlaskForm):
     vendor_id = IntegerField(_l("Vendor"), validators=[InputRequired()])
     criterion_id = IntegerField(_l("Criterion"), validators=[InputRequired()])
     score = FloatField(
-        _l("Consensus score"), validators=[InputRequired(), _finite, NumberRange(min=0, max=5)]
+        _l("Consensus score"), validators=[InputRequired(), finite, NumberRange(min=0, max=5)]
     )
     rationale = TextAreaField(
         _l("Rationale"), validators=[DataRequired(), Length(max=RATIONALE_MAX)]
