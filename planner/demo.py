@@ -414,7 +414,7 @@ def _vendors(
 
 def _large_board(session: Session, project: Project, lead: User, rng: random.Random) -> None:
     """25 vendors × 40 criteria × 20 reviewers: 20,000 scores, inserted in bulk."""
-    from planner.vendors.models import Criterion, Score, Vendor
+    from planner.vendors.models import Criterion, Score, Submission, Vendor
     from planner.vendors.service import bump_revision, name_key
 
     now = utcnow()
@@ -482,6 +482,14 @@ def _large_board(session: Session, project: Project, lead: User, rng: random.Ran
             for rid in reviewer_ids
             for vid in vendor_ids
             for cid in crit_ids
+        ],
+    )
+    # every sheet submitted: only submitted scoresheets count in the results
+    session.execute(
+        insert(Submission),
+        [
+            {"project_id": project.id, "reviewer_id": rid, "submitted_at": now}
+            for rid in reviewer_ids
         ],
     )
     bump_revision(session, projects.Access(project=project, user=lead, role=Role.LEAD))

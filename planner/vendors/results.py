@@ -26,10 +26,13 @@ from planner.vendors.models import (
     Criterion,
     EvaluationCache,
     Recusal,
+    RoundState,
     Score,
+    ScoringRound,
+    Submission,
     Vendor,
 )
-from planner.vendors.review import can_see_board
+from planner.vendors.review import can_see_board, reviewers, submitted
 from planner.vendors.round_state import board_revision, get_round
 from planner.vendors.scoring_round import envelopes
 
@@ -79,6 +82,11 @@ def load_board(session: Session, project_id: int) -> scoring.Board:
                 Membership,
                 (Membership.user_id == Score.reviewer_id)
                 & (Membership.project_id == Score.project_id),
+            )
+            .join(  # only submitted scoresheets count: a draft moves no result
+                Submission,
+                (Submission.project_id == Score.project_id)
+                & (Submission.reviewer_id == Score.reviewer_id),
             )
             .outerjoin(Department, Department.id == Membership.department_id)
             .where(Score.project_id == project_id)
@@ -286,11 +294,17 @@ def evaluation(session: Session, project_id: int, *, technical_only: bool = Fals
 def disagreement_entries(
     session: Session, project_id: int, pairs: list[tuple[int, int]]
 ) -> dict[tuple[int, int], list[dict[str, Any]]]:
-    """The counted scores (recusals left out) of some vendor × criterion pairs, one statement."""
+    """The counted scores (submitted, recusals left out) of some vendor × criterion pairs, one
+    statement."""
     if not pairs:
         return {}
     rows = session.execute(
         select(Score.vendor_id, Score.criterion_id, Score.reviewer_id, Score.score, Score.comment)
+        .join(
+            Submission,
+            (Submission.project_id == Score.project_id)
+            & (Submission.reviewer_id == Score.reviewer_id),
+        )
         .outerjoin(
             Recusal,
             (Recusal.project_id == Score.project_id)
@@ -331,10 +345,40 @@ def require_results(session: Session, access: Access) -> None:
         )
 
 
+MIN_SHEETS_FOR_ODDS = 3  # P(first) from one or two scoresheets would read as a certainty
+
+
+def board_status(session: Session, project_id: int, rnd: ScoringRound | None = None) -> dict:
+    """How final the results are: the round's state, the scoresheets submitted and missing,
+    whether the results are provisional (the round is not closed), and whether the odds of
+    ranking first are shown (from :data:`MIN_SHEETS_FOR_ODDS` submitted scoresheets on)."""
+    rnd = rnd or get_round(session, project_id)
+    n_reviewers = len(reviewers(session, project_id))
+    n_submitted = len(submitted(session, project_id))
+    return {
+        "round": rnd.state.value,
+        "provisional": rnd.state != RoundState.CLOSED,
+        "reviewers": n_reviewers,
+        "submitted": n_submitted,
+        "missing": max(n_reviewers - n_submitted, 0),
+        "odds_shown": n_submitted >= MIN_SHEETS_FOR_ODDS,
+        "min_sheets_for_odds": MIN_SHEETS_FOR_ODDS,
+    }
+
+
 def evaluation_json_for(session: Session, access: Access, *, summary: bool = False) -> str:
-    """:func:`evaluation_for` as JSON text."""
+    """:func:`evaluation_for` as JSON text, with the :func:`board_status` under ``status``
+    (read now, not cached: it says how final the cached numbers are). With fewer than
+    :data:`MIN_SHEETS_FOR_ODDS` submitted scoresheets the odds of ranking first are left out."""
     require_results(session, access)
     rnd = get_round(session, access.project.id)
     technical = envelopes(access, rnd).technical_only
     column = EvaluationCache.summary if summary else EvaluationCache.body
-    return _cached(session, access.project.id, technical, column)
+    body = _cached(session, access.project.id, technical, column)
+    status = board_status(session, access.project.id, rnd)
+    if not status["odds_shown"]:
+        result = json.loads(body)
+        result["monte_carlo"] = {}
+        body = json.dumps(result, separators=(",", ":"), allow_nan=False)
+    # the cached object's text, with one member in front: no decoding of the large board
+    return '{"status":' + json.dumps(status, separators=(",", ":")) + "," + body[1:]

@@ -27,7 +27,12 @@ from planner.vendors.models import (
     Score,
     Submission,
 )
-from planner.vendors.round_state import bump_revision, get_round, require_round_editable
+from planner.vendors.round_state import (
+    bump_revision,
+    get_round,
+    recheck_round,
+    require_round_editable,
+)
 from planner.vendors.schemas import (
     COMMENT_MAX,
     CONFLICT_REASON_MAX,
@@ -290,7 +295,9 @@ def put_scores(
             row.score, row.comment = value, comment
             changed += 1
     if changed:
-        bump_revision(session, access)
+        # A draft moves no result (only submitted scoresheets count): no new revision, but
+        # the round must still be open as the save lands.
+        recheck_round(session, rnd)
         audit.log(
             session,
             access,
@@ -303,7 +310,8 @@ def put_scores(
 
 
 def submit_scoresheet(session: Session, access: Access) -> Submission:
-    """Submit the calling reviewer's scoresheet: every vendor (not recused) × criterion."""
+    """Submit the calling reviewer's scoresheet: every vendor (not recused) × criterion. Its
+    scores count in the results from now on (a draft counts nowhere)."""
     _require_reviewer(access)
     rnd = get_round(session, access.project.id)
     if rnd.state != RoundState.OPEN:
@@ -337,6 +345,7 @@ def submit_scoresheet(session: Session, access: Access) -> Submission:
     sub = Submission(project_id=access.project.id, reviewer_id=access.user.id)
     session.add(sub)
     session.flush()
+    bump_revision(session, access)  # the sheet's scores count from now on
     audit.log(
         session,
         access,

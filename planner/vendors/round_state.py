@@ -57,19 +57,10 @@ def board_revision(session: Session, project_id: int) -> int:
     return int(total or 0)
 
 
-def bump_revision(session: Session, access: Access) -> None:
-    """A result may have moved: count one change of this writer (the cached evaluation is then
-    outdated).
-
-    Each writer counts on a row of their own (:class:`BoardRevision`), outside the round's
-    optimistic version: reviewers saving their own scores at the same moment neither refuse
-    nor wait for one another. The round's state is read again, with a shared lock (PostgreSQL
-    ``FOR SHARE``; SQLite's writers queue anyway): a change decided on an open round is refused
-    (Conflict) if the lead opened or closed the round in between, and a close waits until the
-    changes already under way are in.
-    """
-    project_id = access.project.id
-    rnd = get_round(session, project_id)
+def recheck_round(session: Session, rnd: ScoringRound) -> None:
+    """Read the round's state again, with a shared lock (PostgreSQL ``FOR SHARE``; SQLite's
+    writers queue anyway): Conflict if the lead opened or closed the round since this
+    transaction read it, and a close waits until the changes already under way are in."""
     now = session.scalar(
         select(ScoringRound.state).where(ScoringRound.id == rnd.id).with_for_update(read=True)
     )
@@ -78,6 +69,18 @@ def bump_revision(session: Session, access: Access) -> None:
             "The scoring round was opened or closed while you worked; nothing was saved. "
             "Reload the page and try again."
         )
+
+
+def bump_revision(session: Session, access: Access) -> None:
+    """A result may have moved: count one change of this writer (the cached evaluation is then
+    outdated).
+
+    Each writer counts on a row of their own (:class:`BoardRevision`), outside the round's
+    optimistic version: reviewers submitting at the same moment neither refuse nor wait for
+    one another. The round's state is checked again first (:func:`recheck_round`).
+    """
+    project_id = access.project.id
+    recheck_round(session, get_round(session, project_id))
     key = {"project_id": project_id, "writer_id": access.user.id if access.user else 0}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(BoardRevision).values(**key, changes=1)

@@ -23,6 +23,12 @@ class VendorBoard:
     def lead_access(self):
         return projects.Access(project=self.project, user=self.lead, role=Role.LEAD)
 
+    def submit(self, *users) -> None:
+        """Submit these reviewers' scoresheets (only submitted scores count in results)."""
+        for user in users:
+            service.submit_scoresheet(db.session, self.access(user))
+        db.session.commit()
+
 
 @pytest.fixture
 def vboard(factory) -> VendorBoard:

@@ -104,12 +104,31 @@ def test_closed_round_refuses_changes(vboard):
         service.create_vendor(db.session, vboard.lead_access, name="Pipedrive")
 
 
-def test_recused_reviewer_cannot_score_that_vendor_and_is_left_out(vboard):
+def test_only_submitted_scoresheets_count(vboard):
+    """A draft, even of zeros, moves no result; the sheet counts once submitted."""
+    mihai, jonas = vboard.reviewers
+    declare(vboard, mihai)
+    declare(vboard, jonas)
+    fill(vboard, mihai, FULL)
+    fill(vboard, jonas, {(0, 0): 0, (0, 1): 0, (1, 0): 0, (1, 1): 0})
+    vboard.submit(mihai)
+    result = service.evaluation(db.session, vboard.project.id)
+    sf = next(v for v in result["vendors"] if v["name"] == "Salesforce")
+    assert sf["criterion_scores"][str(vboard.criteria[0].id)] == 5.0  # jonas' zeros left out
+    fill(vboard, jonas, {(0, 0): 0, (0, 1): 0, (1, 0): 3, (1, 1): 5})
+    vboard.submit(jonas)
+    result = service.evaluation(db.session, vboard.project.id)  # the submit moved the revision
+    sf = next(v for v in result["vendors"] if v["name"] == "Salesforce")
+    assert sf["criterion_scores"][str(vboard.criteria[0].id)] == 2.5
+
+
+def test_recused_reviewer_is_left_out(vboard):
     mihai, jonas = vboard.reviewers
     declare(vboard, mihai)
     declare(vboard, jonas)
     fill(vboard, mihai, FULL)
     fill(vboard, jonas, {(0, 0): 0, (0, 1): 0, (1, 0): 3, (1, 1): 5})
+    vboard.submit(mihai, jonas)
     before = service.evaluation(db.session, vboard.project.id)
     sf = next(v for v in before["vendors"] if v["name"] == "Salesforce")
     assert sf["criterion_scores"][str(vboard.criteria[0].id)] == 2.5
@@ -124,8 +143,23 @@ def test_recused_reviewer_cannot_score_that_vendor_and_is_left_out(vboard):
     after = service.evaluation(db.session, vboard.project.id)  # the cache was invalidated
     sf = next(v for v in after["vendors"] if v["name"] == "Salesforce")
     assert sf["criterion_scores"][str(vboard.criteria[0].id)] == 5.0
+
+
+def test_recused_reviewer_cannot_score_that_vendor(vboard):
+    jonas = vboard.reviewers[1]
+    declare(vboard, jonas)
+    service.recuse(
+        db.session,
+        vboard.lead_access,
+        reviewer_id=jonas.id,
+        vendor_id=vboard.vendors[0].id,
+        reason="former employer",
+    )
+    db.session.commit()
     with pytest.raises(ValidationError, match="problem"):
         fill(vboard, jonas, {(0, 0): 1})
+    fill(vboard, jonas, {(1, 0): 3, (1, 1): 5})
+    vboard.submit(jonas)  # the recused vendor is not needed for a complete sheet
 
 
 def test_near_duplicate_names_are_refused(vboard):
@@ -143,6 +177,10 @@ def test_consensus_and_decision_and_the_vendors_gate(vboard):
         declare(vboard, r)
     fill(vboard, mihai, FULL)
     fill(vboard, jonas, {(0, 0): 1, (0, 1): 4, (1, 0): 3, (1, 1): 5})
+    phase = projects.get_phase(db.session, vboard.project.id, "vendors")
+    unmet = {c.label for c in projects.criteria(db.session, vboard.project, phase) if not c.met}
+    assert "Every reviewer has submitted their scoresheet" in unmet
+    vboard.submit(mihai, jonas)
     result = service.evaluation(db.session, vboard.project.id)
     assert len(result["disagreements"]) == 1  # Salesforce/Functionality: 5 vs 1
     service.set_consensus(
@@ -160,9 +198,8 @@ def test_consensus_and_decision_and_the_vendors_gate(vboard):
         if v["name"] == "Salesforce"
     )
     assert sf["criterion_scores"][str(vboard.criteria[0].id)] == 4.0
-    phase = projects.get_phase(db.session, vboard.project.id, "vendors")
     unmet = {c.label for c in projects.criteria(db.session, vboard.project, phase) if not c.met}
-    assert "Every reviewer has submitted their scoresheet" in unmet
+    assert "Every reviewer has submitted their scoresheet" not in unmet
     assert "Legal has reviewed the contract" in unmet
     service.record_decision(
         db.session,

@@ -143,6 +143,7 @@ def test_lead_pages_render_with_a_full_board(vboard, client):
             [service.ScoreInput(v.id, c.id, s, "") for (v, c), s in zip(cells, vals, strict=True)],
         )
     db.session.commit()
+    vboard.submit(*vboard.reviewers)
     login(client, "lead")
     base = f"/projects/{vboard.project.id}/vendors"
     page = client.get(f"{base}/evaluation").get_data(as_text=True)

@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from planner.core.errors import ValidationError
+from planner.core.permissions import Role
 from planner.extensions import db
 from planner.projects import service as projects
 from planner.vendors import service, sheets
@@ -92,12 +93,15 @@ def test_exports_neutralise_formulas(vboard, factory):
     service.create_vendor(db.session, lead_access, name='=HYPERLINK("http://evil")')
     mihai = vboard.reviewers[0]
     reviewer_access(vboard, mihai)
+    every = service.vendors(db.session, vboard.project.id)  # the formula-named vendor too
+    cells = [(v, c) for v in every for c in vboard.criteria]
     service.put_scores(
         db.session,
         vboard.access(mihai),
-        [service.ScoreInput(vboard.vendors[0].id, vboard.criteria[0].id, 4, "@SUM(A1:A9)")],
+        [service.ScoreInput(v.id, c.id, 4, "@SUM(A1:A9)") for v, c in cells],
     )
     db.session.commit()
+    vboard.submit(mihai)
     access = projects.load_access(db.session, vboard.project.id, vboard.lead)
     text = sheets.export_matrix(db.session, access, "csv").decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'@SUM(A1:A9)" in text
@@ -149,6 +153,8 @@ def test_evaluation_api_and_pdf_report(vboard, api_as, factory):
         ]
         service.put_scores(db.session, vboard.access(r), entries)
     db.session.commit()
+    vboard.submit(mihai, jonas)
+    late = factory.member(vboard.project, factory.user("late"), Role.REVIEWER, "Sales")
     lead_api = api_as(vboard.lead)
     body = lead_api.get(f"/projects/{vboard.project.id}/vendor-evaluation").json
     by_name = {v["name"]: v for v in body["vendors"]}
@@ -158,13 +164,24 @@ def test_evaluation_api_and_pdf_report(vboard, api_as, factory):
     assert by_name["HubSpot"]["rank"] == 1 and by_name["Salesforce"]["rank"] == 2
     assert len(body["disagreements"]) == 1 and body["kendalls_w"] is not None
     assert set(body["sensitivity"]) == {str(c.id) for c in vboard.criteria}
-    blind = api_as(mihai).get(f"/projects/{vboard.project.id}/vendor-evaluation")
+    assert body["status"] == {
+        "round": "open",
+        "provisional": True,
+        "reviewers": 3,
+        "submitted": 2,
+        "missing": 1,
+        "odds_shown": False,
+        "min_sheets_for_odds": 3,
+    }
+    assert body["monte_carlo"] == {}  # P(first) from two sheets would read as a certainty
+    blind = api_as(late).get(f"/projects/{vboard.project.id}/vendor-evaluation")
     assert blind.status_code == 403 and "Blind scoring" in blind.json["detail"]
     pdf = lead_api.get(f"/projects/{vboard.project.id}/vendor-evaluation.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(pdf.data))
     text = "\n".join(p.extract_text() for p in reader.pages)
     assert reader.metadata.title.startswith("Vendor evaluation")
+    assert "Provisional" in text and "1 of 3 scoresheets are still missing" in text
     for part in (
         "Method",
         "The board",
