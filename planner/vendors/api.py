@@ -425,6 +425,7 @@ def _decision_json(project_id: int) -> dict[str, Any]:
         "vendor_id": row.vendor_id,
         "vendor": row.vendor.name,
         "rationale": row.rationale,
+        "override_reason": row.override_reason,
         "version": row.version,
     }
     out |= {k: _plain(getattr(row, k)) for k in service.CONTRACT_FIELDS}
@@ -447,7 +448,8 @@ def decision_get(project_id: int):
 
 @bp.put("/projects/<int:project_id>/decision")
 @doc(
-    "Record the selected vendor (a ranked one) and why; send `version` to change it",
+    "Record the selected vendor and why; a vendor the board does not rank needs "
+    "`override_reason` (409 without); send `version` to change it",
     body=DecisionForm,
     permission=Permission.EDIT,
 )
@@ -461,6 +463,7 @@ def decision_put(project_id: int):
             vendor_id=form.vendor_id.data,
             rationale=form.rationale.data,
             version=form.version.data,
+            override_reason=form.override_reason.data or "",
         )
     return jsonify(_decision_json(project_id))
 

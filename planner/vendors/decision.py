@@ -120,18 +120,35 @@ CONTRACT_FIELDS = (
 
 
 def record_decision(
-    session: Session, access: Access, *, vendor_id: int, rationale: str, version: int | None = None
+    session: Session,
+    access: Access,
+    *,
+    vendor_id: int | None,
+    rationale: str,
+    version: int | None = None,
+    override_reason: str = "",
 ) -> VendorDecision:
-    """Record the selected vendor and why. The vendor must be ranked (not knocked out)."""
+    """Record the selected vendor and why (needs EDIT). A vendor the board's result does not
+    rank (knocked out, incomplete) needs ``override_reason``: Conflict without one, naming
+    why it is not ranked. ValidationError without a vendor or a rationale; StaleEdit if the
+    decision changed since ``version``."""
     access.require(Permission.EDIT)
+    if vendor_id is None:
+        raise ValidationError("Choose the selected vendor.", {"vendor_id": ["Required."]})
     vendor = get_vendor(session, access.project.id, vendor_id)
     if not rationale.strip():
         raise ValidationError("Record the decision rationale.", {"rationale": ["Required."]})
     result = evaluation(session, access.project.id)
-    ranked = {v["vendor_id"] for v in result["vendors"] if v["rank"] is not None}
-    if vendor_id not in ranked:
+    line = next((v for v in result["vendors"] if v["vendor_id"] == vendor_id), None)
+    override_reason = override_reason.strip()
+    if line is not None and line["rank"] is not None:
+        override_reason = ""  # a ranked vendor overrides nothing
+    elif not override_reason:
+        why = "; ".join(line["knocked_out"]) if line and line["knocked_out"] else "incomplete"
         raise Conflict(
-            f"{vendor.name} is not ranked (knocked out or incomplete); it cannot be chosen."
+            f"{vendor.name} is not ranked by the board ({why}). To choose it anyway, give "
+            "the reason for overriding the board's result.",
+            {"override_reason": ["Required to choose a vendor that is not ranked."]},
         )
     row = decision(session, access.project.id)
     if row is None:
@@ -139,6 +156,7 @@ def record_decision(
             project_id=access.project.id,
             vendor_id=vendor_id,
             rationale=rationale.strip(),
+            override_reason=override_reason,
             decided_by_id=access.user.id,
             updated_by_id=access.user.id,
         )
@@ -146,8 +164,13 @@ def record_decision(
         before = None
     else:
         ensure_version(session, row, version)
-        before = {"vendor_id": row.vendor_id, "rationale": row.rationale}
+        before = {
+            "vendor_id": row.vendor_id,
+            "rationale": row.rationale,
+            "override_reason": row.override_reason,
+        }
         row.vendor_id, row.rationale = vendor_id, rationale.strip()
+        row.override_reason = override_reason
         row.decided_by_id, row.decided_at = access.user.id, utcnow()
         row.updated_by_id = access.user.id
     session.flush()
@@ -156,9 +179,13 @@ def record_decision(
         access,
         "decision.record",
         row,
-        f"{vendor.name} selected",
+        f"{vendor.name} selected" + (" (overriding the board's result)" if override_reason else ""),
         before=before,
-        after={"vendor_id": vendor_id, "rationale": rationale.strip()},
+        after={
+            "vendor_id": vendor_id,
+            "rationale": rationale.strip(),
+            "override_reason": override_reason,
+        },
     )
     return row
 

@@ -256,6 +256,9 @@ class VendorDecision(Versioned, Base):
     )
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendor.id", ondelete="RESTRICT"))
     rationale: Mapped[str] = mapped_column(Text)
+    # Why the lead chose a vendor the board's result does not rank (knocked out, incomplete);
+    # empty for a ranked vendor.
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # contract-negotiation checklist

@@ -29,7 +29,7 @@ from wtforms.validators import (
     Optional,
 )
 
-from planner.core.forms import ListBody, VersionField, choices, finite
+from planner.core.forms import ListBody, VersionField, choices, finite, optional_id
 from planner.projects.phases import SOLUTION_LABELS, SolutionKind
 from planner.vendors.ahp import SAATY_SCALE
 
@@ -160,10 +160,20 @@ class RecusalForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     vendor_id = SelectField(
-        _l("Selected vendor"), coerce=int, validators=[InputRequired()], validate_choice=False
+        _l("Selected vendor"),
+        coerce=optional_id,
+        validators=[InputRequired()],
+        validate_choice=False,
     )
     rationale = TextAreaField(
         _l("Decision rationale"), validators=[DataRequired(), Length(max=10000)]
+    )
+    override_reason = TextAreaField(
+        _l("Reason for overriding the board's result"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l(
+            "Only to choose a vendor that is knocked out or incomplete: why, for the record."
+        ),
     )
     version = VersionField(validators=[Optional()])
 

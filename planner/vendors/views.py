@@ -550,14 +550,35 @@ def consensus(project_id: int):
     return redirect(url_for("vendors.evaluation", project_id=project_id))
 
 
+def _decision_choices(project_id: int) -> list:
+    """The vendors to choose from: none chosen by default, the ranked ones first by rank, each
+    said with its standing, so that a knocked-out or incomplete vendor is never picked by
+    accident (choosing one needs a reason for the override)."""
+    names = {v.id: v.name for v in service.vendors(db.session, project_id)}
+    try:
+        lines = service.evaluation(db.session, project_id)["vendors"]
+    except ValueError:  # a board no evaluation can mean: offer the vendors as they are
+        lines = []
+    standing = {v["vendor_id"]: v for v in lines}
+
+    def label(vid: int) -> tuple[int, str]:
+        line = standing.get(vid)
+        if line is not None and line["rank"] is not None:
+            return line["rank"], _("%(name)s — rank %(rank)d", name=names[vid], rank=line["rank"])
+        if line is not None and line["knocked_out"]:
+            return 10_000, _("%(name)s — knocked out (not ranked)", name=names[vid])
+        return 10_001, _("%(name)s — incomplete (not ranked)", name=names[vid])
+
+    ordered = sorted(names, key=lambda vid: (label(vid)[0], names[vid].casefold()))
+    return choices([("", _("— choose a vendor —"))] + [(str(v), label(v)[1]) for v in ordered])
+
+
 @bp.route("/decision", methods=["GET", "POST"])
 @project_view(Permission.VIEW_COMMERCIAL)
 def decision(project_id: int):
     row = service.decision(db.session, project_id)
     dform = DecisionForm(prefix="d", obj=row)
-    dform.vendor_id.choices = choices(
-        (str(v.id), v.name) for v in service.vendors(db.session, project_id)
-    )
+    dform.vendor_id.choices = _decision_choices(project_id)
     cform = ContractForm(prefix="c", obj=row)
     status = 200
     if request.method == "POST":
@@ -574,6 +595,7 @@ def decision(project_id: int):
                             vendor_id=dform.vendor_id.data,
                             rationale=dform.rationale.data,
                             version=dform.version.data,
+                            override_reason=dform.override_reason.data or "",
                         )
                     else:
                         service.update_contract(

@@ -1,6 +1,7 @@
 """The board's rules: conflicts first, blind scoring, one score per cell, closed rounds."""
 
 import math
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from planner.extensions import db
 from planner.projects import service as projects
 from planner.vendors import service
 from planner.vendors.models import Score
+from tests.conftest import login
 
 
 def scores_count() -> int:
@@ -224,14 +226,59 @@ def test_consensus_and_decision_and_the_vendors_gate(vboard):
     assert "The selected vendor and the rationale are recorded" not in unmet
 
 
-def test_knocked_out_vendor_cannot_be_chosen(vboard):
+def test_a_vendor_that_is_not_ranked_needs_an_override_with_a_reason(vboard):
     mihai = vboard.reviewers[0]
     declare(vboard, mihai)
     fill(vboard, mihai, {(0, 0): 1, (0, 1): 5, (1, 0): 4, (1, 1): 4})
-    with pytest.raises(Conflict, match="not ranked"):
+    vboard.submit(mihai)
+    with pytest.raises(Conflict, match="not ranked by the board .*Functionality") as refused:
         service.record_decision(
             db.session, vboard.lead_access, vendor_id=vboard.vendors[0].id, rationale="Cheapest"
         )
+    assert refused.value.errors == {
+        "override_reason": ["Required to choose a vendor that is not ranked."]
+    }
+    db.session.rollback()
+    assert service.decision(db.session, vboard.project.id) is None  # nothing half-saved
+    row = service.record_decision(
+        db.session,
+        vboard.lead_access,
+        vendor_id=vboard.vendors[0].id,
+        rationale="Cheapest",
+        override_reason="The CEO accepts the functionality gap for the price",
+    )
+    db.session.commit()
+    assert row.override_reason.startswith("The CEO accepts")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "decision.record"))
+    assert "overriding the board's result" in event.summary
+    # Choosing the ranked vendor clears the override: it overrides nothing.
+    row = service.record_decision(
+        db.session,
+        vboard.lead_access,
+        vendor_id=vboard.vendors[1].id,
+        rationale="Best ranked",
+        override_reason="ignored",
+        version=row.version,
+    )
+    assert row.override_reason == ""
+
+
+def test_the_decision_page_preselects_nothing_and_says_each_vendors_standing(
+    vboard, client, factory
+):
+    mihai = vboard.reviewers[0]
+    declare(vboard, mihai)
+    fill(vboard, mihai, {(0, 0): 1, (0, 1): 5, (1, 0): 4, (1, 1): 4})
+    vboard.submit(mihai)
+    login(client, "lead")
+    page = client.get(f"/projects/{vboard.project.id}/vendors/decision").get_data(as_text=True)
+    options = re.findall(r"<option([^>]*)>([^<]*)</option>", page)
+    assert options[0][1] == "— choose a vendor —" and "selected" in options[0][0]
+    assert [label for _, label in options[1:]] == [
+        "HubSpot — rank 1",
+        "Salesforce — knocked out (not ranked)",
+    ]
+    assert not any("selected" in attrs for attrs, _ in options[1:])
 
 
 def test_ahp_weights_applied_to_the_criteria(vboard):
