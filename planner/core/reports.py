@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+if TYPE_CHECKING:
+    from weasyprint.urls import URLFetcher
 
 # A base URL that resolves nowhere: relative links in templates join onto it, and only the
 # fetcher below knows how to answer for it.
@@ -41,40 +43,56 @@ class RefusedURL(ValueError):
     """The report asked for something outside the app's static files."""
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Serves files under ``static_folder`` for ``https://planner.invalid/static/...``;
-    refuses every other URL without opening it (WeasyPrint then skips the resource)."""
+@cache
+def _fetcher_class() -> type[URLFetcher]:
+    """WeasyPrint is imported when the first report is rendered, not when the app starts (it
+    takes most of a second): the class that subclasses its fetcher is made then."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, static_folder: str | Path) -> None:
-        super().__init__(allowed_protocols=set(), allow_redirects=False)
-        self.root = Path(static_folder).resolve()
-        self.served: list[str] = []
-        self.refused: list[str] = []
+    class StaticOnlyFetcher(URLFetcher):
+        """Serves files under ``static_folder`` for ``https://planner.invalid/static/...``;
+        refuses every other URL without opening it (WeasyPrint then skips the resource)."""
 
-    def resolve(self, url: str) -> Path:
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not parts.path.startswith(
-            STATIC_PREFIX
-        ):
-            raise RefusedURL(f"not an app asset: {url[:200]}")
-        relative = unquote(parts.path[len(STATIC_PREFIX) :])
-        path = (self.root / relative).resolve()
-        if not path.is_relative_to(self.root) or not path.is_file():
-            raise RefusedURL(f"no such app asset: {url[:200]}")
-        if path.suffix.lower() not in TYPES:
-            raise RefusedURL(f"not an asset type a report may load: {url[:200]}")
-        return path
+        def __init__(self, static_folder: str | Path) -> None:
+            super().__init__(allowed_protocols=set(), allow_redirects=False)
+            self.root = Path(static_folder).resolve()
+            self.served: list[str] = []
+            self.refused: list[str] = []
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        try:
-            path = self.resolve(url)
-        except RefusedURL:
-            self.refused.append(url)
-            raise
-        self.served.append(url)
-        return URLFetcherResponse(
-            url, path.read_bytes(), {"Content-Type": TYPES[path.suffix.lower()]}
-        )
+        def resolve(self, url: str) -> Path:
+            parts = urlsplit(url)
+            if f"{parts.scheme}://{parts.netloc}/" != BASE_URL or not parts.path.startswith(
+                STATIC_PREFIX
+            ):
+                raise RefusedURL(f"not an app asset: {url[:200]}")
+            relative = unquote(parts.path[len(STATIC_PREFIX) :])
+            path = (self.root / relative).resolve()
+            if not path.is_relative_to(self.root) or not path.is_file():
+                raise RefusedURL(f"no such app asset: {url[:200]}")
+            if path.suffix.lower() not in TYPES:
+                raise RefusedURL(f"not an asset type a report may load: {url[:200]}")
+            return path
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            try:
+                path = self.resolve(url)
+            except RefusedURL:
+                self.refused.append(url)
+                raise
+            self.served.append(url)
+            return URLFetcherResponse(
+                url, path.read_bytes(), {"Content-Type": TYPES[path.suffix.lower()]}
+            )
+
+    return StaticOnlyFetcher
+
+
+def __getattr__(
+    name: str,
+) -> Any:  # PEP 562: ``from planner.core.reports import StaticOnlyFetcher``
+    if name == "StaticOnlyFetcher":
+        return _fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def static_url(filename: str) -> str:
@@ -90,7 +108,7 @@ def render_pdf(
     author: str | None = None,
     subject: str | None = None,
     lang: str = "en",
-    fetcher: StaticOnlyFetcher | None = None,
+    fetcher: URLFetcher | None = None,
     progress: Callable[[int, str], None] | None = None,
 ) -> bytes:
     """Render ``templates/pdf/<template_name>`` with ``context`` to PDF bytes.
@@ -109,7 +127,9 @@ def render_pdf(
         report_generated=datetime.now(UTC),
         static_url=static_url,
     )
-    fetcher = fetcher or StaticOnlyFetcher(current_app.static_folder or "static")
+    from weasyprint import HTML
+
+    fetcher = fetcher or _fetcher_class()(current_app.static_folder or "static")
     if progress:
         progress(40, "laying out the pages")
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render()
