@@ -14,7 +14,9 @@ from planner.core import audit
 from planner.core.db import utcnow
 from planner.core.errors import Conflict, ValidationError
 from planner.core.permissions import Permission
+from planner.projects import service as phases
 from planner.projects.access import Access
+from planner.projects.phases import PhaseStatus
 from planner.vendors.catalogue import criteria, vendors
 from planner.vendors.models import (
     RoundState,
@@ -27,7 +29,9 @@ from planner.vendors.round_state import get_round
 def set_round_state(
     session: Session, access: Access, *, action: str, two_envelopes: bool | None = None
 ) -> ScoringRound:
-    """``open``, ``close_technical`` (reveal prices), ``close`` or ``reopen`` the round."""
+    """``open``, ``close_technical`` (reveal prices), ``close`` or ``reopen`` the round (needs
+    EDIT). Opening it starts the vendors phase if it has not started: the phase's status
+    follows what happens in it."""
     access.require(Permission.EDIT)
     rnd = get_round(session, access.project.id)
     before = {"state": rnd.state.value, "technical_closed": rnd.technical_closed}
@@ -41,6 +45,9 @@ def set_round_state(
         if two_envelopes is not None:
             rnd.two_envelopes = two_envelopes
         rnd.state, rnd.opened_at = RoundState.OPEN, utcnow()
+        phase = phases.get_phase(session, access.project.id, "vendors")
+        if phase.status == PhaseStatus.NOT_STARTED:
+            phases.start_phase(session, access, phase)
     elif action == "close_technical":
         if rnd.state != RoundState.OPEN or not rnd.two_envelopes or rnd.technical_closed:
             raise Conflict(

@@ -322,3 +322,24 @@ def test_the_two_envelope_rule_is_decided_once(vboard, factory):
     db.session.commit()
     after = service.envelopes(reviewer, rnd)
     assert (after.prices, after.technical_only, after.audience) == (False, False, "no-prices")
+
+
+def test_opening_the_round_starts_the_vendors_phase(factory):
+    lead = factory.user("ana")
+    project = factory.project(lead)
+    access = factory.lead_access(project)
+    phase = projects.get_phase(db.session, project.id, "vendors")
+    assert phase.status.value == "not_started"
+    service.create_vendor(db.session, access, name="Salesforce")
+    service.create_criterion(db.session, access, name="Functionality", weight=1.0)
+    service.set_round_state(db.session, access, action="open", two_envelopes=False)
+    db.session.commit()
+    db.session.expire_all()
+    phase = projects.get_phase(db.session, project.id, "vendors")
+    assert phase.status.value == "in_progress" and phase.actual_start is not None
+    started = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action.like("phase.%"), AuditEvent.entity_id == phase.id
+        )
+    )
+    assert started is not None
