@@ -352,7 +352,13 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             for placeholder, value in ids.items():
                 url = url.replace(placeholder, str(value))
             assert "{" not in url, url
-            caller = roles.reviewer if "score" in op["description"] else world.lead
+            caller = (
+                roles.executive
+                if "approve" in op["description"]
+                else roles.reviewer
+                if "score" in op["description"]
+                else world.lead
+            )
             props = schemas[ref]["properties"]
             if len(props) == 1 and next(iter(props.values())).get("type") == "array":
                 key, array = next(iter(props.items()))

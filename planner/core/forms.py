@@ -22,12 +22,16 @@ from wtforms import (
     DecimalField,
     Field,
     FloatField,
+    HiddenField,
     IntegerField,
+    PasswordField,
     RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
+    TextAreaField,
 )
+from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.validators import Optional as OptionalValidator
 from wtforms.validators import ValidationError as WTFormsValidationError
 from wtforms.widgets import HiddenInput
@@ -311,3 +315,24 @@ class ConfirmForm(FlaskForm):
 def choices(pairs: Any) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class ApprovalForm(FlaskForm):
+    """An executive's signature (see :mod:`planner.core.approvals`): what it means, the
+    conditions if any, the password again, and the digest of what they were shown."""
+
+    meaning = RadioField(
+        _l("Your signature means"),
+        choices=[
+            SelectChoice("approved", _l("Approved")),
+            SelectChoice("approved_with_conditions", _l("Approved with conditions")),
+        ],
+        validators=[InputRequired()],
+    )
+    conditions = TextAreaField(_l("Conditions"), validators=[OptionalValidator(), Length(max=5000)])
+    password = PasswordField(
+        _l("Your password, to sign"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    digest = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])

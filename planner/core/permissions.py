@@ -22,17 +22,19 @@ class Permission(enum.StrEnum):
     UPLOAD = "upload"  # add artifacts
     SCORE = "score"  # score vendors, comment
     SIGN_OFF = "sign_off"  # approve signed-off documents
+    APPROVE = "approve"  # sign a record as an executive (personal, like scoring)
     VIEW_AUDIT = "view_audit"
     VIEW_COMMERCIAL = "view_commercial"  # prices, contracts
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.LEAD: frozenset(Permission) - {Permission.SCORE},
+    Role.LEAD: frozenset(Permission) - {Permission.SCORE, Permission.APPROVE},
     Role.REVIEWER: frozenset({Permission.VIEW, Permission.SCORE, Permission.UPLOAD}),
     Role.EXECUTIVE: frozenset(
         {
             Permission.VIEW,
             Permission.SIGN_OFF,
+            Permission.APPROVE,
             Permission.UPLOAD,
             Permission.VIEW_AUDIT,
             Permission.VIEW_COMMERCIAL,
@@ -50,6 +52,9 @@ def can(role: Role | None, permission: Permission, *, is_admin: bool = False) ->
     if permission == Permission.SCORE:
         # Scoring is personal: only the board's reviewers score, not the lead, not an admin.
         return role == Role.REVIEWER
+    if permission == Permission.APPROVE:
+        # So is a signature: only the rollout's executives approve, not the lead, not an admin.
+        return role == Role.EXECUTIVE
     if is_admin:
         return True
     if role is None:

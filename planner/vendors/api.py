@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from planner.core import approvals
 from planner.core.api import api_blueprint, doc, json_body, validated
 from planner.core.errors import PermissionDenied, ValidationError
+from planner.core.forms import ApprovalForm
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
 from planner.core.web import send_download
@@ -429,6 +431,10 @@ def _decision_json(project_id: int) -> dict[str, Any]:
         "version": row.version,
     }
     out |= {k: _plain(getattr(row, k)) for k in service.CONTRACT_FIELDS}
+    out["sha256"] = approvals.digest_of(service.decision_content(row))  # what an approval signs
+    out["approvals"] = [
+        approvals.approval_json(a) for a in service.decision_approvals(db.session, row)
+    ]
     return {"decision": out}
 
 
@@ -466,6 +472,29 @@ def decision_put(project_id: int):
             override_reason=form.override_reason.data or "",
         )
     return jsonify(_decision_json(project_id))
+
+
+@bp.post("/projects/<int:project_id>/decision/approvals")
+@doc(
+    "An executive approves the recorded decision: `meaning`, `conditions` (with conditions), "
+    "`password` again, and `digest`, the decision's `sha256` you read (409 if it changed)",
+    body=ApprovalForm,
+    status=201,
+    permission=Permission.APPROVE,
+)
+def decision_approve(project_id: int):
+    access = api_access(project_id, Permission.APPROVE)
+    form = validated(ApprovalForm)
+    with unit_of_work(db.session):
+        service.approve_decision(
+            db.session,
+            access,
+            shown_digest=form.digest.data,
+            meaning=form.meaning.data,
+            conditions=form.conditions.data or "",
+            password=form.password.data,
+        )
+    return jsonify(_decision_json(project_id)), 201
 
 
 @bp.put("/projects/<int:project_id>/decision/contract")

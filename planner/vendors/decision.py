@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planner.core import audit
+from planner.core import approvals, audit
 from planner.core.db import utcnow
 from planner.core.errors import Conflict, ValidationError
 from planner.core.permissions import Permission
@@ -107,6 +107,56 @@ def decision(session: Session, project_id: int) -> VendorDecision | None:
     return session.scalar(select(VendorDecision).where(VendorDecision.project_id == project_id))
 
 
+DECISION_SUBJECT = "vendors.decision"
+
+
+def decision_content(row: VendorDecision) -> dict[str, Any]:
+    """What an executive approves of the decision: the vendor, the rationale, the override
+    and who decided when (the contract checklist goes on after the approval)."""
+    return {
+        "rollout_id": row.project_id,
+        "vendor_id": row.vendor_id,
+        "vendor": row.vendor.name,
+        "rationale": row.rationale,
+        "override_reason": row.override_reason,
+        "decided_by_id": row.decided_by_id,
+        "decided_at": row.decided_at.isoformat(),
+    }
+
+
+def decision_approvals(session: Session, row: VendorDecision) -> list[approvals.Approval]:
+    """The executives' signatures of the decision, oldest first."""
+    return approvals.approvals(session, DECISION_SUBJECT, row.id)
+
+
+def approve_decision(
+    session: Session,
+    access: Access,
+    *,
+    shown_digest: str,
+    meaning: str,
+    conditions: str = "",
+    password: str,
+) -> approvals.Approval:
+    """An executive approves the recorded decision (see :func:`planner.core.approvals.sign`):
+    Conflict before a decision is recorded or if it changed since the digest was shown."""
+    row = decision(session, access.project.id)
+    if row is None:
+        raise Conflict("No vendor decision is recorded yet; there is nothing to approve.")
+    return approvals.sign(
+        session,
+        access,
+        subject=DECISION_SUBJECT,
+        subject_id=row.id,
+        subject_version=row.version,
+        content=decision_content(row),
+        shown_digest=shown_digest,
+        meaning=meaning,
+        conditions=conditions,
+        password=password,
+    )
+
+
 CONTRACT_FIELDS = (
     "scope_agreed",
     "service_levels_agreed",
@@ -140,6 +190,13 @@ def record_decision(
         raise ValidationError("Record the decision rationale.", {"rationale": ["Required."]})
     result = evaluation(session, access.project.id)
     line = next((v for v in result["vendors"] if v["vendor_id"] == vendor_id), None)
+    current = decision(session, access.project.id)
+    signed = decision_approvals(session, current) if current is not None else []
+    if signed:
+        raise Conflict(
+            f"The decision is approved by {signed[0].printed_name}; an approved decision "
+            "cannot change."
+        )
     override_reason = override_reason.strip()
     if line is not None and line["rank"] is not None:
         override_reason = ""  # a ranked vendor overrides nothing

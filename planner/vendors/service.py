@@ -46,10 +46,14 @@ from planner.vendors.catalogue import (  # noqa: F401 (gathered here)
 )
 from planner.vendors.decision import (  # noqa: F401 (gathered here)
     CONTRACT_FIELDS,
+    DECISION_SUBJECT,
     BoardSummary,
+    approve_decision,
     board_summary,
     consensus_rows,
     decision,
+    decision_approvals,
+    decision_content,
     record_decision,
     set_consensus,
     update_contract,

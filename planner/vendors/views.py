@@ -16,8 +16,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from planner.core import approvals
 from planner.core.errors import DomainError, NotFound
-from planner.core.forms import ConfirmForm, choices
+from planner.core.forms import ApprovalForm, ConfirmForm, choices
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
@@ -611,9 +612,51 @@ def decision(project_id: int):
                 status = exc.status
         else:
             status = 422
+    return _decision_page(row, dform, cform, ApprovalForm(prefix="a", formdata=None), status)
+
+
+def _decision_page(row, dform, cform, aform, status: int):
+    signed = service.decision_approvals(db.session, row) if row is not None else []
+    digest = approvals.digest_of(service.decision_content(row)) if row is not None else ""
+    aform.digest.data = digest
     return render_template(
         "vendors/decision.html",
         row=row,
         dform=dform,
         cform=cform,
+        aform=aform,
+        approvals=signed,
+        digest=digest,
+        may_sign=g.access.role == Role.EXECUTIVE,
     ), status
+
+
+@bp.post("/decision/approve")
+@project_view(Permission.APPROVE)
+def decision_approve(project_id: int):
+    """An executive signs the decision: meaning, password again, the digest they were shown."""
+    aform = ApprovalForm(prefix="a")
+    status = 422
+    if aform.validate_on_submit():
+        try:
+            with unit_of_work(db.session):
+                service.approve_decision(
+                    db.session,
+                    g.access,
+                    shown_digest=aform.digest.data,
+                    meaning=aform.meaning.data,
+                    conditions=aform.conditions.data or "",
+                    password=aform.password.data,
+                )
+            flash(_("Your approval is recorded."), "success")
+            return redirect(url_for("vendors.decision", project_id=project_id))
+        except DomainError as exc:
+            flash_error(exc, aform)
+            status = exc.status
+    aform.password.data = ""  # never sent back
+    row = service.decision(db.session, project_id)
+    dform = DecisionForm(prefix="d", obj=row, formdata=None)
+    dform.vendor_id.choices = _decision_choices(project_id)
+    return _decision_page(
+        row, dform, ContractForm(prefix="c", obj=row, formdata=None), aform, status
+    )

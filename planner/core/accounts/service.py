@@ -111,6 +111,14 @@ def create_user(
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's (a signature asks for it again)."""
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def authenticate(
     session: Session, username: str, password: str, *, remote_addr: str | None = None
 ) -> User | None:
