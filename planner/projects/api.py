@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from planner.core import jobs
 from planner.core.api import api_blueprint, api_user, doc, paged, paging, validated
@@ -33,6 +33,7 @@ from planner.projects.schemas import (
     ProjectEditForm,
     ProjectForm,
 )
+from planner.projects.waiting import waiting_for
 
 bp = api_blueprint("projects_api", __name__)
 
@@ -107,6 +108,29 @@ def projects_list():
     page, per_page = paging()
     result = paginate(db.session, service.projects_for(db.session, api_user()), page, per_page)
     return paged(result, lambda p: project_json(p, role=False))
+
+
+@bp.get("/waiting")
+@doc(
+    "What waits for the caller across their rollouts: approvals, gates, scoresheets, each "
+    "with the page where to act on it",
+    permission="login",
+)
+def waiting_list():
+    items = waiting_for(db.session, api_user())
+    return jsonify(
+        {
+            "items": [
+                {
+                    "project_id": w.project_id,
+                    "project": w.project,
+                    "what": w.text,
+                    "url": url_for(w.endpoint, **w.args),
+                }
+                for w in items
+            ]
+        }
+    )
 
 
 @bp.post("/projects")

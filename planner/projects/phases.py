@@ -228,9 +228,37 @@ class Notice:
     args: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """Something that waits for one person (an approval, a gate, a scoresheet), as their
+    home page lists it: the rollout, a text, and the page where to act on it."""
+
+    project_id: int
+    project: str
+    text: str
+    endpoint: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
 _PANELS: dict[str, Panel] = {}
 OverdueProvider = Callable[[Any, Any, Any], list[Notice]]
 _OVERDUE: list[OverdueProvider] = []
+WaitingProvider = Callable[[Any, Any], list[Waiting]]
+_WAITING: list[WaitingProvider] = []
+
+
+def register_waiting(fn: WaitingProvider) -> WaitingProvider:
+    """Decorator: ``fn(session, user) -> [Waiting]`` adds what waits for ``user`` in the area,
+    across every rollout they belong to, to their "waiting on you" list (a constant number of
+    queries, whatever the number of rollouts)."""
+    if fn not in _WAITING:
+        _WAITING.append(fn)
+    return fn
+
+
+def waiting_providers() -> list[WaitingProvider]:
+    """The registered "waiting on you" providers, in the order they registered."""
+    return list(_WAITING)
 
 
 def _add_panel(panel: Panel) -> None:

@@ -56,6 +56,7 @@ from planner.projects.schemas import (
     ProjectEditForm,
     ProjectForm,
 )
+from planner.projects.waiting import waiting_for
 
 bp = Blueprint("projects", __name__)
 
@@ -81,7 +82,12 @@ def index():
         page,
         per_page,
     )
-    return render_template("projects/index.html", projects=projects, archived=archived)
+    return render_template(
+        "projects/index.html",
+        projects=projects,
+        archived=archived,
+        waiting=waiting_for(db.session, current_user),
+    )
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from planner.core import approvals
 from planner.core.errors import DomainError, NotFound
@@ -26,8 +27,21 @@ from planner.core.web import confirm_page, flash_error, form_page, send_download
 from planner.extensions import db
 from planner.projects import reports
 from planner.projects.access import project_view
-from planner.projects.phases import register_phase_page, register_phase_panel
+from planner.projects.models import Membership, Project
+from planner.projects.phases import (
+    Waiting,
+    register_phase_page,
+    register_phase_panel,
+    register_waiting,
+)
 from planner.vendors import scoring, service, sheets
+from planner.vendors.models import (
+    RoundState,
+    ScoringRound,
+    Submission,
+    Vendor,
+    VendorDecision,
+)
 from planner.vendors.report import EVALUATION_REPORT
 from planner.vendors.schemas import (
     CONFLICTS,
@@ -65,6 +79,64 @@ register_phase_page("vendors", "vendors.board", _l("Open the vendor board"))
 def phase_panel(session, access, phase) -> service.BoardSummary:
     """The board at a glance: vendors, criteria, reviewers who submitted, the decision."""
     return service.board_summary(session, access.project.id)
+
+
+@register_waiting
+def waiting_in_vendors(session, user) -> list[Waiting]:
+    """An executive: vendor decisions nobody has approved yet. A reviewer: open scoring
+    rounds whose scoresheet they have not submitted. Two statements, whatever the rollouts."""
+    decisions = session.execute(
+        select(Project.id, Project.name, Vendor.name)
+        .join(Membership, Membership.project_id == Project.id)
+        .join(VendorDecision, VendorDecision.project_id == Project.id)
+        .join(Vendor, Vendor.id == VendorDecision.vendor_id)
+        .outerjoin(
+            approvals.Approval,
+            (approvals.Approval.subject == service.DECISION_SUBJECT)
+            & (approvals.Approval.subject_id == VendorDecision.id),
+        )
+        .where(
+            Membership.user_id == user.id,
+            Membership.role == Role.EXECUTIVE,
+            Project.archived.is_(False),
+            approvals.Approval.id.is_(None),
+        )
+    ).all()
+    sheets_due = session.execute(
+        select(Project.id, Project.name)
+        .join(Membership, Membership.project_id == Project.id)
+        .join(ScoringRound, ScoringRound.project_id == Project.id)
+        .outerjoin(
+            Submission,
+            (Submission.project_id == Project.id) & (Submission.reviewer_id == user.id),
+        )
+        .where(
+            Membership.user_id == user.id,
+            Membership.role == Role.REVIEWER,
+            Project.archived.is_(False),
+            ScoringRound.state == RoundState.OPEN,
+            Submission.id.is_(None),
+        )
+    ).all()
+    return [
+        Waiting(
+            pid,
+            name,
+            _("Approve the vendor decision (%(vendor)s)", vendor=vendor),
+            "vendors.decision",
+            {"project_id": pid},
+        )
+        for pid, name, vendor in decisions
+    ] + [
+        Waiting(
+            pid,
+            name,
+            _("Score the vendors and submit your scoresheet"),
+            "vendors.scoresheet",
+            {"project_id": pid},
+        )
+        for pid, name in sheets_due
+    ]
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
