@@ -315,7 +315,7 @@ def test_reads_that_write_queue_behind_writers_and_never_fail(app, factory, data
             }
             downloads_before = _audited("artifact.download")
             denied_before = _audited("access.denied")
-            statuses = _hammer(jobs, seconds=2.0)
+            statuses = _hammer(jobs, seconds=1.5)
     finally:
         with server_app.app_context():
             db.engine.dispose()

@@ -16,7 +16,7 @@ from planner.core.permissions import Role
 from planner.extensions import db
 from planner.vendors import service as vendors
 
-EXAMPLES = 8
+EXAMPLES = 6
 SHARDS = 3  # separate tests, so that the suite's workers share the run
 
 

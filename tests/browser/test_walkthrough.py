@@ -25,7 +25,7 @@ def test_lead_creates_rollout_adds_goal_with_kpi_and_passes_the_goals_gate(brows
     page.get_by_text("Rollout created").wait_for()
 
     # The goals gate refuses to pass while criteria are unmet.
-    page.get_by_role("link", name="1. Goals and KPIs").click()
+    page.get_by_role("link", name="1. Goals and KPIs", exact=True).click()
     page.get_by_label("Decision").select_option("pass")
     page.get_by_role("button", name="Record decision").click()
     page.get_by_text("criteria are unmet").first.wait_for()
@@ -48,7 +48,7 @@ def test_lead_creates_rollout_adds_goal_with_kpi_and_passes_the_goals_gate(brows
     page.get_by_role("button", name="Add KPI").click()
     page.get_by_text("KPI added").wait_for()
 
-    page.get_by_role("link", name="1. Goals and KPIs").click()
+    page.get_by_role("link", name="1. Goals and KPIs", exact=True).click()
     page.get_by_text("All criteria are met").wait_for()
     page.get_by_label("Decision").select_option("pass")
     page.get_by_label("Comment").fill("Goals agreed with every department head")
