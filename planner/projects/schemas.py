@@ -131,12 +131,14 @@ class GateForm(FlaskForm):
         _l("Decision"),
         choices=choices(
             [
+                ("", _l("— choose the decision —")),  # no default: a decision is a choice
                 (GateOutcome.PASS.value, _l("Pass the gate")),
                 (GateOutcome.SEND_BACK.value, _l("Send back")),
                 (GateOutcome.SKIP.value, _l("Skip this phase")),
             ]
         ),
-        validators=[DataRequired()],
+        validators=[DataRequired(message=_l("Required: choose the decision."))],
+        default="",
     )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5_000)])
     risk_acknowledged = BooleanField(_l("I acknowledge the risk of skipping this phase"))

@@ -26,7 +26,14 @@ def test_lead_creates_rollout_adds_goal_with_kpi_and_passes_the_goals_gate(brows
 
     # The goals gate refuses to pass while criteria are unmet.
     page.get_by_role("link", name="1. Goals and KPIs", exact=True).click()
+    # No decision is preselected; the risk acknowledgement shows only for a skip.
+    assert page.get_by_label("Decision").input_value() == ""
+    risk = page.get_by_label("I acknowledge the risk of skipping this phase")
+    assert not risk.is_visible()
+    page.get_by_label("Decision").select_option("skip")
+    assert risk.is_visible()
     page.get_by_label("Decision").select_option("pass")
+    assert not risk.is_visible()
     page.get_by_role("button", name="Record decision").click()
     page.get_by_text("criteria are unmet").first.wait_for()
     assert page.get_by_text("At least one goal is stated").count() >= 1

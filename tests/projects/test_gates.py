@@ -1,11 +1,14 @@
 """The phase pipeline: criteria, gate decisions, skipping with acknowledged risk."""
 
 import pytest
+from sqlalchemy import func, select
 
 from planner.core.errors import Conflict, PermissionDenied, ValidationError
 from planner.extensions import db
 from planner.projects import service
+from planner.projects.models import GateDecision
 from planner.projects.phases import PHASE_KEYS, PhaseStatus, earlier_phases_open, next_gate
+from tests.conftest import csrf_token
 
 
 def test_a_new_rollout_has_nine_phases_in_order(factory):
@@ -181,3 +184,17 @@ def test_last_lead_cannot_be_removed_or_demoted(factory):
         service.remove_member(db.session, access, m.id)
     with pytest.raises(Conflict, match="at least one lead"):
         service.change_member(db.session, access, m.id, role=Role.VIEWER, department_id=None)
+
+
+def test_the_gate_form_has_no_default_decision(client, factory, login_as):
+    lead = factory.user("ana")
+    project = factory.project(lead)
+    login_as("ana")
+    page = f"/projects/{project.id}/phases/goals"
+    html = client.get(page).get_data(as_text=True)
+    assert '<option selected value="">— choose the decision —</option>' in html
+    assert 'class="skip-only"' in html
+    resp = client.post(f"{page}/gate", data={"csrf_token": csrf_token(client, page), "outcome": ""})
+    assert resp.status_code == 422
+    assert "Required: choose the decision." in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(GateDecision)) == 0
