@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, TooLarge, ValidationError
+from planner.core.i18n import counted
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.projects.access import Access
@@ -234,7 +235,7 @@ def delete(session: Session, access: Access, artifact_id: int) -> None:
         access,
         "artifact.delete",
         art,
-        f"{art.phase_key}: {art.title!r} deleted with {len(art.versions)} version(s)",
+        f"{art.phase_key}: {art.title!r} deleted with {counted(len(art.versions), 'version')}",
         before={
             "title": art.title,
             "phase": art.phase_key,

@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from planner.artifacts import service
 from planner.artifacts.schemas import UploadForm
@@ -122,8 +123,11 @@ def delete(project_id: int, artifact_id: int):
     return render_template(
         "confirm.html",
         form=form,
-        title=_(
-            "Delete %(title)s with all %(n)d version(s)?", title=art.title, n=len(art.versions)
+        title=ngettext(
+            "Delete %(title)s with its %(num)d version?",
+            "Delete %(title)s with all %(num)d versions?",
+            len(art.versions),
+            title=art.title,
         ),
         message=_("The files cannot be recovered. The audit trail keeps a record of them."),
         action=_("Delete artifact"),

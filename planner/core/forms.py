@@ -38,6 +38,7 @@ from wtforms.widgets import HiddenInput
 
 from planner.core.db import MAX_INT
 from planner.core.errors import ValidationError
+from planner.core.i18n import counted
 
 F = TypeVar("F", bound=FlaskForm)
 
@@ -161,7 +162,7 @@ def _to_formdata(form_cls: type[FlaskForm], body: Any, strict: bool = False) -> 
     unknown = sorted(set(body) - set(fields) - {"csrf_token"})
     if unknown:
         raise ValidationError(
-            "Unknown field(s): " + ", ".join(unknown),
+            ("Unknown field: " if len(unknown) == 1 else "Unknown fields: ") + ", ".join(unknown),
             {k: ["Unknown field."] for k in unknown},
         )
     data: MultiDict[str, str] = MultiDict()
@@ -236,7 +237,7 @@ class ListBody(Generic[F]):
             forms.append(form)
         if errors:
             raise ValidationError(
-                f"{len(errors)} problem(s) in the {self.key}; nothing was saved. "
+                f"{counted(len(errors), 'problem')} in the {self.key}; nothing was saved. "
                 + "; ".join(f"{k}: {v[0]}" for k, v in list(errors.items())[:3]),
                 errors,
             )
@@ -270,7 +271,7 @@ class ListBody(Generic[F]):
                     errors[f"{where}.{name}" if name != where else where] = messages
         if errors:
             raise ValidationError(
-                f"{len(errors)} problem(s) in the {self.key}; nothing was saved. "
+                f"{counted(len(errors), 'problem')} in the {self.key}; nothing was saved. "
                 + "; ".join(f"{k}: {v[0]}" for k, v in list(errors.items())[:3]),
                 errors,
             )

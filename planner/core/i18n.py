@@ -20,3 +20,9 @@ def timezone() -> str | None:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` with the noun in the right number: "1 goal", "9 goals", "2 KPIs lack…". For
+    messages made outside a request (services, audit summaries); pages use ``ngettext``."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import counted
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
@@ -350,15 +351,21 @@ def goals_criteria(session: Session, project: Project) -> list[Criterion]:
     goals, without_kpi, incomplete = kpi_stats(session, project.id)
     return [
         Criterion("A vision statement is written", bool(project.vision.strip())),
-        Criterion("At least one goal is stated", goals > 0, detail=f"{goals} goal(s)"),
+        Criterion("At least one goal is stated", goals > 0, detail=counted(goals, "goal")),
         Criterion(
             "Every goal has at least one KPI",
             goals > 0 and without_kpi == 0,
-            detail=f"{without_kpi} goal(s) without a KPI" if without_kpi else "",
+            detail=f"{counted(without_kpi, 'goal')} without a KPI" if without_kpi else "",
         ),
         Criterion(
             "Every KPI has a baseline and a target",
             goals > 0 and incomplete == 0,
-            detail=f"{incomplete} KPI(s) lack a baseline or target" if incomplete else "",
+            detail=(
+                f"{counted(incomplete, 'KPI')} "
+                + ("lacks" if incomplete == 1 else "lack")
+                + " a baseline or target"
+                if incomplete
+                else ""
+            ),
         ),
     ]

@@ -159,7 +159,11 @@ def delete(project_id: int, goal_id: int):
     goal = service.get_goal(db.session, project_id, goal_id)
     return confirm_page(
         lambda: service.delete_goal(db.session, g.access, goal),
-        title=_("Delete this goal and its %(n)d KPI(s)?", n=len(goal.kpis)),
+        title=ngettext(
+            "Delete this goal and its %(num)d KPI?",
+            "Delete this goal and its %(num)d KPIs?",
+            len(goal.kpis),
+        ),
         message=goal.statement,
         action=_("Delete goal"),
         cancel=url_for("goals.detail", project_id=project_id, goal_id=goal_id),
@@ -229,10 +233,11 @@ def kpi_delete(project_id: int, goal_id: int, kpi_id: int):
     detail = url_for("goals.detail", project_id=project_id, goal_id=goal_id)
     return confirm_page(
         lambda: service.delete_kpi(db.session, g.access, kpi),
-        title=_(
-            "Delete the KPI %(name)s and its %(n)d measurement(s)?",
+        title=ngettext(
+            "Delete the KPI %(name)s and its %(num)d measurement?",
+            "Delete the KPI %(name)s and its %(num)d measurements?",
+            len(kpi.measurements),
             name=kpi.name,
-            n=len(kpi.measurements),
         ),
         message="",
         action=_("Delete KPI"),

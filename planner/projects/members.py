@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import counted
 from planner.core.permissions import Permission, Role
 from planner.projects.access import Access, load_access, projects_for  # noqa: F401 (re-exported)
 from planner.projects.models import (
@@ -103,7 +104,9 @@ def delete_department(session: Session, access: Access, department_id: int) -> N
     )
     if in_it:
         raise Conflict(
-            f"{in_it} member(s) belong to {dept.name!r}; move them to another department first."
+            f"{counted(in_it, 'member')} "
+            + ("belongs" if in_it == 1 else "belong")
+            + f" to {dept.name!r}; move them to another department first."
         )
     audit.log(
         session,

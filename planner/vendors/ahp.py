@@ -77,7 +77,11 @@ def ahp_matrix_from_pairs(n: int, pairs: Mapping[tuple[int, int], float]) -> lis
         m[j][i] = 1.0 / v
     missing = n * (n - 1) // 2 - len(seen)
     if missing:
-        raise ValueError(f"{missing} pair(s) of criteria are not compared")
+        raise ValueError(
+            f"{missing} pair of criteria is not compared"
+            if missing == 1
+            else f"{missing} pairs of criteria are not compared"
+        )
     return m
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import counted
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
 from planner.projects.access import Access
@@ -217,7 +218,7 @@ def delete_vendor(session: Session, access: Access, vendor: Vendor) -> None:
         access,
         "vendor.delete",
         vendor,
-        f"vendor {vendor.name!r} deleted with {n_scores} score(s)",
+        f"vendor {vendor.name!r} deleted with {counted(n_scores, 'score')}",
         before=audit.snapshot(vendor, VENDOR_FIELDS),
     )
     session.delete(vendor)

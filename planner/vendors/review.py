@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from planner.core import audit
 from planner.core.accounts.models import User
 from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from planner.core.i18n import counted
 from planner.core.permissions import Permission, Role
 from planner.projects.access import Access
 from planner.projects.models import Department, Membership
@@ -101,7 +102,7 @@ def declare_conflicts(session: Session, access: Access, items: list[ConflictItem
         "conflict.declare",
         summary="no conflict of interest declared"
         if not items
-        else f"conflict of interest declared for {len(items)} vendor(s)",
+        else f"conflict of interest declared for {counted(len(items), 'vendor')}",
         entity_type="conflict_declaration",
         after={"conflicts": [asdict(i) for i in items]},
     )
@@ -269,7 +270,9 @@ def put_scores(
             errors[f"{where}.comment"] = [f"At most {COMMENT_MAX} characters."]
         clean[(e.vendor_id, e.criterion_id)] = (value, comment)
     if errors:
-        raise ValidationError(f"{len(errors)} problem(s) in the scores; nothing was saved.", errors)
+        raise ValidationError(
+            f"{counted(len(errors), 'problem')} in the scores; nothing was saved.", errors
+        )
     existing = {
         (s.vendor_id, s.criterion_id): s
         for s in session.scalars(
@@ -302,7 +305,7 @@ def put_scores(
             session,
             access,
             "score.put",
-            summary=f"{user.username}: {changed} score(s) saved",
+            summary=f"{user.username}: {counted(changed, 'score')} saved",
             entity_type="score",
             after={"count": changed},
         )
@@ -341,7 +344,7 @@ def submit_scoresheet(session: Session, access: Access) -> Submission:
     )
     missing = needed - {(a, b) for a, b in have}
     if missing:
-        raise Conflict(f"Your scoresheet is incomplete: {len(missing)} score(s) missing.")
+        raise Conflict(f"Your scoresheet is incomplete: {counted(len(missing), 'score')} missing.")
     sub = Submission(project_id=access.project.id, reviewer_id=access.user.id)
     session.add(sub)
     session.flush()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from planner.core.accounts.models import User
 from planner.core.errors import ValidationError
+from planner.core.i18n import counted
 from planner.projects.access import Access
 from planner.vendors import service
 from planner.vendors.schemas import SCORES, ScoreInput, score_inputs
@@ -122,7 +123,7 @@ class ImportRejected(ValidationError):
 
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__(
-            f"{len(errors)} problem(s) in the file; nothing was imported.",
+            f"{counted(len(errors), 'problem')} in the file; nothing was imported.",
             {f"row {e.row}": [e.message] for e in errors[:200]},
         )
         self.row_errors = errors
@@ -188,7 +189,7 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
     missing = [c for c in ("reviewer", "vendor_id", "criterion_id", "score") if c not in header]
     if missing:
         raise ValidationError(
-            "The first row must be the scoresheet's header; missing column(s): "
+            "The first row must be the scoresheet's header; missing columns: "
             + ", ".join(missing)
             + ". Download a fresh scoresheet to start from."
         )

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from planner.core import approvals
@@ -474,7 +475,7 @@ def scoresheet(project_id: int):
             )
             with unit_of_work(db.session):
                 n = service.put_scores(db.session, g.access, entries)
-            flash(_("%(n)d score(s) saved.", n=n), "success")
+            flash(ngettext("%(num)d score saved.", "%(num)d scores saved.", n), "success")
             return redirect(url_for("vendors.scoresheet", project_id=project_id))
         except DomainError as exc:
             flash_error(exc)
@@ -538,7 +539,14 @@ def scoresheet_upload(project_id: int):
     try:
         with unit_of_work(db.session):
             n = sheets.import_scoresheet(db.session, g.access, f.read())
-        flash(_("Scoresheet imported: %(n)d score(s) changed.", n=n), "success")
+        flash(
+            ngettext(
+                "Scoresheet imported: %(num)d score changed.",
+                "Scoresheet imported: %(num)d scores changed.",
+                n,
+            ),
+            "success",
+        )
     except DomainError as exc:
         flash(exc.detail, "error")
         for where, msgs in list(getattr(exc, "errors", {}).items())[:50]:

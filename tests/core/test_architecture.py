@@ -8,6 +8,7 @@ dodges a cycle still is the dependency).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,17 @@ def test_public_service_functions_have_docstrings():
             ):
                 missing.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.name}")
     assert missing == [], "public names without a docstring:\n" + "\n".join(missing)
+
+
+def test_no_message_says_s_in_brackets():
+    """Plurals are real plurals ("9 goals", not "9 goal(s)"): in templates and in the
+    strings of the code, which reach people as messages and audit summaries."""
+    found = []
+    pattern = re.compile(r"[A-Za-z]+\(s\)")
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found += [f"{path.name}: {m}" for m in pattern.findall(node.value)]
+    for path in sorted((PACKAGE.parent / "templates").rglob("*.html")):
+        found += [f"{path.name}: {m}" for m in pattern.findall(path.read_text(encoding="utf-8"))]
+    assert found == []

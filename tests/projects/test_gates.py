@@ -62,8 +62,8 @@ def test_goal_without_complete_kpi_blocks_the_gate(factory):
     g2 = factory.goal(project, "Safety of the client base", baseline=None)
     phase = service.get_phase(db.session, project.id, "goals")
     unmet = {c.label: c.detail for c in service.criteria(db.session, project, phase) if not c.met}
-    assert unmet["Every goal has at least one KPI"] == "1 goal(s) without a KPI"
-    assert unmet["Every KPI has a baseline and a target"] == "1 KPI(s) lack a baseline or target"
+    assert unmet["Every goal has at least one KPI"] == "1 goal without a KPI"
+    assert unmet["Every KPI has a baseline and a target"] == "1 KPI lacks a baseline or target"
     assert g2.id
 
 

@@ -105,7 +105,7 @@ def test_scoresheet_download_and_upload_on_the_page(vboard, client):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "Scoresheet imported: 4 score(s) changed." in resp.get_data(as_text=True)
+    assert "Scoresheet imported: 4 scores changed." in resp.get_data(as_text=True)
     resp = client.post(
         f"{base}/scoresheet/upload",
         data={
@@ -115,7 +115,7 @@ def test_scoresheet_download_and_upload_on_the_page(vboard, client):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "missing column(s): criterion_id, score" in resp.get_data(as_text=True)
+    assert "missing columns: criterion_id, score" in resp.get_data(as_text=True)
     assert count(Score) == 4
 
 

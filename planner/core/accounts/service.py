@@ -17,6 +17,7 @@ from planner.core import audit
 from planner.core.accounts.models import ApiToken, User
 from planner.core.db import utcnow
 from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import counted
 
 # argon2id cost profiles by name (``PASSWORD_HASH_PROFILE``): the library's recommendation
 # (RFC 9106, low memory: about 0.4 s a hash on a 2-core machine) everywhere but in tests,
@@ -188,7 +189,7 @@ def revoke_all_tokens(session: Session, user: User) -> int:
             action="token.revoke",
             entity_type="user",
             entity_id=user.id,
-            summary=f"{len(rows)} API token(s) revoked with the password change",
+            summary=f"{counted(len(rows), 'API token')} revoked with the password change",
         )
     return len(rows)
 
