@@ -158,6 +158,20 @@ PHASES: tuple[PhaseDef, ...] = (
 PHASE_KEYS: tuple[str, ...] = tuple(p.key for p in PHASES)
 PHASE_BY_KEY: dict[str, PhaseDef] = {p.key: p for p in PHASES}
 
+# Short names where a phase's title does not fit (the overview's pipeline): people never see
+# a phase's key.
+SHORT_TITLES: dict[str, Any] = {
+    "goals": _l("Goals"),
+    "requirements": _l("Requirements"),
+    "design": _l("Design"),
+    "vendors": _l("Vendors"),
+    "spec": _l("Specification"),
+    "migration": _l("Migration"),
+    "testing": _l("Testing"),
+    "training": _l("Training"),
+    "golive": _l("Go-live"),
+}
+
 
 @dataclass(frozen=True)
 class Criterion:

@@ -34,6 +34,7 @@ from planner.projects.access import project_view
 from planner.projects.phases import (
     PHASE_BY_KEY,
     PHASES,
+    SHORT_TITLES,
     STATUS_LABELS,
     Panel,
     PhaseStatus,
@@ -64,7 +65,13 @@ bp = Blueprint("projects", __name__)
 @bp.app_context_processor
 def phase_helpers() -> dict[str, Any]:
     """The phases, their status labels and each phase's area page, for every template."""
-    return {"PHASES": PHASES, "STATUS_LABELS": STATUS_LABELS, "phase_page": phase_page}
+    return {
+        "PHASES": PHASES,
+        "PHASE_BY_KEY": PHASE_BY_KEY,
+        "SHORT_TITLES": SHORT_TITLES,
+        "STATUS_LABELS": STATUS_LABELS,
+        "phase_page": phase_page,
+    }
 
 
 def _today() -> date:
