@@ -399,7 +399,7 @@ def _vendors(
                     )
                 )
         vendors.put_scores(session, r_access, entries)
-        if i < 4:
+        if username != "marketing":  # marketing's sheet is still a draft: it counts nowhere yet
             session.add(Submission(project_id=project.id, reviewer_id=reviewer.id))
     it = users["it"]
     vendors.recuse(
