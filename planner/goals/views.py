@@ -25,6 +25,7 @@ from planner.core.versioning import unit_of_work
 from planner.core.web import confirm_page, flash_error, form_page
 from planner.extensions import db
 from planner.goals import service
+from planner.goals.progress import progress
 from planner.goals.schemas import (
     GoalEditForm,
     GoalForm,
@@ -43,6 +44,18 @@ from planner.projects.phases import (
 from planner.projects.schemas import VisionForm
 
 bp = Blueprint("goals", __name__, url_prefix="/projects/<int:project_id>/goals")
+
+
+@bp.context_processor
+def kpi_helpers() -> dict:
+    """``kpi_progress(kpi)``: how far its latest measurement has come (see goals.progress)."""
+    return {
+        "kpi_progress": lambda k: progress(
+            k.baseline, k.target, [(m.measured_on, m.value) for m in k.measurements]
+        )
+    }
+
+
 register_phase_page("goals", "goals.index", _l("Open the goals and KPIs"))
 
 
