@@ -115,13 +115,14 @@ def sign(
     meaning: Meaning | str,
     conditions: str = "",
     password: str,
+    what: str = "",
 ) -> Approval:
     """Sign one version of a record as the calling member (an executive: APPROVE).
 
     PermissionDenied without APPROVE; ValidationError for a wrong password, an unknown
     meaning, or conditions missing from "approved with conditions"; Conflict if ``content``
     no longer has the digest the signer was shown (it changed: nothing is recorded), or if
-    they signed this version already. Audited.
+    they signed this version already. Audited (``what`` names the record in the trail).
     """
     user: User = access.user
     if not can(access.role, Permission.APPROVE):
@@ -178,7 +179,8 @@ def sign(
         entity_type=subject,
         entity_id=subject_id,
         project_id=access.project.id,
-        summary=f"{user.name} signed {subject} #{subject_id} v{subject_version}: {meaning.label}",
+        summary=f"{user.name} signed {what or subject} (version {subject_version}): "
+        f"{meaning.label}",
         after={"digest": digest, "meaning": meaning.value, "conditions": conditions},
     )
     return row

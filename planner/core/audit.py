@@ -45,6 +45,46 @@ class AuditEvent(Base):
 
     actor = relationship("User", lazy="raise")
 
+    @property
+    def changes(self) -> list[str]:
+        """What changed, in words: ``["baseline 20 → 25", "unit “%” → “hours”"]``."""
+        return changes_in_words(self.before, self.after)
+
+
+def changes_in_words(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[str]:
+    """Each field of ``before``/``after`` as "field old → new" ("field: new" when only one
+    side has it); text in quotes and shortened, dates and numbers as they are, yes/no, a dash
+    for nothing. For people reading the trail: never JSON, never escapes."""
+    before, after = before or {}, after or {}
+    out = []
+    for key in list(dict.fromkeys([*before, *after])):
+        name = key.replace("_", " ")
+        if key in before and key in after:
+            out.append(f"{name} {_in_words(before[key])} → {_in_words(after[key])}")
+        elif key in after:
+            out.append(f"{name}: {_in_words(after[key])}")
+        else:
+            out.append(f"{name} was {_in_words(before[key])}")
+    return out
+
+
+def _in_words(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_in_words(v) for v in value) or "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')} {_in_words(v)}" for k, v in value.items())
+    text = " ".join(str(value).split())
+    if len(text) > 80:
+        text = text[:79] + "…"
+    looks_like_date = len(text) >= 10 and text[:4].isdigit() and text[4] == "-" and text[7] == "-"
+    return text if looks_like_date else f"“{text}”"
+
 
 @event.listens_for(Session, "before_flush")
 def _audit_is_append_only(session: Session, flush_context: Any, instances: Any) -> None:

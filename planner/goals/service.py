@@ -212,7 +212,7 @@ def add_kpi(
         access,
         "kpi.create",
         kpi,
-        f"KPI {kpi.name!r} added to goal {goal.id}",
+        f"KPI {kpi.name!r} added to the goal “{goal.statement[:120]}”",
         after=audit.snapshot(kpi, KPI_FIELDS),
     )
     return kpi

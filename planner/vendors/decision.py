@@ -154,6 +154,7 @@ def approve_decision(
         meaning=meaning,
         conditions=conditions,
         password=password,
+        what=f"the vendor decision ({row.vendor.name})",
     )
 
 

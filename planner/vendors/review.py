@@ -27,6 +27,7 @@ from planner.vendors.models import (
     RoundState,
     Score,
     Submission,
+    Vendor,
 )
 from planner.vendors.round_state import (
     bump_revision,
@@ -186,10 +187,21 @@ def lift_recusal(session: Session, access: Access, recusal_id: int) -> None:
         access,
         "recusal.delete",
         rec,
-        f"recusal of reviewer {rec.reviewer_id} from vendor {rec.vendor_id} lifted",
+        f"recusal of {_reviewer_name(session, rec.reviewer_id)} from "
+        f"{_vendor_name(session, rec.vendor_id)} lifted",
     )
     session.delete(rec)
     bump_revision(session, access)
+
+
+def _reviewer_name(session: Session, user_id: int) -> str:
+    user = session.get(User, user_id)
+    return user.name if user is not None else f"account {user_id}"
+
+
+def _vendor_name(session: Session, vendor_id: int) -> str:
+    vendor = session.get(Vendor, vendor_id)
+    return vendor.name if vendor is not None else f"vendor {vendor_id}"
 
 
 def recusals(session: Session, project_id: int) -> list[Recusal]:
