@@ -45,19 +45,40 @@ def normalise_title(title: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", title).split()).casefold()
 
 
-def detect_type(data: bytes) -> str:
-    """The MIME type of ``data`` from its content; ValidationError if not allowed."""
+# What a refused file is, in words, by the family of its detected type.
+_KINDS = (
+    (("application/x-executable", "application/x-dosexec", "application/x-sharedlib",
+      "application/x-mach-binary", "application/x-pie-executable"), "a program"),
+    (("text/html", "application/xhtml+xml"), "a web page (HTML)"),
+    (("image/svg+xml",), "an SVG drawing (it can carry scripts)"),
+    (("text/x-shellscript", "text/x-python", "text/x-script.python", "text/x-perl",
+      "application/javascript", "text/javascript", "text/x-php"), "a script"),
+)  # fmt: skip
+
+
+def detect_type(data: bytes, filename: str = "") -> str:
+    """The MIME type of ``data`` from its content; ValidationError if not allowed, saying what
+    the user's file is ("“report.pdf” is a program") and what a rollout keeps."""
+    name = f"“{filename}”" if filename else "The file"
     if not data:
-        raise ValidationError("The file is empty.", {"file": ["Empty file."]})
+        raise ValidationError(f"{name} is empty.", {"file": ["Empty file."]})
     mime = magic.from_buffer(data[:65536], mime=True)
     if mime == "application/octet-stream" and data[:4] == b"PK\x03\x04":
         mime = "application/zip"
     if mime not in ALLOWED_TYPES:
+        kind = next((k for types, k in _KINDS if mime in types), None)
+        if kind is None and (data[:4] == b"\x7fELF" or data[:2] == b"MZ"):
+            kind = "a program"  # a header too short for libmagic to name
+        kind = kind or (
+            "a file whose kind cannot be told from its content"
+            if mime == "application/octet-stream"
+            else "a kind of file"
+        )
         raise ValidationError(
-            f"Files of type {mime} are not accepted. Accepted: "
+            f"{name} is {kind}, and files of this kind are not accepted. A rollout keeps "
             + ", ".join(sorted(set(ALLOWED_TYPES.values())))
-            + ".",
-            {"file": [f"Type {mime} not accepted."]},
+            + " files. Nothing was uploaded.",
+            {"file": [f"{kind[0].upper()}{kind[1:]}: not accepted."]},
         )
     return mime
 
@@ -88,7 +109,7 @@ def upload(
         raise ValidationError(f"There is no phase {phase_key!r}.", {"phase": ["Unknown phase."]})
     if len(data) > max_bytes:
         raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
-    mime = detect_type(data)
+    mime = detect_type(data, filename)
     key = normalise_title(title)
     artifact = session.scalar(
         select(Artifact)

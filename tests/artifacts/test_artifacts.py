@@ -159,3 +159,21 @@ def test_an_identical_file_as_a_new_version_is_refused_with_a_message(
         "file": ["The same file as version 2 (minutes.txt): no new version was made."]
     }
     assert db.session.scalar(select(func.count()).select_from(ArtifactVersion)) == 2
+
+
+def test_a_refused_file_is_named_and_said_in_words(factory):
+    lead = factory.user("lead")
+    project = factory.project(lead)
+    with pytest.raises(ValidationError) as refused:
+        service.upload(
+            db.session,
+            factory.lead_access(project),
+            title="Quarterly report",
+            phase_key="goals",
+            filename="report.pdf",
+            data=b"\x7fELF\x02\x01\x01" + b"\0" * 64,
+            max_bytes=10_000,
+        )
+    assert str(refused.value.detail).startswith("“report.pdf” is a program")
+    assert "application/" not in refused.value.detail  # no MIME types for people
+    assert refused.value.errors == {"file": ["A program: not accepted."]}
