@@ -444,17 +444,21 @@ def recusal_delete(project_id: int, recusal_id: int):
 @bp.route("/scoresheet", methods=["GET", "POST"])
 @project_view(Permission.SCORE)
 def scoresheet(project_id: int):
+    """The reviewer's scoresheet as a grid, criteria down and vendors across, as the
+    spreadsheet a board would otherwise pass round; a refused save marks the bad cells and
+    keeps everything typed (``2.5`` stays ``2.5``, refused, never cut to ``2``)."""
     if g.access.role != Role.REVIEWER:
         abort(403, description=_("Only the board's reviewers have a scoresheet."))
     user = g.access.user
     form = ConfirmForm()
     status = 200
     typed: dict[str, str] = {}
+    bad: set[str] = set()
     rows = sheets.scoresheet_rows(db.session, g.access, user)[1:]
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        filled = []
+        filled, keys = [], []
         for row in rows:
             vid, cid = row[1], row[3]
             raw = (request.form.get(f"s_{vid}_{cid}") or "").strip()
@@ -469,6 +473,7 @@ def scoresheet(project_id: int):
                         "comment": comment,
                     }
                 )
+                keys.append(f"s_{vid}_{cid}")
         try:
             entries = score_inputs(
                 SCORES.from_rows([(f"scores[{i}]", r) for i, r in enumerate(filled)])
@@ -480,17 +485,26 @@ def scoresheet(project_id: int):
         except DomainError as exc:
             flash_error(exc)
             status = exc.status
-            errors = getattr(exc, "errors", {})
-            g.score_errors = errors
+            for where in getattr(exc, "errors", {}):
+                index = where.removeprefix("scores[").split("]", 1)[0]
+                if index.isdigit() and int(index) < len(keys):
+                    bad.add(keys[int(index)])
     rnd = service.get_round(db.session, project_id)
     done = user.id in service.submitted(db.session, project_id)
     declared = user.id in service.declarations(db.session, project_id)
     crits = [c for c in service.criteria(db.session, project_id) if not c.is_price]
+    shares = scoring.weight_shares(
+        {c.id: c.weight for c in service.criteria(db.session, project_id)}
+    )
     return render_template(
         "vendors/scoresheet.html",
         rows=rows,
+        grid_vendors=list(dict.fromkeys((r[1], r[2]) for r in rows)),
+        cells={(r[1], r[3]): r for r in rows},
         crits=crits,
+        shares=shares,
         typed=typed,
+        bad=bad,
         form=form,
         rnd=rnd,
         done=done,
@@ -499,18 +513,23 @@ def scoresheet(project_id: int):
     ), status
 
 
-@bp.post("/scoresheet/submit")
+@bp.route("/scoresheet/submit", methods=["GET", "POST"])
 @project_view(Permission.SCORE)
 def scoresheet_submit(project_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        with unit_of_work(db.session):
-            service.submit_scoresheet(db.session, g.access)
-        flash(_("Scoresheet submitted. You can now see the board's scores."), "success")
-    except DomainError as exc:
-        flash_error(exc)
-    return redirect(url_for("vendors.scoresheet", project_id=project_id))
+    """Ask first (GET), then submit the scoresheet for good (POST)."""
+    back = url_for("vendors.scoresheet", project_id=project_id)
+    return confirm_page(
+        lambda: service.submit_scoresheet(db.session, g.access),
+        title=_("Submit your scoresheet?"),
+        message=_(
+            "After this your scores are final and count in the results; you can no longer "
+            "change them. You will then see the board's scores."
+        ),
+        action=_("Submit my scoresheet"),
+        cancel=back,
+        success=_("Scoresheet submitted. You can now see the board's scores."),
+        next_url=back,
+    )
 
 
 @bp.get("/scoresheet.<any(xlsx, csv):fmt>")

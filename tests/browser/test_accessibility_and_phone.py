@@ -36,12 +36,15 @@ def _rollout(factory) -> int:
         target=90,
         due_date=date(2027, 6, 30),
     )
-    factory.member(project, factory.user("mihai", name="Mihai Ionescu"), Role.REVIEWER, "Sales")
+    mihai = factory.member(
+        project, factory.user("mihai", name="Mihai Ionescu"), Role.REVIEWER, "Sales"
+    )
     for name, cost in (("Salesforce", 410_000.0), ("HubSpot", 190_000.0), ("Bitrix24", 90_000.0)):
         vendors.create_vendor(db.session, access, name=name, cost_3y=cost)
     for name, weight in (("Functionality", 3.0), ("Security", 2.0), ("Support", 1.0)):
         vendors.create_criterion(db.session, access, name=name, weight=weight)
     vendors.set_round_state(db.session, access, action="open", two_envelopes=True)
+    vendors.declare_conflicts(db.session, factory.access(project, mihai), [])
     db.session.commit()
     return project.id
 
@@ -62,9 +65,9 @@ def _pages(pid: int) -> list[str]:
     ]
 
 
-def _log_in(page) -> None:
+def _log_in(page, username: str = "ana") -> None:
     page.goto("/login")
-    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(Factory.PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Your CRM rollouts").wait_for()
@@ -98,3 +101,32 @@ def test_main_pages_are_accessible_and_fit_a_phone_screen(browser_page, factory)
         if width > 390:
             too_wide[path] = width
     assert too_wide == {}
+
+
+def test_the_scoresheet_is_a_grid_the_arrow_keys_move_through(browser_page, factory):
+    page = browser_page
+    pid = _rollout(factory)
+    _log_in(page, "mihai")
+    page.goto(f"/projects/{pid}/vendors/scoresheet")
+    headers = page.locator("table.score-grid thead th").all_inner_texts()
+    assert headers[2:] == ["Bitrix24", "HubSpot", "Salesforce"]  # vendors across
+    first = page.get_by_label("Score of Bitrix24 on Functionality")
+    first.focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.id") == page.get_by_label(
+        "Score of HubSpot on Functionality"
+    ).get_attribute("id")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.id") == page.get_by_label(
+        "Score of HubSpot on Security"
+    ).get_attribute("id")
+    page.keyboard.type("2.5")  # nothing cuts it to 2
+    assert page.get_by_label("Score of HubSpot on Security").input_value() == "2.5"
+    page.get_by_role("button", name="Save scores").click()
+    page.get_by_text("A whole number from 0 to 5.", exact=True).wait_for()
+    marked = page.get_by_label("Score of HubSpot on Security")
+    assert marked.get_attribute("aria-invalid") == "true" and marked.input_value() == "2.5"
+    results = Axe().run(page)
+    assert [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ] == []

@@ -170,3 +170,22 @@ def test_lead_pages_render_with_a_full_board(vboard, client):
     )
     assert resp.status_code == 302
     assert "Contract negotiation" in client.get(decision).get_data(as_text=True)
+
+
+def test_the_final_submit_asks_first(vboard, client):
+    mihai = vboard.reviewers[0]
+    service.declare_conflicts(db.session, vboard.access(mihai), [])
+    service.put_scores(
+        db.session,
+        vboard.access(mihai),
+        [service.ScoreInput(v.id, c.id, 3, "") for v in vboard.vendors for c in vboard.criteria],
+    )
+    db.session.commit()
+    login(client, "mihai")
+    base = f"/projects/{vboard.project.id}/vendors/scoresheet"
+    ask = client.get(f"{base}/submit")
+    assert ask.status_code == 200 and "Submit your scoresheet?" in ask.get_data(as_text=True)
+    assert mihai.id not in service.submitted(db.session, vboard.project.id)  # asking did not
+    done = client.post(f"{base}/submit", data={"csrf_token": csrf_token(client, f"{base}/submit")})
+    assert done.status_code == 302
+    assert mihai.id in service.submitted(db.session, vboard.project.id)
