@@ -44,9 +44,9 @@ VISION = """\
 We adopt a CRM so that every customer interaction is recorded, every manager sees their own
 pipeline, and the client base belongs to the company, not to individual people.
 
-> 实施CRM系统之前，进行详尽的需求调研与分析是至关重要的一步。 (seed 001)
+> 实施CRM系统之前，进行详尽的需求调研与分析是至关重要的一步。
 
-> קבל תמיכה מהמנהל העליון. זה יבטיח כי בניית מערכת CRM אינה נתפסת כפרויקט IT. (seed 002)
+> קבל תמיכה מהמנהל העליון. זה יבטיח כי בניית מערכת CRM אינה נתפסת כפרויקט IT.
 """
 
 STRATEGY = """\
@@ -54,8 +54,8 @@ STRATEGY = """\
    through questionnaires and interviews, frontline staff and managers alike.
 2. A cross-department board scores the vendors on a weighted matrix.
 3. Phased introduction: sales first, then customer service, then marketing.
-4. *Für viele Unternehmen ist der Umzug in ein neues CRM ein verantwortungsbewusster Schritt*
-   (seed 003): back up first, migrate a pilot group, verify, then the rest.
+4. *Für viele Unternehmen ist der Umzug in ein neues CRM ein verantwortungsbewusster Schritt*:
+   back up first, migrate a pilot group, verify, then the rest.
 """
 
 # (statement, Romanian original from seed 000, department, [(kpi, unit, baseline, target, how)])

@@ -66,3 +66,27 @@ def test_backup_makes_a_consistent_checked_copy(runner, tmp_path):
         assert conn.execute("select count(*) from goal").fetchone()[0] == 9
     again = runner.invoke(args=["backup", str(target)])
     assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_the_demo_shows_no_marker_of_the_source_documents(app):
+    """The demo reads as a rollout, not as a digest of documents: no "(seed 001)" in what
+    people see (the vision, the strategy, goals, notes, names)."""
+    import re
+
+    from sqlalchemy import select
+
+    from planner import demo
+    from planner.extensions import db
+    from planner.goals.models import KPI, Goal
+    from planner.projects.models import Project
+
+    demo.load(db.session)
+    db.session.commit()
+    texts = [
+        *db.session.scalars(select(Project.vision)),
+        *db.session.scalars(select(Project.strategy_text)),
+        *db.session.scalars(select(Goal.statement)),
+        *db.session.scalars(select(KPI.name)),
+        *db.session.scalars(select(KPI.measurement_method)),
+    ]
+    assert texts and not [t for t in texts if t and re.search(r"\bseed\s*0\d\d", t, re.I)]
