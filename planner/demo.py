@@ -24,7 +24,7 @@ from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
 from planner.projects import service as projects
 from planner.projects.models import Department, Membership, Project
-from planner.projects.phases import SolutionKind, Strategy
+from planner.projects.phases import PhaseStatus, SolutionKind, Strategy
 
 DEMO_PASSWORD = "demo-rollout-2026"  # noqa: S105 - printed to the user; demo data only
 
@@ -171,19 +171,20 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
         )
     projects.update_project(session, access, version=None, vision=VISION, strategy_text=STRATEGY)
     today = utcnow().date()
-    goals_phase = projects.get_phase(session, project.id, "goals")
-    projects.start_phase(session, access, goals_phase)
-    projects.update_phase(
-        session,
-        access,
-        goals_phase,
-        version=None,
-        owner_id=lead.id,
-        planned_start=today - timedelta(days=14),
-        planned_end=today + timedelta(days=7),
-        actual_start=today - timedelta(days=10),
-    )
-    for key, offset in (("requirements", 7), ("design", 30), ("vendors", 45), ("spec", 75)):
+    # The story: goals and requirements passed, the solution design passed, vendor selection
+    # under way with its round open, the rest ahead; dates that agree with it.
+    plan = {  # key: (planned start, planned end) in days from today
+        "goals": (-84, -63),
+        "requirements": (-63, -35),
+        "design": (-42, -21),
+        "vendors": (-21, 14),
+        "spec": (14, 42),
+        "migration": (42, 70),
+        "testing": (63, 91),
+        "training": (84, 105),
+        "golive": (105, 119),
+    }
+    for key, (start, end) in plan.items():
         ph = projects.get_phase(session, project.id, key)
         projects.update_phase(
             session,
@@ -191,12 +192,15 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
             ph,
             version=None,
             owner_id=lead.id,
-            planned_start=today + timedelta(days=offset),
-            planned_end=today + timedelta(days=offset + 28),
+            planned_start=today + timedelta(days=start),
+            planned_end=today + timedelta(days=end),
         )
-    projects.add_checklist_item(
+    goals_phase = projects.get_phase(session, project.id, "goals")
+    projects.start_phase(session, access, goals_phase)
+    item = projects.add_checklist_item(
         session, access, goals_phase, "Goals reviewed with every department head"
     )
+    projects.set_checklist_item(session, access, goals_phase, item.id, True)
     for statement, original, dept, kpis in GOALS:
         text = statement + (f"\n\nRO: „{original}“" if original else "")
         goal = goals.create_goal(session, access, statement=text, department_id=depts[dept].id)
@@ -212,14 +216,85 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
                 measurement_method=how,
                 due_date=today + timedelta(days=rng.randint(60, 240)),
             )
+    _passed_phases(session, access, today)
     if size == "large":
         _large(session, project, lead, depts, rng)
         _large_board(session, project, lead, rng)
     else:
         _vendors(session, access, users, rng)
     session.flush()
+    _spread_history(session, project.id, today - timedelta(days=84))
     logins = [("admin", DEMO_PASSWORD)] + [(u, DEMO_PASSWORD) for u, *_ in BOARD]
     return DemoResult(project.id, logins)
+
+
+# Files of the phases that are done, as the lead would have kept them.
+PHASE_FILES = {
+    "goals": (
+        "Goals workshop minutes",
+        "goals-workshop.txt",
+        "Workshop with the department heads: the goals and their KPIs agreed.\n",
+    ),
+    "requirements": (
+        "Department interviews",
+        "interviews.txt",
+        "Interviews with sales, customer service, marketing, IT, legal and finance.\n",
+    ),
+    "design": (
+        "Solution design, approved",
+        "solution-design.txt",
+        "Modules: customer records, sales process, service and complaints, reporting.\n",
+    ),
+}
+
+
+def _passed_phases(session: Session, access: projects.Access, today) -> None:
+    """Goals, requirements and design: started, their files kept, their gates passed; the
+    vendor selection started. Actual dates as the plan had them."""
+    from planner.artifacts import service as artifacts
+
+    dates = {"goals": (-84, -63), "requirements": (-63, -35), "design": (-42, -21)}
+    for key, (start, end) in dates.items():
+        ph = projects.get_phase(session, access.project.id, key)
+        if ph.status == PhaseStatus.NOT_STARTED:
+            projects.start_phase(session, access, ph)
+        title, filename, text = PHASE_FILES[key]
+        artifacts.upload(
+            session,
+            access,
+            title=title,
+            phase_key=key,
+            filename=filename,
+            data=text.encode(),
+            max_bytes=1_000_000,
+        )
+        projects.request_gate(session, access, ph)
+        projects.decide_gate(session, access, ph, outcome="pass", comment="Reviewed by the board")
+        ph.actual_start = today + timedelta(days=start)
+        ph.actual_end = today + timedelta(days=end)
+
+
+def _spread_history(session: Session, project_id: int, since) -> None:
+    """Date the rollout's audit events over the weeks the story took, in their order (the demo
+    is made in one go; its trail should read as twelve weeks of work). Demo data only: a
+    direct UPDATE, as the audit trail's ORM guard refuses changes to events."""
+    from datetime import datetime, time
+
+    from sqlalchemy import update
+
+    ids = list(
+        session.scalars(
+            select(AuditEvent.id).where(AuditEvent.project_id == project_id).order_by(AuditEvent.id)
+        )
+    )
+    if not ids:
+        return
+    start = datetime.combine(since, time(9, 0), tzinfo=utcnow().tzinfo)
+    span = utcnow() - start
+    session.execute(  # one executemany, by primary key
+        update(AuditEvent),
+        [{"id": event_id, "at": start + span * (i / len(ids))} for i, event_id in enumerate(ids)],
+    )
 
 
 def _large(

@@ -74,7 +74,8 @@ def _log_in(page, username: str = "ana") -> None:
 
 
 def test_main_pages_are_accessible_and_fit_a_phone_screen(browser_page, factory):
-    """One rollout, one browser: the axe pass at desktop width, then the phone pass."""
+    """One rollout, one browser: the axe pass at desktop width, the phone pass, then the
+    reviewer's scoresheet grid with the keyboard."""
     page = browser_page
     pid = _rollout(factory)
     _log_in(page)
@@ -101,11 +102,9 @@ def test_main_pages_are_accessible_and_fit_a_phone_screen(browser_page, factory)
         if width > 390:
             too_wide[path] = width
     assert too_wide == {}
-
-
-def test_the_scoresheet_is_a_grid_the_arrow_keys_move_through(browser_page, factory):
-    page = browser_page
-    pid = _rollout(factory)
+    # The reviewer's scoresheet grid: vendors across, the arrow keys, a refused 2.5 kept.
+    page.context.clear_cookies()
+    page.set_viewport_size({"width": 1280, "height": 900})
     _log_in(page, "mihai")
     page.goto(f"/projects/{pid}/vendors/scoresheet")
     headers = page.locator("table.score-grid thead th").all_inner_texts()

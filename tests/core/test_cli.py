@@ -68,20 +68,62 @@ def test_backup_makes_a_consistent_checked_copy(runner, tmp_path):
     assert again.exit_code != 0 and "exists" in again.output
 
 
-def test_the_demo_shows_no_marker_of_the_source_documents(app):
-    """The demo reads as a rollout, not as a digest of documents: no "(seed 001)" in what
-    people see (the vision, the strategy, goals, notes, names)."""
+def test_the_demo_tells_one_consistent_story(app):
+    """Phases passed, in progress and ahead with dates that agree; files in the phases that
+    are done; an audit trail spread over the weeks the work took, in order; no marker of the
+    source documents in its text."""
     import re
+    from datetime import timedelta
 
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from planner import demo
+    from planner.artifacts.models import Artifact
+    from planner.core.audit import AuditEvent
+    from planner.core.db import utcnow
     from planner.extensions import db
+    from planner.projects.models import Phase
+
+    result = demo.load(db.session)
+    db.session.commit()
+    pid = result.project_id
+    phases = {p.key: p for p in db.session.scalars(select(Phase).where(Phase.project_id == pid))}
+    status = {k: p.status.value for k, p in phases.items()}
+    assert status == {
+        "goals": "passed",
+        "requirements": "passed",
+        "design": "passed",
+        "vendors": "in_progress",
+        "spec": "not_started",
+        "migration": "not_started",
+        "testing": "not_started",
+        "training": "not_started",
+        "golive": "not_started",
+    }
+    today = utcnow().date()
+    for key in ("goals", "requirements", "design"):
+        p = phases[key]
+        assert p.actual_start < p.actual_end < today, key
+    assert phases["vendors"].planned_start < today < phases["vendors"].planned_end
+    assert all(phases[k].planned_start > today for k in ("spec", "migration", "golive"))
+    files = dict(
+        db.session.execute(
+            select(Artifact.phase_key, func.count())
+            .where(Artifact.project_id == pid)
+            .group_by(Artifact.phase_key)
+        ).all()
+    )
+    assert set(files) >= {"goals", "requirements", "design"}
+    at = list(
+        db.session.scalars(
+            select(AuditEvent.at).where(AuditEvent.project_id == pid).order_by(AuditEvent.id)
+        )
+    )
+    assert at == sorted(at) and at[-1] - at[0] > timedelta(weeks=8)
+    # It reads as a rollout, not as a digest of documents: no "(seed 001)" in what people see.
     from planner.goals.models import KPI, Goal
     from planner.projects.models import Project
 
-    demo.load(db.session)
-    db.session.commit()
     texts = [
         *db.session.scalars(select(Project.vision)),
         *db.session.scalars(select(Project.strategy_text)),
