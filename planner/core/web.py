@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -97,6 +98,22 @@ def download_name(filename: str) -> str:
         stem, dot, ext = name.rpartition(".")
         name = (stem[: 150 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:150]
     return name
+
+
+def fixed(value: Any, places: int = 2, *, sign: bool = False) -> str:
+    """A number with ``places`` decimals for people: halves away from zero (as a report's
+    reader rounds, and as ``vendors.scoring.round_total`` does), binary noise trimmed first,
+    and the separators of the reader's locale (1,234.50 in English, 1.234,50 in German); a
+    dash for none. ``sign``: "+" in front of a positive number (a change)."""
+    if value is None:
+        return "—"
+    number = Decimal(f"{float(value):.12g}").quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
+    if number == 0:
+        number = abs(number)  # no "-0.0"
+    text = format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
+    return ("+" if sign and number > 0 else "") + text
 
 
 def writes(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -237,6 +254,10 @@ def register(app: Flask) -> None:
     @app.template_filter("num")
     def _num(value: Any) -> str:
         return "" if value is None else format_decimal(value)
+
+    @app.template_filter("fixed")
+    def _fixed(value: Any, places: int = 2, sign: bool = False) -> str:
+        return fixed(value, places, sign=sign)
 
     @app.template_filter("markdown")
     def _markdown(value: str | None) -> Markup:

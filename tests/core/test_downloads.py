@@ -51,3 +51,16 @@ def test_non_ascii_names_get_an_ascii_fallback(app):
     assert resp.headers["Content-Disposition"] == (
         "attachment; filename=\"Ofert_.pdf\"; filename*=UTF-8''Ofert%C4%83.pdf"
     )
+
+
+def test_numbers_for_people_round_half_up_in_the_readers_locale(app):
+    from flask_babel import force_locale
+
+    from planner.core.web import fixed
+
+    with app.test_request_context():
+        assert fixed(77.125) == "77.13"  # half up, though the float is 77.12499…
+        assert fixed(1234.5, 2) == "1,234.50" and fixed(None) == "—"
+        assert fixed(2.25, 1, sign=True) == "+2.3" and fixed(-0.04, 1) == "0.0"
+        with force_locale("de"):
+            assert fixed(1234.5, 2) == "1.234,50"
