@@ -69,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.projects import api as projects_api
     from planner.projects import views as projects_views
     from planner.vendors import api as vendors_api
+    from planner.vendors import decision_views, waiting  # noqa: F401 (routes on vendors' bp; a waiting list)
     from planner.vendors import views as vendors_views
 
     for bp in (

@@ -1,4 +1,5 @@
-"""Pages of vendor selection: the board, scoresheets, the evaluation, the decision."""
+"""Pages of vendor selection: the board, scoresheets, the evaluation (the decision's pages are
+in :mod:`planner.vendors.decision_views`)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import select
 
-from planner.core import approvals
 from planner.core.errors import DomainError, NotFound
-from planner.core.forms import ApprovalForm, ConfirmForm, choices
+from planner.core.forms import ConfirmForm
 from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import unit_of_work
@@ -28,21 +27,11 @@ from planner.core.web import confirm_page, flash_error, form_page, send_download
 from planner.extensions import db
 from planner.projects import reports
 from planner.projects.access import project_view
-from planner.projects.models import Membership, Project
 from planner.projects.phases import (
-    Waiting,
     register_phase_page,
     register_phase_panel,
-    register_waiting,
 )
 from planner.vendors import scoring, service, sheets
-from planner.vendors.models import (
-    RoundState,
-    ScoringRound,
-    Submission,
-    Vendor,
-    VendorDecision,
-)
 from planner.vendors.report import EVALUATION_REPORT
 from planner.vendors.schemas import (
     CONFLICTS,
@@ -50,10 +39,8 @@ from planner.vendors.schemas import (
     SCORES,
     AHPForm,
     ConsensusForm,
-    ContractForm,
     CriterionEditForm,
     CriterionForm,
-    DecisionForm,
     RecusalForm,
     RoundForm,
     VendorEditForm,
@@ -80,64 +67,6 @@ register_phase_page("vendors", "vendors.board", _l("Open the vendor board"))
 def phase_panel(session, access, phase) -> service.BoardSummary:
     """The board at a glance: vendors, criteria, reviewers who submitted, the decision."""
     return service.board_summary(session, access.project.id)
-
-
-@register_waiting
-def waiting_in_vendors(session, user) -> list[Waiting]:
-    """An executive: vendor decisions nobody has approved yet. A reviewer: open scoring
-    rounds whose scoresheet they have not submitted. Two statements, whatever the rollouts."""
-    decisions = session.execute(
-        select(Project.id, Project.name, Vendor.name)
-        .join(Membership, Membership.project_id == Project.id)
-        .join(VendorDecision, VendorDecision.project_id == Project.id)
-        .join(Vendor, Vendor.id == VendorDecision.vendor_id)
-        .outerjoin(
-            approvals.Approval,
-            (approvals.Approval.subject == service.DECISION_SUBJECT)
-            & (approvals.Approval.subject_id == VendorDecision.id),
-        )
-        .where(
-            Membership.user_id == user.id,
-            Membership.role == Role.EXECUTIVE,
-            Project.archived.is_(False),
-            approvals.Approval.id.is_(None),
-        )
-    ).all()
-    sheets_due = session.execute(
-        select(Project.id, Project.name)
-        .join(Membership, Membership.project_id == Project.id)
-        .join(ScoringRound, ScoringRound.project_id == Project.id)
-        .outerjoin(
-            Submission,
-            (Submission.project_id == Project.id) & (Submission.reviewer_id == user.id),
-        )
-        .where(
-            Membership.user_id == user.id,
-            Membership.role == Role.REVIEWER,
-            Project.archived.is_(False),
-            ScoringRound.state == RoundState.OPEN,
-            Submission.id.is_(None),
-        )
-    ).all()
-    return [
-        Waiting(
-            pid,
-            name,
-            _("Approve the vendor decision (%(vendor)s)", vendor=vendor),
-            "vendors.decision",
-            {"project_id": pid},
-        )
-        for pid, name, vendor in decisions
-    ] + [
-        Waiting(
-            pid,
-            name,
-            _("Score the vendors and submit your scoresheet"),
-            "vendors.scoresheet",
-            {"project_id": pid},
-        )
-        for pid, name in sheets_due
-    ]
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -648,114 +577,3 @@ def consensus(project_id: int):
     except DomainError as exc:
         flash_error(exc)
     return redirect(url_for("vendors.evaluation", project_id=project_id))
-
-
-def _decision_choices(project_id: int) -> list:
-    """The vendors to choose from: none chosen by default, the ranked ones first by rank, each
-    said with its standing, so that a knocked-out or incomplete vendor is never picked by
-    accident (choosing one needs a reason for the override)."""
-    names = {v.id: v.name for v in service.vendors(db.session, project_id)}
-    try:
-        lines = service.evaluation(db.session, project_id)["vendors"]
-    except ValueError:  # a board no evaluation can mean: offer the vendors as they are
-        lines = []
-    standing = {v["vendor_id"]: v for v in lines}
-
-    def label(vid: int) -> tuple[int, str]:
-        line = standing.get(vid)
-        if line is not None and line["rank"] is not None:
-            return line["rank"], _("%(name)s — rank %(rank)d", name=names[vid], rank=line["rank"])
-        if line is not None and line["knocked_out"]:
-            return 10_000, _("%(name)s — knocked out (not ranked)", name=names[vid])
-        return 10_001, _("%(name)s — incomplete (not ranked)", name=names[vid])
-
-    ordered = sorted(names, key=lambda vid: (label(vid)[0], names[vid].casefold()))
-    return choices([("", _("— choose a vendor —"))] + [(str(v), label(v)[1]) for v in ordered])
-
-
-@bp.route("/decision", methods=["GET", "POST"])
-@project_view(Permission.VIEW_COMMERCIAL)
-def decision(project_id: int):
-    row = service.decision(db.session, project_id)
-    dform = DecisionForm(prefix="d", obj=row)
-    dform.vendor_id.choices = _decision_choices(project_id)
-    cform = ContractForm(prefix="c", obj=row)
-    status = 200
-    if request.method == "POST":
-        g.access.require(Permission.EDIT)
-        which = request.form.get("form")
-        form = dform if which == "decision" else cform
-        if form.validate_on_submit():
-            try:
-                with unit_of_work(db.session):
-                    if which == "decision":
-                        service.record_decision(
-                            db.session,
-                            g.access,
-                            vendor_id=dform.vendor_id.data,
-                            rationale=dform.rationale.data,
-                            version=dform.version.data,
-                            override_reason=dform.override_reason.data or "",
-                        )
-                    else:
-                        service.update_contract(
-                            db.session,
-                            g.access,
-                            version=cform.version.data,
-                            **cform.values(),
-                        )
-                flash(_("Saved."), "success")
-                return redirect(url_for("vendors.decision", project_id=project_id))
-            except DomainError as exc:
-                flash_error(exc, form)
-                status = exc.status
-        else:
-            status = 422
-    return _decision_page(row, dform, cform, ApprovalForm(prefix="a", formdata=None), status)
-
-
-def _decision_page(row, dform, cform, aform, status: int):
-    signed = service.decision_approvals(db.session, row) if row is not None else []
-    digest = approvals.digest_of(service.decision_content(row)) if row is not None else ""
-    aform.digest.data = digest
-    return render_template(
-        "vendors/decision.html",
-        row=row,
-        dform=dform,
-        cform=cform,
-        aform=aform,
-        approvals=signed,
-        digest=digest,
-        may_sign=g.access.role == Role.EXECUTIVE,
-    ), status
-
-
-@bp.post("/decision/approve")
-@project_view(Permission.APPROVE)
-def decision_approve(project_id: int):
-    """An executive signs the decision: meaning, password again, the digest they were shown."""
-    aform = ApprovalForm(prefix="a")
-    status = 422
-    if aform.validate_on_submit():
-        try:
-            with unit_of_work(db.session):
-                service.approve_decision(
-                    db.session,
-                    g.access,
-                    shown_digest=aform.digest.data,
-                    meaning=aform.meaning.data,
-                    conditions=aform.conditions.data or "",
-                    password=aform.password.data,
-                )
-            flash(_("Your approval is recorded."), "success")
-            return redirect(url_for("vendors.decision", project_id=project_id))
-        except DomainError as exc:
-            flash_error(exc, aform)
-            status = exc.status
-    aform.password.data = ""  # never sent back
-    row = service.decision(db.session, project_id)
-    dform = DecisionForm(prefix="d", obj=row, formdata=None)
-    dform.vendor_id.choices = _decision_choices(project_id)
-    return _decision_page(
-        row, dform, ContractForm(prefix="c", obj=row, formdata=None), aform, status
-    )
