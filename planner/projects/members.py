@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from planner.core import audit
-from planner.core.accounts.models import User
+from planner.core.accounts.service import name_of
 from planner.core.errors import Conflict, NotFound, ValidationError
 from planner.core.i18n import counted
 from planner.core.permissions import Permission, Role
@@ -208,11 +208,6 @@ def _leads_left(session: Session, project_id: int, excluding: int) -> int:
     )
 
 
-def _name(session: Session, user_id: int) -> str:
-    user = session.get(User, user_id)
-    return user.name if user is not None else f"account {user_id}"
-
-
 def _membership(session: Session, access: Access, membership_id: int) -> Membership:
     m = session.get(Membership, membership_id)
     if m is None or m.project_id != access.project.id:
@@ -244,7 +239,7 @@ def change_member(
         access,
         "member.update",
         m,
-        f"{_name(session, m.user_id)} is now {role.value}",
+        f"{name_of(session, m.user_id)} is now {role.value}",
         before=before,
         after={"role": role.value, "department_id": department_id},
     )
@@ -263,7 +258,7 @@ def remove_member(session: Session, access: Access, membership_id: int) -> None:
         access,
         "member.remove",
         m,
-        f"{_name(session, m.user_id)} removed from the rollout",
+        f"{name_of(session, m.user_id)} removed from the rollout",
         before={"user_id": m.user_id, "role": m.role.value, "department_id": m.department_id},
     )
     session.delete(m)

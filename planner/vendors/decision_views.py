@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from planner.core import approvals
 from planner.core.errors import DomainError
 from planner.core.forms import ApprovalForm, choices
-from planner.core.permissions import Permission, Role
+from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.core.web import flash_error
 from planner.extensions import db
@@ -97,7 +97,9 @@ def _decision_page(row, dform, cform, aform, status: int):
         aform=aform,
         approvals=signed,
         digest=digest,
-        may_sign=g.access.role == Role.EXECUTIVE,
+        # an executive who has not signed this decision yet
+        may_sign=g.access.can(Permission.APPROVE)
+        and not any(a.signer_id == g.access.user.id for a in signed),
     ), status
 
 

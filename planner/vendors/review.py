@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from planner.core import audit
 from planner.core.accounts.models import User
+from planner.core.accounts.service import name_of
 from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from planner.core.i18n import counted
 from planner.core.permissions import Permission, Role
@@ -187,16 +188,11 @@ def lift_recusal(session: Session, access: Access, recusal_id: int) -> None:
         access,
         "recusal.delete",
         rec,
-        f"recusal of {_reviewer_name(session, rec.reviewer_id)} from "
+        f"recusal of {name_of(session, rec.reviewer_id)} from "
         f"{_vendor_name(session, rec.vendor_id)} lifted",
     )
     session.delete(rec)
     bump_revision(session, access)
-
-
-def _reviewer_name(session: Session, user_id: int) -> str:
-    user = session.get(User, user_id)
-    return user.name if user is not None else f"account {user_id}"
 
 
 def _vendor_name(session: Session, vendor_id: int) -> str:

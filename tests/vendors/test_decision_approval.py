@@ -170,3 +170,13 @@ def test_canonical_json_is_one_text_for_one_content():
     assert approvals.digest_of(a) == approvals.digest_of(b)
     with pytest.raises(TypeError, match="float"):
         approvals.canonical_json({"total": 77.125})
+
+
+def test_nothing_to_approve_before_a_decision(vboard, factory, api_as):
+    ceo = factory.member(vboard.project, factory.user("ceo", name="Elena Dobre"), Role.EXECUTIVE)
+    resp = api_as(ceo).post(
+        f"/projects/{vboard.project.id}/decision/approvals",
+        {"meaning": "approved", "password": factory.PASSWORD, "digest": "0" * 64},
+    )
+    assert resp.status_code == 409 and "nothing to approve" in resp.json["detail"]
+    assert _signatures() == 0

@@ -66,6 +66,12 @@ def check_password_rules(password: str) -> None:
         raise ValidationError("Password is too long.", {"password": ["At most 1024 characters."]})
 
 
+def name_of(session: Session, user_id: int | None) -> str:
+    """The name to show for an account id (audit summaries); "account 12" if it is gone."""
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.name if user is not None else f"account {user_id}"
+
+
 def find_user(session: Session, username: str) -> User | None:
     """The account with this username (case-insensitive), active or not, or None."""
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
