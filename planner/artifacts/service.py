@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, joinedload, selectinload, undefer
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, TooLarge, ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.projects.access import Access
-from planner.projects.phases import PHASE_KEYS
+from planner.projects.phases import PHASE_KEYS, phase_name
 
 from .models import Artifact, ArtifactVersion
 
@@ -106,7 +106,9 @@ def upload(
     if not title:
         raise ValidationError("An upload needs a title.", {"title": ["Required."]})
     if phase_key not in PHASE_KEYS:
-        raise ValidationError(f"There is no phase {phase_key!r}.", {"phase": ["Unknown phase."]})
+        raise ValidationError(
+            f"There is no phase {quoted(phase_key)}.", {"phase": ["Unknown phase."]}
+        )
     if len(data) > max_bytes:
         raise TooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
     mime = detect_type(data, filename)
@@ -137,7 +139,7 @@ def upload(
         if latest is not None and latest.sha256 == digest:
             raise Conflict(
                 f"This file is the same, byte for byte, as version {artifact.latest_version} of "
-                f"{artifact.title!r} ({latest.filename}); no new version was made.",
+                f"{quoted(artifact.title)} ({latest.filename}); no new version was made.",
                 {
                     "file": [
                         f"The same file as version {artifact.latest_version} "
@@ -163,7 +165,8 @@ def upload(
         access,
         "artifact.upload",
         artifact,
-        f"{phase_key}: {title!r} version {version.number} ({version.filename}, {len(data)} bytes)",
+        f"{phase_name(phase_key)}: {quoted(title)} version {version.number}"
+        f" ({version.filename}, {len(data)} bytes)",
         after={"version": version.number, "sha256": version.sha256, "content_type": mime},
     )
     return version
@@ -242,7 +245,7 @@ def download(
         access,
         "artifact.download",
         version.artifact,
-        f"{version.artifact.title!r} version {version.number} downloaded",
+        f"{quoted(version.artifact.title)} version {version.number} downloaded",
     )
     return Download(version.filename, version.content_type, version.content, version.sha256)
 
@@ -256,7 +259,8 @@ def delete(session: Session, access: Access, artifact_id: int) -> None:
         access,
         "artifact.delete",
         art,
-        f"{art.phase_key}: {art.title!r} deleted with {counted(len(art.versions), 'version')}",
+        f"{phase_name(art.phase_key)}: {quoted(art.title)} deleted with"
+        f" {counted(len(art.versions), 'version')}",
         before={
             "title": art.title,
             "phase": art.phase_key,

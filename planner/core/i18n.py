@@ -26,3 +26,13 @@ def counted(n: int, one: str, many: str | None = None) -> str:
     """``n`` with the noun in the right number: "1 goal", "9 goals", "2 KPIs lack…". For
     messages made outside a request (services, audit summaries); pages use ``ngettext``."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def quoted(text: object, limit: int = 120) -> str:
+    """``text`` between typographic quotes, its whitespace collapsed and shortened to ``limit``
+    characters with an ellipsis: “Transparent sales pipeline”. For names in messages and audit
+    summaries (never Python's ``'…'`` with its escapes)."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return f"“{flat}”"

@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 
 from planner.core.db import request_writes
 from planner.core.errors import DomainError
+from planner.core.i18n import quoted
 from planner.core.permissions import Permission
 from planner.extensions import db
 
@@ -202,7 +203,7 @@ def register(app: Flask) -> None:
             for key, value in source.items(multi=True):
                 if unusable_text(key) or unusable_text(value):
                     raise ValidationError(
-                        f"{key!r}: text must not contain NUL characters.",
+                        f"{quoted(key)}: text must not contain NUL characters.",
                         {key: ["Contains a NUL character."]},
                     )
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 from planner.core.pagination import Page, paginate
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
@@ -156,8 +156,8 @@ def _check_kpi(
     same = next((other for _id, other in others if _name_key(other) == key), None)
     if same is not None:
         raise Conflict(
-            f"This goal has a KPI named {same!r} already; choose another name.",
-            {"name": [f"Another KPI of this goal is named {same!r}."]},
+            f"This goal has a KPI named {quoted(same)} already; choose another name.",
+            {"name": [f"Another KPI of this goal is named {quoted(same)}."]},
         )
     return name
 
@@ -212,7 +212,7 @@ def add_kpi(
         access,
         "kpi.create",
         kpi,
-        f"KPI {kpi.name!r} added to the goal “{goal.statement[:120]}”",
+        f"KPI {quoted(kpi.name)} added to the goal {quoted(goal.statement)}",
         after=audit.snapshot(kpi, KPI_FIELDS),
     )
     return kpi
@@ -248,7 +248,7 @@ def update_kpi(
         access,
         "kpi.update",
         kpi,
-        f"KPI {kpi.name!r} changed",
+        f"KPI {quoted(kpi.name)} changed",
         before=before,
         after=audit.snapshot(kpi, KPI_FIELDS),
     )
@@ -263,7 +263,7 @@ def delete_kpi(session: Session, access: Access, kpi: KPI) -> None:
         access,
         "kpi.delete",
         kpi,
-        f"KPI {kpi.name!r} deleted",
+        f"KPI {quoted(kpi.name)} deleted",
         before=audit.snapshot(kpi, KPI_FIELDS),
     )
     session.delete(kpi)
@@ -301,7 +301,7 @@ def add_measurement(
         access,
         "measurement.create",
         m,
-        f"KPI {kpi.name!r}: {value} on {measured_on.isoformat()}",
+        f"KPI {quoted(kpi.name)}: {value} on {measured_on.isoformat()}",
         after={"value": value, "measured_on": measured_on.isoformat(), "note": m.note},
     )
     return m

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from planner.core import audit
 from planner.core.accounts.service import name_of
 from planner.core.errors import Conflict, NotFound, ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 from planner.core.permissions import Permission, Role
 from planner.projects.access import Access, load_access, projects_for  # noqa: F401 (re-exported)
 from planner.projects.models import (
@@ -48,11 +48,11 @@ def add_department(session: Session, access: Access, name: str) -> Department:
     if not name:
         raise ValidationError("A department needs a name.", {"name": ["Required."]})
     if department_by_name(session, access.project.id, name):
-        raise Conflict(f"The department {name!r} exists already.")
+        raise Conflict(f"The department {quoted(name)} exists already.")
     dept = Department(project_id=access.project.id, name=name)
     session.add(dept)
     session.flush()
-    audit.log(session, access, "department.create", dept, f"department {name!r} added")
+    audit.log(session, access, "department.create", dept, f"department {quoted(name)} added")
     return dept
 
 
@@ -73,14 +73,15 @@ def rename_department(
     dept = get_department(session, access.project.id, department_id)
     if was is not None and was != dept.name:
         raise Conflict(
-            f"Someone renamed this department to {dept.name!r} meanwhile; nothing was changed."
+            f"Someone renamed this department to {quoted(dept.name)} meanwhile;"
+            " nothing was changed."
         )
     name = name.strip()
     if not name:
         raise ValidationError("A department needs a name.", {"name": ["Required."]})
     same = department_by_name(session, access.project.id, name)
     if same is not None and same.id != dept.id:
-        raise Conflict(f"The department {name!r} exists already.")
+        raise Conflict(f"The department {quoted(name)} exists already.")
     before = {"name": dept.name}
     dept.name = name
     audit.log(
@@ -88,7 +89,7 @@ def rename_department(
         access,
         "department.update",
         dept,
-        f"department {before['name']!r} renamed to {name!r}",
+        f"department {quoted(before['name'])} renamed to {quoted(name)}",
         before=before,
         after={"name": name},
     )
@@ -107,14 +108,14 @@ def delete_department(session: Session, access: Access, department_id: int) -> N
         raise Conflict(
             f"{counted(in_it, 'member')} "
             + ("belongs" if in_it == 1 else "belong")
-            + f" to {dept.name!r}; move them to another department first."
+            + f" to {quoted(dept.name)}; move them to another department first."
         )
     audit.log(
         session,
         access,
         "department.delete",
         dept,
-        f"department {dept.name!r} deleted",
+        f"department {quoted(dept.name)} deleted",
         before={"name": dept.name},
     )
     session.delete(dept)
@@ -166,7 +167,7 @@ def add_member(
     user = find_user(session, username.strip())
     if user is None or not user.active:
         raise ValidationError(
-            f"There is no active account named {username.strip()!r}.",
+            f"There is no active account named {quoted(username.strip())}.",
             {"username": ["No such account."]},
         )
     department_id = _department_for(session, access.project.id, role, department_id)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 
@@ -171,6 +172,13 @@ SHORT_TITLES: dict[str, Any] = {
     "training": _l("Training"),
     "golive": _l("Go-live"),
 }
+
+
+def phase_name(key: str) -> str:
+    """The phase's title in English, for stored text such as audit summaries (the pages show
+    the reader's language; a stored summary is written once, for everyone)."""
+    with force_locale("en"):
+        return str(PHASE_BY_KEY[key].title)
 
 
 @dataclass(frozen=True)

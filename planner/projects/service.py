@@ -20,6 +20,7 @@ from planner.core import audit
 from planner.core.accounts.models import User
 from planner.core.db import utcnow
 from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import quoted
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import ensure_version
 from planner.projects.access import Access, load_access, projects_for  # noqa: F401 (re-exported)
@@ -54,6 +55,7 @@ from planner.projects.phases import (
     SolutionKind,
     Strategy,
     earlier_phases_open,
+    phase_name,
     providers,
     unmet,
 )
@@ -97,7 +99,7 @@ def create_project(
         entity_type="project",
         entity_id=project.id,
         project_id=project.id,
-        summary=f"rollout {project.name!r} created",
+        summary=f"rollout {quoted(project.name)} created",
         after=audit.snapshot(project, PROJECT_FIELDS),
     )
     return project
@@ -272,11 +274,19 @@ def update_phase(
         access,
         "phase.update",
         phase,
-        summary=f"phase {phase.key} planning changed",
+        summary=f"{phase_name(phase.key)}: planning changed",
         before=before,
         after=audit.snapshot(phase, PHASE_FIELDS),
     )
     return phase
+
+
+# How a gate's outcome reads in the audit trail.
+GATE_WORDS = {
+    GateOutcome.PASS: "passed",
+    GateOutcome.SEND_BACK: "sent back",
+    GateOutcome.SKIP: "skipped",
+}
 
 
 def _set_status(session: Session, access: Access, phase: Phase, status: PhaseStatus, why: str):
@@ -289,7 +299,7 @@ def _set_status(session: Session, access: Access, phase: Phase, status: PhaseSta
         access,
         "phase.status",
         phase,
-        summary=f"phase {phase.key}: {why}",
+        summary=f"{phase_name(phase.key)}: {why}",
         before=before,
         after={"status": status.value},
     )
@@ -383,7 +393,7 @@ def decide_gate(
         access,
         f"gate.{outcome.value}",
         phase,
-        summary=f"gate of {phase.key}: {outcome.value}"
+        summary=f"gate of {phase_name(phase.key)}: {GATE_WORDS[outcome]}"
         + (
             f" (risk acknowledged: {PHASE_BY_KEY[phase.key].risk_of_skipping})"
             if outcome == GateOutcome.SKIP
@@ -431,7 +441,7 @@ def add_checklist_item(session: Session, access: Access, phase: Phase, text: str
         access,
         "checklist.create",
         item,
-        summary=f"{phase.key}: criterion {text!r} added",
+        summary=f"{phase_name(phase.key)}: criterion {quoted(text)} added",
     )
     return item
 
@@ -462,7 +472,7 @@ def set_checklist_item(
         access,
         "checklist.update",
         item,
-        summary=f"{phase.key}: {item.text!r} {'ticked' if done else 'unticked'}",
+        summary=f"{phase_name(phase.key)}: {quoted(item.text)} {'ticked' if done else 'unticked'}",
         before=before,
         after={"done": done},
     )
@@ -482,7 +492,7 @@ def delete_checklist_item(session: Session, access: Access, phase: Phase, item_i
         access,
         "checklist.delete",
         item,
-        summary=f"{phase.key}: criterion {item.text!r} removed",
+        summary=f"{phase_name(phase.key)}: criterion {quoted(item.text)} removed",
         before={"text": item.text, "done": item.done},
     )
     session.delete(item)

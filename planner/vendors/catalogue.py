@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from planner.core import audit
 from planner.core.errors import Conflict, NotFound, ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
 from planner.projects.access import Access
@@ -152,7 +152,7 @@ def create_vendor(session: Session, access: Access, **fields: Any) -> Vendor:
         access,
         "vendor.create",
         vendor,
-        f"vendor {vendor.name!r} added",
+        f"vendor {quoted(vendor.name)} added",
         after=audit.snapshot(vendor, VENDOR_FIELDS),
     )
     return vendor
@@ -197,7 +197,7 @@ def update_vendor(
         access,
         "vendor.update",
         vendor,
-        f"vendor {vendor.name!r} changed",
+        f"vendor {quoted(vendor.name)} changed",
         before=before,
         after=audit.snapshot(vendor, VENDOR_FIELDS),
     )
@@ -218,7 +218,7 @@ def delete_vendor(session: Session, access: Access, vendor: Vendor) -> None:
         access,
         "vendor.delete",
         vendor,
-        f"vendor {vendor.name!r} deleted with {counted(n_scores, 'score')}",
+        f"vendor {quoted(vendor.name)} deleted with {counted(n_scores, 'score')}",
         before=audit.snapshot(vendor, VENDOR_FIELDS),
     )
     session.delete(vendor)
@@ -299,7 +299,7 @@ def create_criterion(session: Session, access: Access, **fields: Any) -> Criteri
         access,
         "criterion.create",
         crit,
-        f"criterion {crit.name!r} added",
+        f"criterion {quoted(crit.name)} added",
         after=audit.snapshot(crit, CRITERION_FIELDS),
     )
     return crit
@@ -335,7 +335,7 @@ def update_criterion(
         access,
         "criterion.update",
         crit,
-        f"criterion {crit.name!r} changed",
+        f"criterion {quoted(crit.name)} changed",
         before=before,
         after=audit.snapshot(crit, CRITERION_FIELDS),
     )
@@ -351,7 +351,7 @@ def delete_criterion(session: Session, access: Access, crit: Criterion) -> None:
         access,
         "criterion.delete",
         crit,
-        f"criterion {crit.name!r} deleted",
+        f"criterion {quoted(crit.name)} deleted",
         before=audit.snapshot(crit, CRITERION_FIELDS),
     )
     session.delete(crit)

@@ -17,7 +17,7 @@ from planner.core import audit
 from planner.core.accounts.models import User
 from planner.core.accounts.service import name_of
 from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 from planner.core.permissions import Permission, Role
 from planner.projects.access import Access
 from planner.projects.models import Department, Membership
@@ -271,7 +271,7 @@ def put_scores(
         try:
             value = parse_score(e.score)
         except ValueError as exc:
-            errors[f"{where}.score"] = [f"{exc} (got {e.score!r})."]
+            errors[f"{where}.score"] = [f"{exc} (got {quoted(e.score)})."]
             continue
         comment = (e.comment or "").strip()
         if len(comment) > COMMENT_MAX:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from planner.core.accounts.models import User
 from planner.core.errors import ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 from planner.projects.access import Access
 from planner.vendors import service
 from planner.vendors.schemas import SCORES, ScoreInput, score_inputs
@@ -213,14 +213,16 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
             continue
         who = _cell_text(cell("reviewer"))
         if who.casefold() != access.user.username.casefold():
-            errors.append(RowError(n, f"this row belongs to reviewer {who!r}, not to you"))
+            errors.append(RowError(n, f"this row belongs to reviewer {quoted(who)}, not to you"))
             continue
         vid, cid = _int_id(cell("vendor_id")), _int_id(cell("criterion_id"))
         if vid is None or vid not in vendor_ids:
-            errors.append(RowError(n, f"unknown vendor {_cell_text(cell('vendor_id'))!r}"))
+            errors.append(RowError(n, f"unknown vendor {quoted(_cell_text(cell('vendor_id')))}"))
             continue
         if cid is None or cid not in crits:
-            errors.append(RowError(n, f"unknown criterion {_cell_text(cell('criterion_id'))!r}"))
+            errors.append(
+                RowError(n, f"unknown criterion {quoted(_cell_text(cell('criterion_id')))}")
+            )
             continue
         if crits[cid].is_price:
             errors.append(RowError(n, "price is scored by formula, not by reviewers"))
@@ -250,7 +252,7 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
         for where, messages in (exc.errors or {}).items():
             row_no, _, field = where.partition(".")
             got = next((r[field] for w, r in filled if w == row_no and field in r), "")
-            detail = f" (got {got!r})" if field == "score" else ""
+            detail = f" (got {quoted(got)})" if field == "score" else ""
             errors.append(RowError(int(row_no.removeprefix("row ")), f"{messages[0]}{detail}"))
         errors.sort(key=lambda e: e.row)
     if errors:

@@ -50,3 +50,27 @@ def test_the_audit_page_shows_words_and_names(client, factory, login_as):
     assert "baseline 20 → 25" in html and "unit — → “%”" in html
     assert "added to the goal “Un pipeline de vânzări transparent”" in html
     assert "\\u" not in html and '{"' not in html  # no JSON, no escapes
+
+
+def test_summaries_quote_names_as_people_write_them_and_name_phases(app):
+    """Every summary of the demo's trail: names in “…”, never Python's '…' or its escapes, and
+    a phase by its title, never by its key."""
+    import re
+
+    from sqlalchemy import select
+
+    from planner import demo
+    from planner.core.audit import AuditEvent
+    from planner.projects.phases import PHASE_KEYS
+
+    demo.load(db.session)
+    db.session.commit()
+    summaries = db.session.scalars(select(AuditEvent.summary)).all()
+    assert len(summaries) > 50
+    phase_key = re.compile(rf"(^|gate of |phase )({'|'.join(PHASE_KEYS)})\b")
+    for summary in summaries:
+        assert not re.search(r"(^|[\s(])'[^']*'", summary), summary
+        assert "\\x" not in summary and "\\u" not in summary, summary
+        assert not phase_key.search(summary), summary
+    assert any(s.startswith("gate of Goals and KPIs: passed") for s in summaries)
+    assert any("“" in s for s in summaries)

@@ -151,6 +151,6 @@ def test_two_kpis_of_one_goal_cannot_share_a_name(client, factory, login_as, api
     )
     assert renamed.status_code == 409, renamed.json
     assert renamed.json["errors"] == {
-        "name": ["Another KPI of this goal is named 'Ofertă → contract'."]
+        "name": ["Another KPI of this goal is named “Ofertă → contract”."]
     }
     assert detail

@@ -28,4 +28,4 @@ def test_page_api_and_sheet_say_the_same_of_a_bad_score(vboard, api_as, client, 
     csv = f"reviewer,vendor_id,vendor,criterion_id,criterion,score,comment\nmihai,{v},x,{c},y,9,\n"
     with pytest.raises(sheets.ImportRejected) as err:
         sheets.import_scoresheet(db.session, vboard.access(mihai), csv.encode())
-    assert err.value.row_errors[0].message == f"{message} (got '9')"
+    assert err.value.row_errors[0].message == f"{message} (got “9”)"

@@ -75,7 +75,7 @@ def test_xlsx_upload_with_unknown_rows_and_another_reviewer(vboard):
         sheets.import_scoresheet(db.session, access, buf.getvalue())
     rows = {e.row: e.message for e in err.value.row_errors}
     assert "unknown vendor" in rows[3] and "unknown criterion" in rows[4]
-    assert "reviewer 'jonas'" in rows[5] and "whole number" in rows[6]
+    assert "reviewer “jonas”" in rows[5] and "whole number" in rows[6]
     db.session.rollback()
     assert scores_count() == 0
 

@@ -17,7 +17,7 @@ from planner.core import audit
 from planner.core.accounts.models import ApiToken, User
 from planner.core.db import utcnow
 from planner.core.errors import Conflict, NotFound, ValidationError
-from planner.core.i18n import counted
+from planner.core.i18n import counted, quoted
 
 # argon2id cost profiles by name (``PASSWORD_HASH_PROFILE``): the library's recommendation
 # (RFC 9106, low memory: about 0.4 s a hash on a 2-core machine) everywhere but in tests,
@@ -96,7 +96,7 @@ def create_user(
         )
     check_password_rules(password)
     if find_user(session, username) is not None:
-        raise Conflict(f"The username {username!r} is taken.")
+        raise Conflict(f"The username {quoted(username)} is taken.")
     user = User(
         username=username,
         display_name=display_name.strip(),
@@ -147,7 +147,7 @@ def authenticate(
             action="login.failed",
             entity_type="user",
             entity_id=user.id if user else None,
-            summary=f"failed login for {username.strip()[:80]!r}",
+            summary=f"failed login for {quoted(username.strip()[:80])}",
             remote_addr=remote_addr,
         )
         return None
@@ -270,7 +270,7 @@ def create_token(session: Session, user: User, name: str = "API token") -> tuple
         action="token.create",
         entity_type="api_token",
         entity_id=row.id,
-        summary=f"API token {name!r} created",
+        summary=f"API token {quoted(name)} created",
     )
     return row, token
 
@@ -317,7 +317,7 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
             action="token.revoke",
             entity_type="api_token",
             entity_id=row.id,
-            summary=f"API token {row.name!r} revoked",
+            summary=f"API token {quoted(row.name)} revoked",
         )
 
 
