@@ -148,6 +148,7 @@ def doc(
     summary: str,
     *,
     body: type[FlaskForm] | ListBody | None = None,
+    query: type[FlaskForm] | None = None,
     multipart: bool = False,
     returns: str = "JSON object",
     status: int = 200,
@@ -164,6 +165,8 @@ def doc(
     uploaded), or the media types it sends (``("application/pdf",)``).
     ``upload``: the request body is a file of one of these media types (or multipart ``file``).
     ``also``: other success answers, as status and description (a 202 for a job under way).
+    ``query``: the form that validates the query string (a list's filters), documented as
+    query parameters.
     ``permission`` is what the endpoint requires in the project ("login" for any account,
     "blind" for results under blind scoring); the authorization test walks every route with
     every role against it.
@@ -177,6 +180,7 @@ def doc(
         wrapper.openapi = {  # type: ignore[attr-defined]
             "summary": summary,
             "body": body,
+            "query": query,
             "multipart": multipart,
             "returns": returns,
             "status": status,

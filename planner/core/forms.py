@@ -56,6 +56,17 @@ def finite(form: FlaskForm, field: Field) -> None:
         raise WTFormsValidationError(_l("Must be a finite number."))
 
 
+class ListLength:
+    """A validator of a multiple choice: at most ``max`` values (the OpenAPI ``maxItems``)."""
+
+    def __init__(self, max: int) -> None:
+        self.max = max
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if field.data and len(field.data) > self.max:
+            raise WTFormsValidationError(f"At most {self.max} values.")
+
+
 def form_errors(form: FlaskForm) -> dict[str, list[str]]:
     return {
         name: [str(m) for m in msgs] for name, msgs in form.errors.items() if name != "csrf_token"

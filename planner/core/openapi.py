@@ -8,11 +8,18 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+)
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange
 
 from planner.core.api import PREFIX, doc
-from planner.core.forms import ListBody
+from planner.core.forms import ListBody, ListLength
 
 bp = Blueprint("openapi", __name__, url_prefix=PREFIX)
 
@@ -30,6 +37,15 @@ def _path_parameter(conv: str, args: str, name: str) -> dict[str, Any]:
 def field_schema(field: Any) -> dict[str, Any]:
     """JSON Schema of one WTForms field, from its type and validators."""
     schema: dict[str, Any]
+    if isinstance(field, SelectMultipleField):
+        item = "string" if field.coerce is str else "integer"
+        schema = {"type": "array", "items": {"type": item}}
+        for v in field.validators:
+            if isinstance(v, ListLength):
+                schema["maxItems"] = v.max
+        if field.description:
+            schema["description"] = str(field.description)
+        return schema
     if isinstance(field, BooleanField):
         schema = {"type": "boolean"}
     elif isinstance(field, IntegerField):
@@ -148,6 +164,10 @@ def build(app: Flask) -> dict[str, Any]:
                         "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                     },
                 ]
+            if meta.get("query") is not None:
+                for name, schema in form_schema(meta["query"])["properties"].items():
+                    schema.pop("title", None)
+                    op["parameters"].append({"name": name, "in": "query", "schema": schema})
             if meta["binary"]:
                 types = ("application/octet-stream",) if meta["binary"] is True else meta["binary"]
                 op["responses"][str(meta["status"])]["content"] = {
