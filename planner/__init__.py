@@ -68,6 +68,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.goals import views as goals_views
     from planner.projects import api as projects_api
     from planner.projects import views as projects_views
+    from planner.requirements import api as requirements_api
+    from planner.requirements import views as requirements_views
     from planner.vendors import api as vendors_api
     from planner.vendors import decision_views, waiting  # noqa: F401 (routes on vendors' bp; a waiting list)
     from planner.vendors import views as vendors_views
@@ -76,12 +78,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         accounts_views.bp,
         projects_views.bp,
         goals_views.bp,
+        requirements_views.bp,
         artifacts_views.bp,
         vendors_views.bp,
         openapi.bp,
         accounts_api.bp,
         projects_api.bp,
         goals_api.bp,
+        requirements_api.bp,
         artifacts_api.bp,
         vendors_api.bp,
     ):

@@ -127,6 +127,128 @@ GOALS = [
 ]
 
 
+# The register the departments' questionnaires and interviews produced (seed 001): title,
+# type, priority, module, source department, goals served (their index in GOALS), acceptance
+# criterion, description.
+REQUIREMENTS = [
+    (
+        "Real-time tracking of every customer interaction",
+        "functional",
+        "must",
+        "Sales process",
+        "Sales",
+        (0, 1),
+        "A call, e-mail or meeting logged by a manager shows on the customer's card within "
+        "one minute, for every manager of the pilot group.",
+        "Sales needs to see **every** interaction as it happens, from frontline staff to the "
+        "head of sales.\n\nRO: „urmărirea în timp real a interacțiunilor cu clienții”",
+    ),
+    (
+        "A pipeline with stages the sales managers agreed",
+        "functional",
+        "must",
+        "Sales process",
+        "Sales",
+        (0, 1),
+        "Each open deal has one of the agreed stages; the weekly review reads the pipeline "
+        "report without a spreadsheet.",
+        "",
+    ),
+    (
+        "Complaint handling with deadlines and escalation",
+        "functional",
+        "must",
+        "Service and complaints",
+        "Customer service",
+        (8, 2),
+        "A complaint gets an owner at once, a 24-hour deadline, and escalates to the head of "
+        "customer service when the deadline passes.",
+        "客服部门需要完善的客户投诉处理功能。",
+    ),
+    (
+        "Every customer record has a named owner",
+        "data",
+        "must",
+        "Customer records",
+        "Customer service",
+        (2,),
+        "The report of records without an owner is empty after the migration.",
+        "",
+    ),
+    (
+        "Managers see only their own clients",
+        "security",
+        "must",
+        "Customer records",
+        "Legal",
+        (5,),
+        "A manager's search finds no client of another manager; checked with two test accounts.",
+        "",
+    ),
+    (
+        "No bulk export except by administrators",
+        "security",
+        "must",
+        "Customer records",
+        "Legal",
+        (6,),
+        "An export of more than 50 records by a non-administrator is refused and logged.",
+        "",
+    ),
+    (
+        "Access to blocks of information switched by the head",
+        "security",
+        "should",
+        "Customer records",
+        "IT",
+        (7,),
+        "The head of sales turns a block off for a manager without a vendor ticket.",
+        "",
+    ),
+    (
+        "Nightly backups with a quarterly restore rehearsal",
+        "non_functional",
+        "must",
+        "Integrations",
+        "IT",
+        (3,),
+        "The restore drill brings back yesterday's data in under four hours.",
+        "",
+    ),
+    (
+        "The old Bitrix24 export imported with phones and birthdays in one format",
+        "data",
+        "must",
+        "Integrations",
+        "IT",
+        (4,),
+        "Every migrated phone is in E.164 and every birthday in ISO 8601; the pilot group's "
+        "records read correctly in the new CRM.",
+        "",
+    ),
+    (
+        "Campaign lists built from the customer records",
+        "functional",
+        "could",
+        "Marketing",
+        "Marketing",
+        (0,),
+        "",
+        "",
+    ),
+    (
+        "Invoices visible on the customer's card",
+        "integration",
+        "should",
+        "Integrations",
+        "Finance",
+        (1,),
+        "The card shows the last five invoices from the accounting system.",
+        "",
+    ),
+]
+
+
 @dataclass(frozen=True)
 class DemoResult:
     project_id: int
@@ -201,9 +323,11 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
         session, access, goals_phase, "Goals reviewed with every department head"
     )
     projects.set_checklist_item(session, access, goals_phase, item.id, True)
+    made = []
     for statement, original, dept, kpis in GOALS:
         text = statement + (f"\n\nRO: „{original}“" if original else "")
         goal = goals.create_goal(session, access, statement=text, department_id=depts[dept].id)
+        made.append(goal)
         for name, unit, baseline, target, how in kpis:
             goals.add_kpi(
                 session,
@@ -216,6 +340,7 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
                 measurement_method=how,
                 due_date=today + timedelta(days=rng.randint(60, 240)),
             )
+    _requirements(session, access, depts, made, users)
     _passed_phases(session, access, today)
     if size == "large":
         _large(session, project, lead, depts, rng)
@@ -226,6 +351,52 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
     _spread_history(session, project.id, today - timedelta(days=84))
     logins = [("admin", DEMO_PASSWORD)] + [(u, DEMO_PASSWORD) for u, *_ in BOARD]
     return DemoResult(project.id, logins)
+
+
+def _requirements(session, access, depts, made, users) -> None:
+    """The register as the requirements phase left it: accepted, traced to the goals and the
+    departments, one requirement revised after the board's review."""
+    from planner.requirements import service as requirements
+
+    owners = {"Sales": "sales", "Customer service": "service", "Legal": "legal", "IT": "it"}
+    for title, kind, priority, module, dept, served, criterion, text in REQUIREMENTS:
+        owner = users.get(owners.get(dept, "lead"))
+        req = requirements.create_requirement(
+            session,
+            access,
+            title=title,
+            description=text,
+            type=kind,
+            priority=priority,
+            module=module,
+            acceptance_criterion=criterion,
+            status="proposed",
+            owner_id=owner.id if owner else None,
+            goal_ids=[made[i].id for i in served],
+            department_ids=[depts[dept].id],
+        )
+        requirements.update_requirement(
+            session,
+            access,
+            req,
+            version=None,
+            **{**_values(req), "status": "accepted" if priority != "could" else "deferred"},
+        )
+
+
+def _values(req) -> dict:
+    return {
+        "title": req.title,
+        "description": req.description,
+        "type": req.type.value,
+        "priority": req.priority.value,
+        "module": req.module,
+        "acceptance_criterion": req.acceptance_criterion,
+        "status": req.status.value,
+        "owner_id": req.owner_id,
+        "goal_ids": [g.id for g in req.goals],
+        "department_ids": [d.id for d in req.departments],
+    }
 
 
 # Files of the phases that are done, as the lead would have kept them.

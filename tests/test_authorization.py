@@ -28,6 +28,7 @@ from planner.core.permissions import Permission, Role, can
 from planner.extensions import db
 from planner.goals import service as goals
 from planner.projects import service as projects
+from planner.requirements import service as requirements
 from planner.vendors import service as vendors
 from planner.vendors.report import EVALUATION_REPORT
 from tests.conftest import Api, csrf_token, login
@@ -103,6 +104,15 @@ def _build(factory, people) -> dict[str, object]:
         data=b"minutes of the meeting\n",
         max_bytes=10_000,
     )
+    req = requirements.create_requirement(
+        db.session,
+        access,
+        title="Track calls",
+        type="functional",
+        priority="must",
+        status="proposed",
+        goal_ids=[goal.id],
+    )
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
     crit = vendors.create_criterion(db.session, access, name="Functionality", weight=1.0)
@@ -135,6 +145,9 @@ def _build(factory, people) -> dict[str, object]:
         "fmt": "xlsx",
         "filename": "app.css",
         "job_id": job_id,
+        "requirement_id": req.id,
+        "before": 1,
+        "after": 1,
     }
 
 

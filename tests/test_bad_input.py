@@ -29,6 +29,7 @@ from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
 from planner.projects import service as projects
 from planner.projects.models import Phase, Project
+from planner.requirements import service as requirements
 from planner.vendors import service as vendors
 from tests.conftest import csrf_token, login
 from tests.factories import Factory
@@ -290,6 +291,8 @@ def test_api_refuses_nul_inside_nested_json(world, roles):
 def _bad_values(schema: dict[str, Any]) -> list[Any]:
     """Values of the wrong type, or beyond the limits, for a property's JSON schema."""
     kind = schema.get("type")
+    if kind == "array":  # a list of ids
+        return [{"a": 1}, "nul\x00", True, 7, ["abc"], [10**20], [0], [1.5], list(range(1, 300))]
     values: list[Any] = [[1, 2], {"a": 1}, "nul\x00"]
     if kind == "boolean":
         values += ["yes", 1]
@@ -324,6 +327,14 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
         ).id,
         "{membership_id}": projects.members(db.session, world.p)[0].id,
         "{department_id}": projects.department_by_name(db.session, world.p, "Legal").id,
+        "{requirement_id}": requirements.create_requirement(
+            db.session,
+            access,
+            title="Track calls",
+            type="functional",
+            priority="must",
+            status="proposed",
+        ).id,
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,

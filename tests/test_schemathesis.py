@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 
 from planner.core.permissions import Role
 from planner.extensions import db
+from planner.requirements import service as requirements
 from planner.vendors import service as vendors
 
 EXAMPLES = 6
@@ -30,8 +31,16 @@ def rollout(app, factory):
     vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=410000.0)
     vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=190000.0)
     vendors.create_criterion(db.session, access, name="Functionality", weight=1.0)
+    req = requirements.create_requirement(
+        db.session,
+        access,
+        title="Track every call",
+        type="functional",
+        priority="must",
+        status="proposed",
+    )
     db.session.commit()
-    return {"project_id": project.id, "token": factory.token(lead)}
+    return {"project_id": project.id, "requirement_id": req.id, "token": factory.token(lead)}
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
@@ -54,8 +63,9 @@ def test_no_generated_request_gets_a_server_error(app, rollout, shard):
             database=None,
         )
         def run(case):
-            if "project_id" in (case.path_parameters or {}):
-                case.path_parameters["project_id"] = rollout["project_id"]
+            for pinned in ("project_id", "requirement_id"):
+                if pinned in (case.path_parameters or {}):
+                    case.path_parameters[pinned] = rollout[pinned]
             response = case.call(headers=headers)
             seen[response.status_code] = seen.get(response.status_code, 0) + 1
             if response.status_code >= 500:

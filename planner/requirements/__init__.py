@@ -1,0 +1,1 @@
+"""The requirements phase: department intake and the requirements register."""

@@ -1,0 +1,608 @@
+"""Rules of the requirements register: requirements with stable keys, a revision for every
+change, traces to goals and source departments, the register's filters and flags, and the
+phase's computed gate criteria.
+
+Functions take a Session and plain values, flush, write the audit record, and raise
+:mod:`planner.core.errors`; the view or the API commits once per unit of work.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from planner.core import audit
+from planner.core.accounts.models import User
+from planner.core.errors import NotFound, ValidationError
+from planner.core.i18n import counted, quoted
+from planner.core.pagination import Page, paginate
+from planner.core.permissions import Permission
+from planner.core.versioning import ensure_version
+from planner.goals.models import Goal
+from planner.projects.access import Access
+from planner.projects.models import Department, Membership
+from planner.projects.phases import Criterion, register_criteria
+from planner.requirements import flags as flag_rules
+from planner.requirements.compare import FieldChange, compare
+from planner.requirements.models import (
+    Requirement,
+    RequirementRevision,
+    RequirementSequence,
+    requirement_department,
+    requirement_goal,
+)
+from planner.requirements.records import Priority, ReqStatus, ReqType, key_of, number_of
+
+FIELDS = ("title", "description", "type", "priority", "module", "acceptance_criterion", "status")
+PRIORITY_ORDER = {p: i for i, p in enumerate(Priority)}
+STATUS_ORDER = {
+    ReqStatus.ACCEPTED: 0,
+    ReqStatus.PROPOSED: 1,
+    ReqStatus.DEFERRED: 2,
+    ReqStatus.REJECTED: 3,
+}
+
+
+@dataclass(frozen=True)
+class RegisterQuery:
+    """The register's filters, search and sort (all optional)."""
+
+    q: str = ""
+    department: int | None = None
+    module: str = ""
+    priority: str = ""
+    status: str = ""
+    goal: int | None = None
+    sort: str = "key"
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.q or self.department or self.module or self.priority or self.status or self.goal
+        )
+
+
+def search_key(text: str) -> str:
+    """Text as the register searches it: NFKC, case-folded, one space between words (so "CRM",
+    "crm" and "ＣＲＭ" are one, in every script)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _search_text(req: Requirement) -> str:
+    return search_key(f"{key_of(req.number)} {req.title}\n{req.description}")
+
+
+def _next_number(session: Session, project_id: int) -> int:
+    """The next requirement number of the rollout, never given before (the sequence row is
+    updated in place: concurrent creators queue on its row lock instead of sharing a number)."""
+    moved = session.execute(
+        update(RequirementSequence)
+        .where(RequirementSequence.project_id == project_id)
+        .values(last_number=RequirementSequence.last_number + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(RequirementSequence).values(project_id=project_id, last_number=1))
+        return 1
+    return int(
+        session.scalar(
+            select(RequirementSequence.last_number).where(
+                RequirementSequence.project_id == project_id
+            )
+        )
+    )
+
+
+def _traces(
+    session: Session, project_id: int, goal_ids: Iterable[int], department_ids: Iterable[int]
+) -> tuple[list[Goal], list[Department]]:
+    """The goals and departments named by id, all of this rollout; ValidationError naming the
+    ids that are not (another rollout's goal is as unknown as one that does not exist)."""
+    goal_ids, department_ids = list(dict.fromkeys(goal_ids)), list(dict.fromkeys(department_ids))
+    goals = (
+        list(
+            session.scalars(
+                select(Goal).where(Goal.project_id == project_id, Goal.id.in_(goal_ids))
+            )
+        )
+        if goal_ids
+        else []
+    )
+    depts = (
+        list(
+            session.scalars(
+                select(Department).where(
+                    Department.project_id == project_id, Department.id.in_(department_ids)
+                )
+            )
+        )
+        if department_ids
+        else []
+    )
+    errors: dict[str, list[str]] = {}
+    unknown_goals = sorted(set(goal_ids) - {g.id for g in goals})
+    if unknown_goals:
+        errors["goal_ids"] = [
+            f"No goal {', '.join(map(str, unknown_goals))} in this rollout; choose among its goals."
+        ]
+    unknown_depts = sorted(set(department_ids) - {d.id for d in depts})
+    if unknown_depts:
+        errors["department_ids"] = [
+            f"No department {', '.join(map(str, unknown_depts))} in this rollout."
+        ]
+    if errors:
+        raise ValidationError(next(iter(errors.values()))[0], errors)
+    by_goal = {g.id: g for g in goals}
+    by_dept = {d.id: d for d in depts}
+    return [by_goal[i] for i in goal_ids], [by_dept[i] for i in department_ids]
+
+
+def _check_owner(session: Session, project_id: int, owner_id: int | None) -> User | None:
+    if owner_id is None:
+        return None
+    owner = session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project_id, User.id == owner_id)
+    )
+    if owner is None:
+        raise ValidationError(
+            "The owner must be a member of this rollout.", {"owner_id": ["Not a member."]}
+        )
+    return owner
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    """The fields as stored: text trimmed, enums checked; ValidationError for an empty title or
+    a value outside its vocabulary (the API and imports reach here without a form)."""
+    title = " ".join((values.get("title") or "").split())
+    if not title:
+        raise ValidationError("A requirement needs a title.", {"title": ["Required."]})
+    out = {
+        "title": title,
+        "description": (values.get("description") or "").strip(),
+        "module": " ".join((values.get("module") or "").split()),
+        "acceptance_criterion": (values.get("acceptance_criterion") or "").strip(),
+    }
+    for name, enum in (("type", ReqType), ("priority", Priority), ("status", ReqStatus)):
+        try:
+            out[name] = enum(values.get(name))
+        except ValueError:
+            allowed = ", ".join(e.value for e in enum)
+            raise ValidationError(
+                f"Unknown {name} {quoted(values.get(name))}: one of {allowed}.",
+                {name: [f"One of {allowed}."]},
+            ) from None
+    return out
+
+
+def snapshot(req: Requirement) -> dict[str, Any]:
+    """What a requirement is now, as a revision keeps it: its fields, its owner's name and its
+    traces (ids and names, so a revision reads right after a goal is renamed or deleted)."""
+    return {
+        "key": key_of(req.number),
+        **{f: audit._plain(getattr(req, f)) for f in FIELDS},
+        "owner": req.owner.name if req.owner else None,
+        "goals": [{"id": g.id, "name": g.statement} for g in req.goals],
+        "departments": [{"id": d.id, "name": d.name} for d in req.departments],
+    }
+
+
+def _revise(session: Session, access: Access, req: Requirement) -> RequirementRevision:
+    rev = RequirementRevision(
+        requirement_id=req.id,
+        number=req.revision,
+        snapshot=snapshot(req),
+        changed_by_id=access.user.id,
+        changed_by_name=access.user.name,
+    )
+    session.add(rev)
+    return rev
+
+
+def create_requirement(session: Session, access: Access, **values: Any) -> Requirement:
+    """Add a requirement with the next key (REQ-001 …) as revision 1 (needs EDIT).
+
+    ``values``: title, description, type, priority, module, acceptance_criterion, status,
+    owner_id, goal_ids, department_ids. ValidationError for an empty title, an unknown type,
+    priority or status, a goal or department of another rollout, an owner who is not a member.
+    """
+    access.require(Permission.EDIT)
+    pid = access.project.id
+    fields = _clean(values)
+    goals, depts = _traces(
+        session, pid, values.get("goal_ids") or (), values.get("department_ids") or ()
+    )
+    owner = _check_owner(session, pid, values.get("owner_id"))
+    req = Requirement(
+        project_id=pid,
+        number=_next_number(session, pid),
+        owner_id=owner.id if owner else None,
+        updated_by_id=access.user.id,
+        revision=1,
+        **fields,
+    )
+    req.owner, req.goals, req.departments = owner, goals, depts
+    req.search_text = _search_text(req)
+    session.add(req)
+    session.flush()
+    _revise(session, access, req)
+    audit.log(
+        session,
+        access,
+        "requirement.create",
+        req,
+        f"requirement {req.key} added: {quoted(req.title)}",
+        after=_audited(req),
+    )
+    return req
+
+
+def _audited(req: Requirement) -> dict[str, Any]:
+    return _audited_from(snapshot(req))
+
+
+def update_requirement(
+    session: Session, access: Access, req: Requirement, *, version: int | None, **values: Any
+) -> Requirement:
+    """Change a requirement (needs EDIT); a change makes the next revision, a save that changes
+    nothing makes none. StaleEdit if someone saved it since ``version``; ValidationError as for
+    :func:`create_requirement`."""
+    access.require(Permission.EDIT)
+    ensure_version(session, req, version)
+    pid = access.project.id
+    fields = _clean(values)
+    goals, depts = _traces(
+        session, pid, values.get("goal_ids") or (), values.get("department_ids") or ()
+    )
+    owner = _check_owner(session, pid, values.get("owner_id"))
+    before = snapshot(req)
+    for name, value in fields.items():
+        setattr(req, name, value)
+    req.owner_id, req.owner = (owner.id if owner else None), owner
+    req.goals, req.departments = goals, depts
+    after = snapshot(req)
+    if after == before:
+        session.expire(req)
+        return req
+    before_audit = _audited_from(before)
+    req.revision += 1
+    req.search_text = _search_text(req)
+    req.updated_by_id = access.user.id
+    session.flush()
+    _revise(session, access, req)
+    audit.log(
+        session,
+        access,
+        "requirement.update",
+        req,
+        f"requirement {req.key} revised (revision {req.revision}): {quoted(req.title)}",
+        before=before_audit,
+        after=_audited(req),
+    )
+    return req
+
+
+def _audited_from(snap: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as the audit trail shows it: traces by name."""
+    out = dict(snap)
+    out.pop("key")
+    out["goals"] = [g["name"][:80] for g in out["goals"]]
+    out["departments"] = [d["name"] for d in out["departments"]]
+    return out
+
+
+def get_requirement(session: Session, project_id: int, requirement_id: int) -> Requirement:
+    """The requirement of this rollout with its owner and traces; NotFound for another
+    rollout's or none."""
+    req = session.scalar(
+        select(Requirement)
+        .options(
+            joinedload(Requirement.owner),
+            joinedload(Requirement.updated_by),
+            selectinload(Requirement.goals),
+            selectinload(Requirement.departments),
+        )
+        .where(Requirement.id == requirement_id, Requirement.project_id == project_id)
+    )
+    if req is None:
+        raise NotFound("No such requirement in this rollout.")
+    return req
+
+
+def register_statement(project_id: int, query: RegisterQuery):
+    """A select of the rollout's requirements filtered, searched and sorted as ``query`` says."""
+    stmt = select(Requirement).where(Requirement.project_id == project_id)
+    if query.q:
+        term = search_key(query.q)
+        number = number_of(term.upper()) if term.upper().startswith("REQ-") else None
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = Requirement.search_text.like(f"%{escaped}%", escape="\\")
+        stmt = stmt.where(or_(like, Requirement.number == number) if number else like)
+    if query.department:
+        stmt = stmt.where(
+            Requirement.id.in_(
+                select(requirement_department.c.requirement_id).where(
+                    requirement_department.c.department_id == query.department
+                )
+            )
+        )
+    if query.goal:
+        stmt = stmt.where(
+            Requirement.id.in_(
+                select(requirement_goal.c.requirement_id).where(
+                    requirement_goal.c.goal_id == query.goal
+                )
+            )
+        )
+    if query.module:
+        stmt = stmt.where(func.lower(Requirement.module) == query.module.strip().lower())
+    if query.priority:
+        stmt = stmt.where(Requirement.priority == Priority(query.priority))
+    if query.status:
+        stmt = stmt.where(Requirement.status == ReqStatus(query.status))
+    priority_rank = case(
+        {p.value: i for p, i in PRIORITY_ORDER.items()}, value=Requirement.priority
+    )
+    status_rank = case({s.value: i for s, i in STATUS_ORDER.items()}, value=Requirement.status)
+    order = {
+        "key": [Requirement.number],
+        "-key": [Requirement.number.desc()],
+        "title": [func.lower(Requirement.title), Requirement.number],
+        "priority": [priority_rank, Requirement.number],
+        "status": [status_rank, Requirement.number],
+        "module": [func.lower(Requirement.module), Requirement.number],
+        "-updated": [Requirement.updated_at.desc(), Requirement.number.desc()],
+    }[query.sort or "key"]
+    return stmt.order_by(*order)
+
+
+def register_page(
+    session: Session, project_id: int, query: RegisterQuery, page: int, per_page: int
+) -> Page[Requirement]:
+    """One page of the register with owners and traces: four statements for any size."""
+    stmt = register_statement(project_id, query).options(
+        joinedload(Requirement.owner),
+        selectinload(Requirement.goals),
+        selectinload(Requirement.departments),
+    )
+    return paginate(session, stmt, page, per_page)
+
+
+@dataclass(frozen=True)
+class RegisterCounts:
+    """The register at a glance: requirements by priority, status and source department, and
+    how many need a look."""
+
+    total: int
+    by_priority: dict[str, int]
+    by_status: dict[str, int]
+    by_department: list[tuple[int, str, int]]  # (department id, name, requirements)
+    no_goal: int
+    must_without_criterion: int
+
+
+def register_counts(session: Session, project_id: int) -> RegisterCounts:
+    """Counts of the whole register (three statements, whatever its size)."""
+    rows = session.execute(
+        select(
+            Requirement.priority,
+            Requirement.status,
+            func.count(),
+            func.sum(
+                case(
+                    (
+                        Requirement.id.not_in(select(requirement_goal.c.requirement_id)),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.sum(
+                case(
+                    (
+                        (Requirement.priority == Priority.MUST)
+                        & (func.length(func.trim(Requirement.acceptance_criterion)) == 0),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .where(Requirement.project_id == project_id, Requirement.status != ReqStatus.REJECTED)
+        .group_by(Requirement.priority, Requirement.status)
+    ).all()
+    rejected = (
+        session.scalar(
+            select(func.count()).where(
+                Requirement.project_id == project_id, Requirement.status == ReqStatus.REJECTED
+            )
+        )
+        or 0
+    )
+    by_priority = {p.value: 0 for p in Priority}
+    by_status = {s.value: 0 for s in ReqStatus}
+    no_goal = without = 0
+    for priority, status, n, n_no_goal, n_without in rows:
+        by_priority[Priority(priority).value] += n
+        by_status[ReqStatus(status).value] += n
+        no_goal += int(n_no_goal or 0)
+        without += int(n_without or 0)
+    by_status[ReqStatus.REJECTED.value] = rejected
+    depts = session.execute(
+        select(Department.id, Department.name, func.count(requirement_department.c.requirement_id))
+        .outerjoin(requirement_department, requirement_department.c.department_id == Department.id)
+        .where(Department.project_id == project_id)
+        .group_by(Department.id, Department.name)
+        .order_by(Department.name)
+    ).all()
+    return RegisterCounts(
+        total=sum(by_status.values()),
+        by_priority=by_priority,
+        by_status=by_status,
+        by_department=[(d, name, n) for d, name, n in depts],
+        no_goal=no_goal,
+        must_without_criterion=without,
+    )
+
+
+def flags_for(
+    session: Session, project_id: int, reqs: list[Requirement]
+) -> dict[int, flag_rules.Flags]:
+    """The flags of ``reqs`` (their goals loaded), near-identical titles found among the whole
+    register (one statement)."""
+    if not reqs:
+        return {}
+    titles = dict(
+        session.execute(
+            select(Requirement.id, Requirement.title).where(
+                Requirement.project_id == project_id, Requirement.status != ReqStatus.REJECTED
+            )
+        ).all()
+    )
+    near = flag_rules.near_identical(titles, [r.id for r in reqs])
+    return {
+        r.id: flag_rules.flags_of(
+            goal_count=len(r.goals),
+            priority=r.priority.value,
+            acceptance_criterion=r.acceptance_criterion,
+            status=r.status.value,
+            near=near.get(r.id),
+        )
+        for r in reqs
+    }
+
+
+def keys_of(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Requirement id -> key, for the requirements a flag names (one statement)."""
+    ids = list(set(ids))
+    if not ids:
+        return {}
+    return {
+        rid: key_of(n)
+        for rid, n in session.execute(
+            select(Requirement.id, Requirement.number).where(Requirement.id.in_(ids))
+        ).all()
+    }
+
+
+def goals_without_requirement(session: Session, project_id: int) -> list[Goal]:
+    """The rollout's goals that no requirement (rejected ones aside) serves (one statement)."""
+    served = (
+        select(requirement_goal.c.goal_id)
+        .join(Requirement, Requirement.id == requirement_goal.c.requirement_id)
+        .where(Requirement.project_id == project_id, Requirement.status != ReqStatus.REJECTED)
+    )
+    return list(
+        session.scalars(
+            select(Goal)
+            .where(Goal.project_id == project_id, Goal.id.not_in(served))
+            .order_by(Goal.position, Goal.id)
+        )
+    )
+
+
+def goal_choices(session: Session, project_id: int) -> list[tuple[int, str]]:
+    """The rollout's goals as (id, statement shortened to 120 characters), in their order."""
+    return [
+        (gid, text if len(text) <= 120 else text[:119] + "…")
+        for gid, text in session.execute(
+            select(Goal.id, Goal.statement)
+            .where(Goal.project_id == project_id)
+            .order_by(Goal.position, Goal.id)
+        ).all()
+    ]
+
+
+def modules_in_use(session: Session, project_id: int) -> list[str]:
+    """The modules the rollout's requirements name (the lead's own among them)."""
+    return [
+        m
+        for m in session.scalars(
+            select(Requirement.module).where(Requirement.project_id == project_id).distinct()
+        )
+        if m
+    ]
+
+
+def has_requirements(session: Session, project_id: int) -> bool:
+    """Whether the register has begun (one statement)."""
+    return (
+        session.scalar(select(Requirement.id).where(Requirement.project_id == project_id).limit(1))
+        is not None
+    )
+
+
+def revisions(session: Session, req: Requirement) -> list[RequirementRevision]:
+    """Every revision of a requirement, newest first."""
+    return list(
+        session.scalars(
+            select(RequirementRevision)
+            .where(RequirementRevision.requirement_id == req.id)
+            .order_by(RequirementRevision.number.desc())
+        )
+    )
+
+
+def get_revision(session: Session, req: Requirement, number: int) -> RequirementRevision:
+    """Revision ``number`` of the requirement; NotFound if it has none of that number."""
+    rev = session.scalar(
+        select(RequirementRevision).where(
+            RequirementRevision.requirement_id == req.id, RequirementRevision.number == number
+        )
+    )
+    if rev is None:
+        raise NotFound(f"{req.key} has no revision {number} (it is at revision {req.revision}).")
+    return rev
+
+
+def compare_revisions(
+    session: Session, req: Requirement, before: int, after: int
+) -> tuple[RequirementRevision, RequirementRevision, list[FieldChange]]:
+    """Revisions ``before`` and ``after`` of a requirement and their differences, field by
+    field; NotFound for a revision it does not have."""
+    a, b = get_revision(session, req, before), get_revision(session, req, after)
+    return a, b, compare(a.snapshot, b.snapshot)
+
+
+@register_criteria("requirements")
+def _criteria(session: Session, project) -> list[Criterion]:
+    """Every must-have accepted with an acceptance criterion; every goal served (two
+    statements)."""
+    musts = session.execute(
+        select(
+            func.count(),
+            func.sum(case((Requirement.status != ReqStatus.ACCEPTED, 1), else_=0)),
+            func.sum(
+                case((func.length(func.trim(Requirement.acceptance_criterion)) == 0, 1), else_=0)
+            ),
+        ).where(
+            Requirement.project_id == project.id,
+            Requirement.priority == Priority.MUST,
+            Requirement.status.not_in([ReqStatus.REJECTED, ReqStatus.DEFERRED]),
+        )
+    ).one()
+    n_musts, not_accepted, without = musts[0], int(musts[1] or 0), int(musts[2] or 0)
+    unserved = goals_without_requirement(session, project.id)
+    problems = []
+    if not_accepted:
+        problems.append(f"{counted(not_accepted, 'must-have')} not accepted")
+    if without:
+        problems.append(f"{counted(without, 'must-have')} without an acceptance criterion")
+    return [
+        Criterion(
+            "Every must-have requirement is accepted and has an acceptance criterion",
+            met=n_musts > 0 and not problems,
+            detail="; ".join(problems) if problems else ("" if n_musts else "no must-have yet"),
+        ),
+        Criterion(
+            "Every goal has at least one requirement",
+            met=not unserved,
+            detail=(f"{counted(len(unserved), 'goal')} without a requirement" if unserved else ""),
+        ),
+    ]
