@@ -102,6 +102,7 @@ def unusable_text(text: str) -> bool:
 _EXPECTED = {
     "boolean": "Must be true or false.",
     "list": "Must be a list of values.",
+    "textlist": "Must be a list of texts.",
     "integer": "Must be a whole number.",
     "number": "Must be a number.",
     "date": "Must be a date written as text, like 2026-11-24.",
@@ -114,7 +115,7 @@ def _kind(field: Field) -> str:
     if isinstance(field, BooleanField):
         return "boolean"
     if isinstance(field, SelectMultipleField):
-        return "list"
+        return "textlist" if field.coerce is str else "list"
     if isinstance(field, IntegerField):
         return "integer"
     if isinstance(field, FloatField | DecimalField):
@@ -131,6 +132,10 @@ def _json_value(kind: str, value: Any, strict: bool = False) -> list[str] | str:
 
     ``strict``: numbers must be JSON numbers (``"3"`` is refused where 3 is meant)."""
     scalar = isinstance(value, str | int | float)
+    if kind == "textlist":
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        return _EXPECTED[kind]
     if kind == "list":
         if isinstance(value, list) and all(
             isinstance(v, str | int) and not isinstance(v, bool) for v in value

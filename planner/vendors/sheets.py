@@ -7,27 +7,23 @@
   uploading the same file twice changes nothing.
 - Every exported cell that a spreadsheet would take for a formula (starting with = + - @, a
   tab or a carriage return) is neutralised with a leading apostrophe.
-- XLSX files are read with openpyxl, which parses their XML through defusedxml; CSV text is
-  decoded by charset-normalizer when it is not UTF-8.
+- Reading and writing the files is :mod:`planner.core.sheets`: a zip bomb is refused before it
+  is unpacked, XLSX is parsed through defusedxml, CSV text need not be UTF-8.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Any
-from zipfile import BadZipFile
 
-from charset_normalizer import from_bytes
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.orm import Session
 
 from planner.core.accounts.models import User
 from planner.core.errors import ValidationError
 from planner.core.i18n import counted, quoted
+from planner.core.sheets import FORMULA_START as FORMULA_START  # re-exported: it used to live here
+from planner.core.sheets import cell_text, csv_bytes, read_table, xlsx_bytes
+from planner.core.sheets import neutralise as neutralise  # re-exported: it used to live here
 from planner.projects.access import Access
 from planner.vendors import service
 from planner.vendors.schemas import SCORES, ScoreInput, score_inputs
@@ -41,44 +37,7 @@ SCORESHEET_COLUMNS = [
     "score",
     "comment",
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_ROWS = 20_000
-
-
-def neutralise(value: Any) -> Any:
-    """A cell value safe to open in a spreadsheet: text that could start a formula is quoted."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _xlsx_cell(value: Any) -> Any:
-    """A value a worksheet can hold: control characters (which XML 1.0 forbids) become U+FFFD,
-    then formulas are neutralised."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    return neutralise(value)
-
-
-def _xlsx(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, rows in sheets:
-        ws = wb.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", title)[:31])
-        for row in rows:
-            ws.append([_xlsx_cell(v) for v in row])
-        ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _csv(rows: list[list[Any]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow(["" if v is None else neutralise(v) for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def scoresheet_rows(session: Session, access: Access, reviewer: User) -> list[list[Any]]:
@@ -109,7 +68,7 @@ def scoresheet_rows(session: Session, access: Access, reviewer: User) -> list[li
 
 def export_scoresheet(session: Session, access: Access, reviewer: User, fmt: str) -> bytes:
     rows = scoresheet_rows(session, access, reviewer)
-    return _xlsx([("Scoresheet", rows)]) if fmt == "xlsx" else _csv(rows)
+    return xlsx_bytes([("Scoresheet", rows)]) if fmt == "xlsx" else csv_bytes(rows)
 
 
 @dataclass(frozen=True)
@@ -129,46 +88,6 @@ class ImportRejected(ValidationError):
         self.row_errors = errors
 
 
-def _read_rows(data: bytes) -> list[list[Any]]:
-    if data[:4] == b"PK\x03\x04":
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise ValidationError("The file is not a readable XLSX workbook.") from exc
-        try:
-            ws = wb.worksheets[0]
-            rows = [list(r) for r in ws.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
-        finally:
-            wb.close()
-        return rows
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        best = from_bytes(data).best()
-        if best is None:
-            raise ValidationError("The file is neither XLSX nor readable CSV text.") from None
-        text = str(best)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    text = str(value).strip()
-    return text[1:] if text.startswith("'") else text
-
-
-def _score_text(value: Any) -> str:
-    """A score cell as text: spreadsheets store whole numbers as floats (4.0 is "4")."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return _cell_text(value)
-
-
 def _int_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -176,16 +95,16 @@ def _int_id(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    text = _cell_text(value)
+    text = cell_text(value)
     return int(text) if text.isdigit() else None
 
 
 def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
     """Validate the whole file, then save it in one go. Returns the number of changed scores."""
-    rows = _read_rows(data)
+    rows = read_table(data, max_rows=MAX_ROWS).rows
     if not rows:
         raise ValidationError("The file is empty.")
-    header = [_cell_text(h).lower() for h in rows[0]]
+    header = [cell_text(h).lower() for h in rows[0]]
     missing = [c for c in ("reviewer", "vendor_id", "criterion_id", "score") if c not in header]
     if missing:
         raise ValidationError(
@@ -193,8 +112,6 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
             + ", ".join(missing)
             + ". Download a fresh scoresheet to start from."
         )
-    if len(rows) > MAX_ROWS + 1:
-        raise ValidationError(f"At most {MAX_ROWS} rows in one file.")
     col = {name: header.index(name) for name in header if name}
     pid = access.project.id
     vendor_ids = {v.id for v in service.vendors(session, pid)}
@@ -209,26 +126,26 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
             i = col.get(name)
             return row[i] if i is not None and i < len(row) else None
 
-        if all(_cell_text(v) == "" for v in row):
+        if all(cell_text(v) == "" for v in row):
             continue
-        who = _cell_text(cell("reviewer"))
+        who = cell_text(cell("reviewer"))
         if who.casefold() != access.user.username.casefold():
             errors.append(RowError(n, f"this row belongs to reviewer {quoted(who)}, not to you"))
             continue
         vid, cid = _int_id(cell("vendor_id")), _int_id(cell("criterion_id"))
         if vid is None or vid not in vendor_ids:
-            errors.append(RowError(n, f"unknown vendor {quoted(_cell_text(cell('vendor_id')))}"))
+            errors.append(RowError(n, f"unknown vendor {quoted(cell_text(cell('vendor_id')))}"))
             continue
         if cid is None or cid not in crits:
             errors.append(
-                RowError(n, f"unknown criterion {quoted(_cell_text(cell('criterion_id')))}")
+                RowError(n, f"unknown criterion {quoted(cell_text(cell('criterion_id')))}")
             )
             continue
         if crits[cid].is_price:
             errors.append(RowError(n, "price is scored by formula, not by reviewers"))
             continue
         raw = cell("score")
-        if raw is None or _cell_text(raw) == "":
+        if raw is None or cell_text(raw) == "":
             continue  # left blank: not scored yet
         if (vid, cid) in seen:
             errors.append(RowError(n, f"the same vendor and criterion as row {seen[(vid, cid)]}"))
@@ -240,8 +157,8 @@ def import_scoresheet(session: Session, access: Access, data: bytes) -> int:
                 {
                     "vendor_id": str(vid),
                     "criterion_id": str(cid),
-                    "score": _score_text(raw),
-                    "comment": _cell_text(cell("comment")),
+                    "score": cell_text(raw),
+                    "comment": cell_text(cell("comment")),
                 },
             )
         )
@@ -310,10 +227,10 @@ def matrix_rows(session: Session, access: Access) -> list[tuple[str, list[list[A
 def export_matrix(session: Session, access: Access, fmt: str) -> bytes:
     sheets = matrix_rows(session, access)
     if fmt == "xlsx":
-        return _xlsx(sheets)
+        return xlsx_bytes(sheets)
     rows: list[list[Any]] = []
     for title, part in sheets:
         rows.append([f"# {title}"])
         rows.extend(part)
         rows.append([])
-    return _csv(rows)
+    return csv_bytes(rows)
