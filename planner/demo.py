@@ -340,6 +340,7 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
                 measurement_method=how,
                 due_date=today + timedelta(days=rng.randint(60, 240)),
             )
+    _intake(session, access, depts, users, today)
     _requirements(session, access, depts, made, users)
     _passed_phases(session, access, today)
     if size == "large":
@@ -351,6 +352,82 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
     _spread_history(session, project.id, today - timedelta(days=84))
     logins = [("admin", DEMO_PASSWORD)] + [(u, DEMO_PASSWORD) for u, *_ in BOARD]
     return DemoResult(project.id, logins)
+
+
+INTERVIEWS = [
+    (
+        "Sales",
+        "Radu Marin",
+        "frontline",
+        "I keep my calls in a notebook; my manager asks me "
+        "every Friday what happened with each client. I need to log a call in seconds.",
+    ),
+    (
+        "Customer service",
+        "王丽",
+        "frontline",
+        "投诉通过电话和电子邮件进来，没有统一的记录。"
+        "\n\nComplaints come by phone and e-mail, with no single record.",
+    ),
+    (
+        "Marketing",
+        "Noa Levi",
+        "manager",
+        "נרצה רשימות קמפיין מתוך רשומות הלקוחות.\n\nCampaign lists from the customer records.",
+    ),
+    (
+        "IT",
+        "Jonas Becker",
+        "manager",
+        "The old Bitrix24 export has phones in five formats. "
+        "**Backups** nightly, and a restore drill each quarter.",
+    ),
+    (
+        "Legal",
+        "Ioana Dumitrescu",
+        "manager",
+        "No bulk export of the client base; each manager sees only their own clients.",
+    ),
+    (
+        "Finance",
+        "Wang Fang",
+        "manager",
+        "Invoices on the customer's card would save the sales team many calls to accounting.",
+    ),
+]
+
+
+def _intake(session, access, depts, users, today) -> None:
+    """The intake as it went: the departments' questionnaires, the head of sales' answers
+    submitted, the head of customer service's still a draft, an interview with each
+    department."""
+    from planner.requirements import intake
+
+    intake.create_default_questionnaires(session, access)
+    for dept, who, role, notes in INTERVIEWS:
+        intake.add_interview(
+            session,
+            access,
+            department_id=depts[dept].id,
+            interviewee=who,
+            role=role,
+            held_on=today - timedelta(days=60),
+            notes=notes,
+        )
+    for username, submit in (("sales", True), ("service", False)):
+        member = projects.load_access(session, access.project.id, users[username])
+        q = intake.own_questionnaire(session, member)
+        answers = []
+        for question in q.questions:
+            if question.kind == intake.QuestionKind.IMPORTANCE:
+                answers.append(intake.AnswerInput(question.id, importance=5))
+            elif question.options:
+                answers.append(intake.AnswerInput(question.id, choices=(question.options[0],)))
+            else:
+                answers.append(
+                    intake.AnswerInput(question.id, text="Every call and e-mail on the card.")
+                )
+        intake.save_answers(session, member, q, answers, submit=submit)
 
 
 def _requirements(session, access, depts, made, users) -> None:

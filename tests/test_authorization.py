@@ -13,6 +13,7 @@ import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +29,7 @@ from planner.core.permissions import Permission, Role, can
 from planner.extensions import db
 from planner.goals import service as goals
 from planner.projects import service as projects
+from planner.requirements import imports, intake
 from planner.requirements import service as requirements
 from planner.vendors import service as vendors
 from planner.vendors.report import EVALUATION_REPORT
@@ -74,6 +76,16 @@ JOB_ROUTES = {
     "projects_api.report_file",
 }
 JOB_READERS = {"lead", "admin"}  # an executive's report leaves out conflict reasons
+# A department's questionnaire is answered by its members only (the walk's reviewer is in
+# Sales, whose questionnaire the walk opens): the others are refused (403).
+DEPARTMENT_ONLY = {
+    "requirements.answer",
+    "requirements.answer_submit",
+    "requirements_api.answers_get",
+    "requirements_api.answers_put",
+}
+# An import waiting for its confirmation is its uploader's (the lead's): 404 for anyone else.
+UPLOADER_ONLY = {"requirements.import_preview"}
 
 
 @dataclass
@@ -113,6 +125,21 @@ def _build(factory, people) -> dict[str, object]:
         status="proposed",
         goal_ids=[goal.id],
     )
+    intake.create_default_questionnaires(db.session, access)
+    sales_q = next(
+        q for q in intake.questionnaires(db.session, project.id) if q.department.name == "Sales"
+    )
+    question_id = sales_q.questions[0].id
+    interview = intake.add_interview(
+        db.session,
+        access,
+        department_id=sales_q.department_id,
+        interviewee="Radu",
+        role="frontline",
+        held_on=date(2026, 11, 2),
+        notes="Calls in a notebook",
+    )
+    draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
     crit = vendors.create_criterion(db.session, access, name="Functionality", weight=1.0)
@@ -146,6 +173,10 @@ def _build(factory, people) -> dict[str, object]:
         "filename": "app.css",
         "job_id": job_id,
         "requirement_id": req.id,
+        "questionnaire_id": sales_q.id,
+        "question_id": question_id,
+        "interview_id": interview.id,
+        "draft_id": draft.id,
         "before": 1,
         "after": 1,
     }
@@ -189,6 +220,10 @@ def _expected(app, endpoint, method, principal, users, is_api):
         return "allow" if principal == "admin" else 404
     if endpoint in JOB_ROUTES:
         return "allow" if principal in JOB_READERS else 404
+    if endpoint in DEPARTMENT_ONLY:
+        return "allow" if principal == "reviewer" else 404 if principal == "outsider" else 403
+    if endpoint in UPLOADER_ONLY and principal == "admin":
+        return 404
     permission = _permission(app, endpoint, method)
     assert permission is not None, f"no authorization rule known for {endpoint} {method}"
     if permission == "login":

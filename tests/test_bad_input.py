@@ -29,6 +29,7 @@ from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
 from planner.projects import service as projects
 from planner.projects.models import Phase, Project
+from planner.requirements import intake
 from planner.requirements import service as requirements
 from planner.vendors import service as vendors
 from tests.conftest import csrf_token, login
@@ -291,8 +292,11 @@ def test_api_refuses_nul_inside_nested_json(world, roles):
 def _bad_values(schema: dict[str, Any]) -> list[Any]:
     """Values of the wrong type, or beyond the limits, for a property's JSON schema."""
     kind = schema.get("type")
-    if kind == "array":  # a list of ids
-        return [{"a": 1}, "nul\x00", True, 7, ["abc"], [10**20], [0], [1.5], list(range(1, 300))]
+    if kind == "array":
+        common = [{"a": 1}, "nul\x00", True, 7]
+        if schema["items"]["type"] == "integer":  # a list of ids
+            return [*common, ["abc"], [10**20], [0], [1.5], list(range(1, 300))]
+        return [*common, [1], [True], [{"a": 1}], ["x"] * 300]
     values: list[Any] = [[1, 2], {"a": 1}, "nul\x00"]
     if kind == "boolean":
         values += ["yes", 1]
@@ -335,6 +339,19 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             priority="must",
             status="proposed",
         ).id,
+        "{interview_id}": intake.add_interview(
+            db.session,
+            access,
+            department_id=projects.department_by_name(db.session, world.p, "Sales").id,
+            interviewee="Radu",
+            role="frontline",
+            held_on=utcnow().date(),
+        ).id,
+        "{questionnaire_id}": next(
+            q.id
+            for q in intake.create_default_questionnaires(db.session, access)
+            if q.department_id == projects.department_by_name(db.session, world.p, "Sales").id
+        ),
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,
@@ -344,6 +361,7 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
         "scores": {"vendor_id": 1, "criterion_id": 1, "score": 3},
         "conflicts": {"vendor_id": 1, "reason": "x"},
         "comparisons": {"a": 1, "b": 2, "value": "3"},
+        "answers": {"question_id": 1, "text": "Every call on the card"},
     }
     tried = 0
     lists = set()
@@ -366,8 +384,8 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             caller = (
                 roles.executive
                 if "approve" in op["description"]
-                else roles.reviewer
-                if "score" in op["description"]
+                else roles.reviewer  # Rita scores, and answers the Sales questionnaire
+                if "score" in op["description"] or "answers_put" in op["operationId"]
                 else world.lead
             )
             props = schemas[ref]["properties"]

@@ -11,9 +11,10 @@ from planner.core.errors import ValidationError
 from planner.core.forms import form_errors, form_from_json
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
+from planner.core.web import send_download
 from planner.extensions import db
 from planner.projects.access import api_access
-from planner.requirements import service
+from planner.requirements import imports, interchange, service
 from planner.requirements.flags import Flags
 from planner.requirements.models import Requirement, RequirementRevision
 from planner.requirements.schemas import RegisterQueryForm, RequirementEditForm, RequirementForm
@@ -212,3 +213,48 @@ def revisions_compare(project_id: int, requirement_id: int, before: int, after: 
             "fields": [c.as_dict() for c in changes],
         }
     )
+
+
+# --- import and export ----------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_TYPES = {"csv": "text/csv", "xlsx": XLSX, "reqif": "application/xml"}
+IMPORT_TYPES = ("text/csv", XLSX, "application/xml")
+
+
+@bp.get("/projects/<int:project_id>/requirements/export.<any(csv, xlsx, reqif):fmt>")
+@doc(
+    "The register (filtered like the list) as CSV or XLSX (formulas neutralised) or ReqIF 1.2",
+    query=RegisterQueryForm,
+    binary=tuple(EXPORT_TYPES.values()),
+    permission=Permission.VIEW,
+)
+def requirements_export(project_id: int, fmt: str):
+    access = api_access(project_id)
+    data = interchange.export(db.session, access, _query(), fmt)
+    return send_download(data, f"requirements-{project_id}.{fmt}", EXPORT_TYPES[fmt])
+
+
+@bp.post("/projects/<int:project_id>/requirements/import")
+@doc(
+    "Import requirements from a CSV, XLSX or ReqIF file (the file as the body, or multipart "
+    "`file`): rows without a key are new, rows with a key revise that requirement; all or "
+    "nothing, every bad row named. `?dry_run=true` answers the plan and saves nothing.",
+    upload=IMPORT_TYPES,
+    permission=Permission.EDIT,
+)
+def requirements_import(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    dry_run = request.args.get("dry_run", "false").lower()
+    if dry_run not in ("true", "false", "1", "0"):
+        raise ValidationError("dry_run: true or false.", {"dry_run": ["true or false."]})
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    filename = (upload.filename if upload is not None else "") or "upload"
+    records, kind = imports.read_file(data, filename)
+    if dry_run in ("true", "1"):
+        plan = imports.plan_import(db.session, access, records)
+        return jsonify({"applied": False, "kind": kind, **plan.as_dict()})
+    with unit_of_work(db.session):
+        plan = imports.apply_import(db.session, access, records, filename=filename)
+    return jsonify({"applied": True, "kind": kind, **plan.as_dict()})

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from planner.core.accounts.models import User
@@ -122,3 +133,19 @@ def _revisions_are_append_only(session: Session, flush_context: Any, instances: 
             obj in session.deleted or session.is_modified(obj)
         ):
             raise RuntimeError("requirement revisions are append-only")
+
+
+class ImportDraft(Base):
+    """A file uploaded for import, kept between its preview and the lead's confirmation (the
+    preview's plan is checked again then); removed when applied or a day later."""
+
+    __tablename__ = "requirement_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from planner.core.db import MAX_INT
-from planner.core.forms import ListLength, VersionField, choices, optional_id
+from planner.core.forms import ListBody, ListLength, VersionField, choices, optional_id
 from planner.requirements.records import (
     MODULE_MAX,
     PRIORITY_LABELS,
@@ -155,3 +164,113 @@ class RegisterQueryForm(FlaskForm):
         validators=[Optional(), AnyOf(SORTS)],
         default="key",
     )
+
+
+class ImportForm(FlaskForm):
+    """A file to import into the register: CSV, XLSX or ReqIF."""
+
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(message=_l("Choose the file to import."))],
+        description=_l(
+            "A CSV or XLSX sheet with a Title column (Key, Description, Type, Priority, Module, "
+            "Status, Acceptance criterion, Goals, Source departments as you have them), or a "
+            "ReqIF file from a requirements tool."
+        ),
+    )
+
+
+class ConfirmImportForm(FlaskForm):
+    """The lead's confirmation of a previewed import: the plan's digest they saw."""
+
+    digest = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+
+
+# --- intake: questionnaires, answers, interviews ---------------------------------------------
+
+QUESTION_KIND_LABELS = {
+    "text": _l("Free text"),
+    "single": _l("One of several options"),
+    "multiple": _l("Any of several options"),
+    "importance": _l("Importance from 1 to 5"),
+}
+
+
+class QuestionForm(FlaskForm):
+    text = TextAreaField(_l("Question"), validators=[DataRequired(), Length(max=2_000)])
+    kind = SelectField(
+        _l("Kind of answer"),
+        choices=choices(QUESTION_KIND_LABELS.items()),
+        validators=[InputRequired(), AnyOf(list(QUESTION_KIND_LABELS))],
+        default="text",
+    )
+    options = TextAreaField(
+        _l("Options"),
+        validators=[Optional(), Length(max=7_000)],
+        description=_l("For the kinds with options: one option a line."),
+    )
+
+    def option_list(self) -> list[str]:
+        return [line for line in (self.options.data or "").splitlines() if line.strip()]
+
+
+class AnswerRowForm(FlaskForm):
+    """One answer (a row of the answers list): words, the options chosen, or 1–5."""
+
+    question_id = IntegerField(
+        _l("Question"), validators=[InputRequired(), NumberRange(1, MAX_INT)]
+    )
+    text = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=10_000)])
+    choices = SelectMultipleField(
+        _l("Options chosen"), validate_choice=False, validators=[Optional(), ListLength(30)]
+    )
+    importance = IntegerField(_l("Importance"), validators=[Optional(), NumberRange(1, 5)])
+
+
+ANSWERS = ListBody("answers", AnswerRowForm, max_items=200)
+
+
+class AnswersSubmitForm(FlaskForm):
+    """The answers page's buttons: save the draft, or submit (asked to confirm first)."""
+
+    version = VersionField(validators=[Optional()])
+
+
+class InterviewForm(FlaskForm):
+    department_id = SelectField(
+        _l("Department"), coerce=optional_id, validators=[InputRequired()], validate_choice=False
+    )
+    interviewee = StringField(
+        _l("Who was interviewed"), validators=[DataRequired(), Length(max=120)]
+    )
+    role = SelectField(
+        _l("Their role"),
+        choices=choices([("frontline", _l("Frontline staff")), ("manager", _l("Manager"))]),
+        validators=[InputRequired(), AnyOf(["frontline", "manager"])],
+    )
+    held_on = DateField(_l("Held on"), validators=[InputRequired()])
+    notes = TextAreaField(
+        _l("Notes"),
+        validators=[Optional(), Length(max=TEXT_MAX)],
+        description=_l("Markdown: what they need, in their words."),
+    )
+
+    def values(self) -> dict:
+        return {
+            "department_id": self.department_id.data,
+            "interviewee": self.interviewee.data,
+            "role": self.role.data,
+            "held_on": self.held_on.data,
+            "notes": self.notes.data or "",
+        }
+
+
+class InterviewEditForm(InterviewForm):
+    version = VersionField(validators=[InputRequired()])
+
+
+class SourceForm(FlaskForm):
+    """Where a requirement came from: one submitted answer or one interview."""
+
+    answer_id = IntegerField(_l("Answer"), validators=[Optional(), NumberRange(1, MAX_INT)])
+    interview_id = IntegerField(_l("Interview"), validators=[Optional(), NumberRange(1, MAX_INT)])

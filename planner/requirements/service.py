@@ -36,7 +36,14 @@ from planner.requirements.models import (
     requirement_department,
     requirement_goal,
 )
-from planner.requirements.records import Priority, ReqStatus, ReqType, key_of, number_of
+from planner.requirements.records import (
+    Priority,
+    ReqStatus,
+    ReqType,
+    RequirementRecord,
+    key_of,
+    number_of,
+)
 
 FIELDS = ("title", "description", "type", "priority", "module", "acceptance_criterion", "status")
 PRIORITY_ORDER = {p: i for i, p in enumerate(Priority)}
@@ -137,9 +144,11 @@ def _traces(
         ]
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], errors)
-    by_goal = {g.id: g for g in goals}
-    by_dept = {d.id: d for d in depts}
-    return [by_goal[i] for i in goal_ids], [by_dept[i] for i in department_ids]
+    # in the rollout's order, whatever the order given: a revision changes with the set
+    return (
+        sorted(goals, key=lambda g: (g.position, g.id)),
+        sorted(depts, key=lambda d: (d.name.casefold(), d.id)),
+    )
 
 
 def _check_owner(session: Session, project_id: int, owner_id: int | None) -> User | None:
@@ -157,7 +166,13 @@ def _check_owner(session: Session, project_id: int, owner_id: int | None) -> Use
     return owner
 
 
-def _clean(values: dict[str, Any]) -> dict[str, Any]:
+def _text(value: str | None) -> str:
+    """A text field as stored: trimmed, with line ends as "\n" whatever sent them (a browser's
+    "\r\n", a spreadsheet's "\n"), so that the same text is the same revision."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     """The fields as stored: text trimmed, enums checked; ValidationError for an empty title or
     a value outside its vocabulary (the API and imports reach here without a form)."""
     title = " ".join((values.get("title") or "").split())
@@ -165,9 +180,9 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("A requirement needs a title.", {"title": ["Required."]})
     out = {
         "title": title,
-        "description": (values.get("description") or "").strip(),
+        "description": _text(values.get("description")),
         "module": " ".join((values.get("module") or "").split()),
-        "acceptance_criterion": (values.get("acceptance_criterion") or "").strip(),
+        "acceptance_criterion": _text(values.get("acceptance_criterion")),
     }
     for name, enum in (("type", ReqType), ("priority", Priority), ("status", ReqStatus)):
         try:
@@ -214,7 +229,7 @@ def create_requirement(session: Session, access: Access, **values: Any) -> Requi
     """
     access.require(Permission.EDIT)
     pid = access.project.id
-    fields = _clean(values)
+    fields = clean_fields(values)
     goals, depts = _traces(
         session, pid, values.get("goal_ids") or (), values.get("department_ids") or ()
     )
@@ -256,7 +271,7 @@ def update_requirement(
     access.require(Permission.EDIT)
     ensure_version(session, req, version)
     pid = access.project.id
-    fields = _clean(values)
+    fields = clean_fields(values)
     goals, depts = _traces(
         session, pid, values.get("goal_ids") or (), values.get("department_ids") or ()
     )
@@ -476,6 +491,36 @@ def flags_for(
         )
         for r in reqs
     }
+
+
+def records(
+    session: Session, project_id: int, query: RegisterQuery, *, first_lines: bool = False
+) -> list[RequirementRecord]:
+    """The register (filtered as ``query`` says) as plain records, for the exports: traces by
+    their texts; ``first_lines``: a goal by the first line of its statement (a sheet's cell
+    holds one goal a line). Three statements for any size."""
+    stmt = register_statement(project_id, query).options(
+        selectinload(Requirement.goals), selectinload(Requirement.departments)
+    )
+    return [
+        RequirementRecord(
+            key=r.key,
+            title=r.title,
+            description=r.description,
+            type=r.type.value,
+            priority=r.priority.value,
+            module=r.module,
+            status=r.status.value,
+            acceptance_criterion=r.acceptance_criterion,
+            goals=tuple(_first_line(g.statement) if first_lines else g.statement for g in r.goals),
+            departments=tuple(d.name for d in r.departments),
+        )
+        for r in session.scalars(stmt)
+    ]
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def keys_of(session: Session, ids: Iterable[int]) -> dict[int, str]:

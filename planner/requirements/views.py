@@ -3,14 +3,26 @@ comparison of two revisions, and the forms that add and change requirements."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from planner.core.errors import DomainError
 from planner.core.forms import choices, form_errors
 from planner.core.pagination import page_args
 from planner.core.permissions import Permission
-from planner.core.web import form_page
+from planner.core.versioning import unit_of_work
+from planner.core.web import flash_error, form_page, send_download
 from planner.extensions import db
 from planner.projects import service as projects
 from planner.projects.access import project_view
@@ -18,14 +30,21 @@ from planner.projects.phases import (
     register_phase_page,
     register_phase_panel,
 )
-from planner.requirements import service
+from planner.requirements import imports, intake, interchange, service
+from planner.requirements.intake_models import Answer
 from planner.requirements.records import (
     DEFAULT_MODULES,
     PRIORITY_LABELS,
     STATUS_LABELS,
     TYPE_LABELS,
 )
-from planner.requirements.schemas import RegisterQueryForm, RequirementEditForm, RequirementForm
+from planner.requirements.schemas import (
+    ConfirmImportForm,
+    ImportForm,
+    RegisterQueryForm,
+    RequirementEditForm,
+    RequirementForm,
+)
 
 bp = Blueprint("requirements", __name__, url_prefix="/projects/<int:project_id>/requirements")
 
@@ -109,20 +128,62 @@ def _modules() -> list[str]:
     return sorted(set(DEFAULT_MODULES) | set(service.modules_in_use(db.session, g.project.id)))
 
 
+def _source():
+    """The answer or interview a new requirement is made from (``?answer=`` or
+    ``?interview=``), or None; 404 for one that is not this rollout's."""
+    answer_id = request.args.get("answer", type=int)
+    interview_id = request.args.get("interview", type=int)
+    if answer_id:
+        return intake.get_answer(db.session, g.project.id, answer_id)
+    if interview_id:
+        return intake.get_interview(db.session, g.project.id, interview_id)
+    return None
+
+
+def _prefill(form: RequirementForm, source) -> None:
+    """A new requirement's form as its source suggests it: the department, a title and the
+    source's words as the description (the lead rewrites them)."""
+    if isinstance(source, Answer):
+        words = source.as_text()
+        form.title.data = (source.text.strip().splitlines() or [source.question.text])[0][:200]
+        form.description.data = f"> {source.question.text}\n>\n> {words}"
+        dept = intake.get_questionnaire(
+            db.session, g.project.id, source.response.questionnaire_id
+        ).department_id
+    else:
+        form.title.data = ""
+        form.description.data = "\n".join(f"> {line}" for line in source.notes.splitlines())
+        dept = source.department_id
+    form.department_ids.data = [dept]
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def create(project_id: int):
+    source = _source()
     form = RequirementForm()
     _trace_choices(form)
+    if source is not None and request.method == "GET":
+        _prefill(form, source)
+
+    def save(f):
+        req = service.create_requirement(db.session, g.access, **f.values())
+        if isinstance(source, Answer):
+            intake.link_source(db.session, g.access, req.id, answer=source)
+        elif source is not None:
+            intake.link_source(db.session, g.access, req.id, interview=source)
+        return req
+
     return form_page(
         form,
         "requirements/form.html",
-        lambda f: service.create_requirement(db.session, g.access, **f.values()),
+        save,
         success=_("Requirement added."),
         next_url=lambda req: url_for(
             "requirements.detail", project_id=project_id, requirement_id=req.id
         ),
         req=None,
+        source=source,
         modules=_modules(),
     )
 
@@ -139,6 +200,7 @@ def detail(project_id: int, requirement_id: int):
         flags=flags,
         near_keys=near_keys,
         revisions=service.revisions(db.session, req),
+        sources=intake.sources_of(db.session, req.id),
     )
 
 
@@ -177,3 +239,98 @@ def compare(project_id: int, requirement_id: int):
         abort(400, description=_("Choose two revisions by their numbers."))
     a, b, changes = service.compare_revisions(db.session, req, before, after)
     return render_template("requirements/compare.html", req=req, a=a, b=b, changes=changes)
+
+
+# --- import and export ----------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_TYPES = {"csv": "text/csv", "xlsx": XLSX, "reqif": "application/xml"}
+
+
+@bp.get("/export.<any(csv, xlsx, reqif):fmt>")
+@project_view()
+def export(project_id: int, fmt: str):
+    _form, query = _query_form()
+    data = interchange.export(db.session, g.access, query, fmt)
+    return send_download(data, f"requirements-{project_id}.{fmt}", EXPORT_TYPES[fmt])
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def import_file(project_id: int):
+    form = ImportForm()
+    problems: list = []
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 422
+        else:
+            upload = form.file.data
+            data, filename = upload.read(), upload.filename or "upload"
+            try:
+                records, _kind = imports.read_file(data, filename)
+                imports.plan_import(db.session, g.access, records)
+                with unit_of_work(db.session):
+                    draft = imports.keep_draft(db.session, g.access, data, filename)
+                return redirect(
+                    url_for("requirements.import_preview", project_id=project_id, draft_id=draft.id)
+                )
+            except imports.ImportRejected as exc:
+                db.session.rollback()
+                problems, status = exc.row_errors, 422
+                flash(exc.detail.split(". ")[0] + ".", "error")
+            except DomainError as exc:
+                db.session.rollback()
+                flash_error(exc, form)
+                status = exc.status
+    return render_template(
+        "requirements/import.html", form=form, problems=problems[:200], more=len(problems) - 200
+    ), status
+
+
+@bp.route("/import/<int:draft_id>", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def import_preview(project_id: int, draft_id: int):
+    draft = imports.get_draft(db.session, g.access, draft_id)
+    form = ConfirmImportForm()
+    records, kind = imports.read_file(draft.data, draft.filename)
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db.session):
+                plan = imports.apply_import(
+                    db.session,
+                    g.access,
+                    records,
+                    filename=draft.filename,
+                    expected_digest=form.digest.data,
+                )
+                imports.discard_draft(db.session, draft)
+        except DomainError as exc:
+            flash_error(exc)
+            return redirect(
+                url_for("requirements.import_preview", project_id=project_id, draft_id=draft_id)
+            )
+        flash(
+            _(
+                "Imported: %(new)d new, %(updated)d revised, %(same)d unchanged.",
+                new=plan.count("new"),
+                updated=plan.count("update"),
+                same=plan.count("same"),
+            ),
+            "success",
+        )
+        return redirect(url_for("requirements.index", project_id=project_id))
+    try:
+        plan = imports.plan_import(db.session, g.access, records)
+    except imports.ImportRejected as exc:
+        flash(exc.detail.split(". ")[0] + ".", "error")
+        return render_template(
+            "requirements/import.html",
+            form=ImportForm(formdata=None),
+            problems=exc.row_errors[:200],
+            more=len(exc.row_errors) - 200,
+        ), 409
+    form.digest.data = plan.digest
+    return render_template(
+        "requirements/import_preview.html", draft=draft, kind=kind, plan=plan, form=form
+    )
