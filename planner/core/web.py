@@ -103,7 +103,7 @@ def download_name(filename: str) -> str:
 
 def fixed(value: Any, places: int = 2, *, sign: bool = False) -> str:
     """A number with ``places`` decimals for people: halves away from zero (as a report's
-    reader rounds, and as ``vendors.scoring.round_total`` does), binary noise trimmed first,
+    reader rounds, and as ``core.scoring.round_total`` does), binary noise trimmed first,
     and the separators of the reader's locale (1,234.50 in English, 1.234,50 in German); a
     dash for none. ``sign``: "+" in front of a positive number (a change)."""
     if value is None:

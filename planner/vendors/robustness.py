@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.vendors import matrix as mx
-from planner.vendors.matrix import TIE, Board, FloatArray
+from planner.core import score_matrix as mx
+from planner.core.score_matrix import TIE, Board, FloatArray
 
 # --- sensitivity ----------------------------------------------------------------------------
 

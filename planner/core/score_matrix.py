@@ -1,10 +1,10 @@
-"""A board of vendor scores read into arrays: the layer under :mod:`planner.vendors.scoring`
-and :mod:`planner.vendors.robustness` (pure functions on plain values, no Flask, no database).
+"""A scoring board read into arrays: reviewers' scores of options (vendors, a design version)
+on weighted criteria. The layer under :mod:`planner.core.scoring` and
+:mod:`planner.vendors.robustness` (pure functions on plain values, no Flask, no database).
 
 The board's dataclasses are public (the services build them); the array helpers are shared by
-the two modules above and are not meant for callers outside the vendors' maths. The rules the
-arrays follow (which scores count, price by formula, ties) are in the docstring of
-:mod:`planner.vendors.scoring`.
+the modules above and are not meant for other callers. The rules the arrays follow (which
+scores count, price by formula, ties) are in the docstring of :mod:`planner.core.scoring`.
 """
 
 from __future__ import annotations
