@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.projects import views as projects_views
     from planner.requirements import api as requirements_api
     from planner.requirements import intake_api, intake_views  # noqa: F401 (routes on its bps)
+    from planner.requirements import report_views  # noqa: F401 (routes on its bps)
     from planner.requirements import views as requirements_views
     from planner.requirements import waiting as _requirements_waiting  # noqa: F401 (a waiting list)
     from planner.vendors import api as vendors_api

@@ -37,6 +37,7 @@ from planner.requirements.intake_models import (  # noqa: F401 (QuestionKind: fo
     Response,
     ResponseStatus,
 )
+from planner.requirements.models import Requirement
 
 IMPORTANCE = range(1, 6)
 MAX_QUESTIONS = 100
@@ -720,7 +721,41 @@ def link_source(
     )
     session.add(src)
     session.flush()
+    key = session.scalar(select(Requirement.number).where(Requirement.id == requirement_id))
+    audit.log(
+        session,
+        access,
+        "requirement.source",
+        entity_type="requirement",
+        entity_id=requirement_id,
+        summary=f"REQ-{key or 0:03d} traced to "
+        + (
+            f"an answer of the questionnaire ({quoted(answer.question.text, 80)})"
+            if answer is not None
+            else f"the interview with {quoted(interview.interviewee)}"  # type: ignore[union-attr]
+        ),
+    )
     return src
+
+
+def _sources_statement():
+    return select(RequirementSource).options(
+        joinedload(RequirementSource.answer).joinedload(Answer.response).joinedload(Response.user),
+        joinedload(RequirementSource.interview).joinedload(Interview.department),
+    )
+
+
+def sources_by_requirement(session: Session, project_id: int) -> dict[int, list[RequirementSource]]:
+    """Requirement id -> where it came from, for the whole register (one statement)."""
+    out: dict[int, list[RequirementSource]] = {}
+    for src in session.scalars(
+        _sources_statement()
+        .join(Requirement, Requirement.id == RequirementSource.requirement_id)
+        .where(Requirement.project_id == project_id)
+        .order_by(RequirementSource.requirement_id, RequirementSource.id)
+    ):
+        out.setdefault(src.requirement_id, []).append(src)
+    return out
 
 
 def sources_of(session: Session, requirement_id: int) -> list[RequirementSource]:
@@ -728,13 +763,7 @@ def sources_of(session: Session, requirement_id: int) -> list[RequirementSource]
     interviews (three statements)."""
     return list(
         session.scalars(
-            select(RequirementSource)
-            .options(
-                joinedload(RequirementSource.answer)
-                .joinedload(Answer.response)
-                .joinedload(Response.user),
-                joinedload(RequirementSource.interview).joinedload(Interview.department),
-            )
+            _sources_statement()
             .where(RequirementSource.requirement_id == requirement_id)
             .order_by(RequirementSource.id)
         )
