@@ -64,13 +64,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.core import openapi
     from planner.core.accounts import api as accounts_api
     from planner.core.accounts import views as accounts_views
+    from planner.design import api as design_api
+    from planner.design import views as design_views
+    from planner.design import waiting as _design_waiting  # noqa: F401 (a waiting list)
     from planner.goals import api as goals_api
     from planner.goals import views as goals_views
     from planner.projects import api as projects_api
     from planner.projects import views as projects_views
     from planner.requirements import api as requirements_api
-    from planner.requirements import intake_api, intake_views  # noqa: F401 (routes on its bps)
-    from planner.requirements import report_views  # noqa: F401 (routes on its bps)
+    from planner.requirements import (  # noqa: F401 (routes on its bps)
+        intake_api,
+        intake_views,
+        report_views,  # noqa: F401 (routes on its bps)
+    )
     from planner.requirements import views as requirements_views
     from planner.requirements import waiting as _requirements_waiting  # noqa: F401 (a waiting list)
     from planner.vendors import api as vendors_api
@@ -82,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         projects_views.bp,
         goals_views.bp,
         requirements_views.bp,
+        design_views.bp,
         artifacts_views.bp,
         vendors_views.bp,
         openapi.bp,
@@ -89,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         projects_api.bp,
         goals_api.bp,
         requirements_api.bp,
+        design_api.bp,
         artifacts_api.bp,
         vendors_api.bp,
     ):

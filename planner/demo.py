@@ -342,6 +342,7 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
             )
     _intake(session, access, depts, users, today)
     _requirements(session, access, depts, made, users)
+    _design(session, access, users)
     _passed_phases(session, access, today)
     if size == "large":
         _large(session, project, lead, depts, rng)
@@ -459,6 +460,78 @@ def _requirements(session, access, depts, made, users) -> None:
             version=None,
             **{**_values(req), "status": "accepted" if priority != "could" else "deferred"},
         )
+
+
+DESIGN_MODULES = [
+    (
+        "Customer records",
+        "One card per customer: owner, interactions, invoices.",
+        ("Customer records", "Integrations"),
+    ),
+    ("Sales process", "Leads, the agreed pipeline stages, the weekly review.", ("Sales process",)),
+    (
+        "Service and complaints",
+        "Complaints with a 24-hour deadline and escalation.",
+        ("Service and complaints",),
+    ),
+]
+
+
+def _design(session, access, users) -> None:
+    """The solution design as the board left it: an off-the-shelf CRM in three modules that
+    cover every accepted requirement, version 1 reviewed by the board and approved by the
+    executive sponsor."""
+    from planner.design import service as design
+    from planner.requirements import service as requirements
+
+    design.update_design(
+        session,
+        access,
+        version=None,
+        solution_kind="off_the_shelf",
+        summary="An off-the-shelf CRM, customised in three modules; marketing follows later.",
+        processes="Lead to order; complaint to resolution; the weekly pipeline review.",
+        integrations="Accounting (invoices on the card), e-mail, telephony.",
+        organisational_fit="Managers see their own clients; the heads of department see all.",
+        growth_plans="Marketing campaigns in the second year; a second sales office.",
+        cost_estimate="Licences for 40 users, the vendor's setup and two months of support.",
+        risks="Staff resistance (training early); messy Bitrix24 data (clean before moving).",
+    )
+    by_module: dict[str, list[int]] = {}
+    for r in requirements.register_page(
+        session, access.project.id, requirements.RegisterQuery(), 1, 1000
+    ).items:
+        if r.status.value == "accepted":
+            by_module.setdefault(r.module, []).append(r.id)
+    for name, text, modules in DESIGN_MODULES:
+        design.add_module(
+            session,
+            access,
+            name=name,
+            description=text,
+            requirement_ids=[rid for m in modules for rid in by_module.get(m, [])],
+        )
+    version = design.submit_version(session, access)
+    indicators = design.indicators(session, access.project.id)
+    for username, scores in (("sales", (5, 4, 4)), ("it", (4, 3, 2)), ("legal", (4, 4, 5))):
+        member = projects.load_access(session, access.project.id, users[username])
+        design.save_scores(
+            session,
+            member,
+            version,
+            [design.ScoreInput(i.id, s) for i, s in zip(indicators, scores, strict=True)],
+            submit=True,
+        )
+    ceo = projects.load_access(session, access.project.id, users["ceo"])
+    design.approve(
+        session,
+        ceo,
+        version,
+        shown_digest=design.digest_shown(version),
+        meaning="approved_with_conditions",
+        conditions="Marketing's campaign module is designed before the second year starts.",
+        password=DEMO_PASSWORD,
+    )
 
 
 def _values(req) -> dict:

@@ -26,6 +26,7 @@ from planner.core import jobs
 from planner.core.accounts.models import User
 from planner.core.audit import AuditEvent
 from planner.core.permissions import Permission, Role, can
+from planner.design import service as design
 from planner.extensions import db
 from planner.goals import service as goals
 from planner.projects import service as projects
@@ -139,6 +140,10 @@ def _build(factory, people) -> dict[str, object]:
         held_on=date(2026, 11, 2),
         notes="Calls in a notebook",
     )
+    module = design.add_module(
+        db.session, access, name="Customer records", requirement_ids=[req.id]
+    )
+    design.submit_version(db.session, access)
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
@@ -177,6 +182,7 @@ def _build(factory, people) -> dict[str, object]:
         "question_id": question_id,
         "interview_id": interview.id,
         "draft_id": draft.id,
+        "module_id": module.id,
         "before": 1,
         "after": 1,
     }

@@ -24,6 +24,7 @@ from planner.core.accounts.service import create_user
 from planner.core.audit import AuditEvent
 from planner.core.db import Base, utcnow
 from planner.core.permissions import Role
+from planner.design import service as design
 from planner.extensions import db
 from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
@@ -295,7 +296,8 @@ def _bad_values(schema: dict[str, Any]) -> list[Any]:
     if kind == "array":
         common = [{"a": 1}, "nul\x00", True, 7]
         if schema["items"]["type"] == "integer":  # a list of ids
-            return [*common, ["abc"], [10**20], [0], [1.5], list(range(1, 300))]
+            too_many = list(range(1, schema.get("maxItems", 200) + 2))
+            return [*common, ["abc"], [10**20], [0], [1.5], too_many]
         return [*common, [1], [True], [{"a": 1}], ["x"] * 300]
     values: list[Any] = [[1, 2], {"a": 1}, "nul\x00"]
     if kind == "boolean":
@@ -352,16 +354,19 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             for q in intake.create_default_questionnaires(db.session, access)
             if q.department_id == projects.department_by_name(db.session, world.p, "Sales").id
         ),
+        "{module_id}": design.add_module(db.session, access, name="Customer records").id,
+        "{number}": design.submit_version(db.session, access).number,
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,
     }
     db.session.commit()
-    valid_rows = {
-        "scores": {"vendor_id": 1, "criterion_id": 1, "score": 3},
-        "conflicts": {"vendor_id": 1, "reason": "x"},
-        "comparisons": {"a": 1, "b": 2, "value": "3"},
-        "answers": {"question_id": 1, "text": "Every call on the card"},
+    valid_rows = {  # by the row form's schema: two lists may share a key ("scores")
+        "ScoreRowFormList": {"vendor_id": 1, "criterion_id": 1, "score": 3},
+        "ReviewScoreRowFormList": {"indicator_id": 1, "score": 3},
+        "ConflictRowFormList": {"vendor_id": 1, "reason": "x"},
+        "PairwiseRowFormList": {"a": 1, "b": 2, "value": "3"},
+        "AnswerRowFormList": {"question_id": 1, "text": "Every call on the card"},
     }
     tried = 0
     lists = set()
@@ -391,10 +396,10 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             props = schemas[ref]["properties"]
             if len(props) == 1 and next(iter(props.values())).get("type") == "array":
                 key, array = next(iter(props.items()))
-                lists.add(key)
+                lists.add(ref)
                 for name, prop in array["items"]["properties"].items():
                     for value in _bad_values(prop):
-                        row = {**valid_rows[key], name: value}
+                        row = {**valid_rows[ref], name: value}
                         with nothing_saved():
                             resp = caller.raw(method.upper(), url, json={key: [row, row]})
                             assert resp.status_code == 422, (url, name, value, resp.json)

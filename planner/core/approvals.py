@@ -33,6 +33,11 @@ from planner.core.permissions import Permission, can
 class Meaning(enum.StrEnum):
     APPROVED = "approved"
     APPROVED_WITH_CONDITIONS = "approved_with_conditions"
+    REJECTED = "rejected"  # where the record allows it (a design), with the reasons
+
+    @property
+    def approves(self) -> bool:
+        return self != Meaning.REJECTED
 
     @property
     def label(self) -> str:
@@ -63,7 +68,7 @@ class Approval(Base):
             validate_strings=True,
         )
     )
-    conditions: Mapped[str] = mapped_column(Text, default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")  # or, rejected, the reasons
     signer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     printed_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20))
@@ -116,13 +121,16 @@ def sign(
     conditions: str = "",
     password: str,
     what: str = "",
+    allowed: tuple[Meaning, ...] = (Meaning.APPROVED, Meaning.APPROVED_WITH_CONDITIONS),
 ) -> Approval:
     """Sign one version of a record as the calling member (an executive: APPROVE).
 
-    PermissionDenied without APPROVE; ValidationError for a wrong password, an unknown
-    meaning, or conditions missing from "approved with conditions"; Conflict if ``content``
-    no longer has the digest the signer was shown (it changed: nothing is recorded), or if
-    they signed this version already. Audited (``what`` names the record in the trail).
+    ``allowed``: the meanings this record takes (a design may also be rejected, with the
+    reasons in ``conditions``). PermissionDenied without APPROVE; ValidationError for a wrong
+    password, a meaning the record does not take, or conditions (reasons) missing from
+    "approved with conditions" ("rejected"); Conflict if ``content`` no longer has the digest
+    the signer was shown (it changed: nothing is recorded), or if they signed this version
+    already. Audited (``what`` names the record in the trail).
     """
     user: User = access.user
     if not can(access.role, Permission.APPROVE):
@@ -132,14 +140,16 @@ def sign(
     try:
         meaning = Meaning(meaning)
     except ValueError:
-        raise ValidationError(
-            "Say what the signature means.", {"meaning": ["Not a valid choice."]}
-        ) from None
+        meaning = None  # type: ignore[assignment]
+    if meaning not in allowed:
+        raise ValidationError("Say what the signature means.", {"meaning": ["Not a valid choice."]})
     conditions = conditions.strip()
     if meaning == Meaning.APPROVED_WITH_CONDITIONS and not conditions:
         raise ValidationError(
             "Write the conditions of the approval.", {"conditions": ["Required."]}
         )
+    if meaning == Meaning.REJECTED and not conditions:
+        raise ValidationError("Write why you reject it.", {"conditions": ["Required."]})
     if meaning == Meaning.APPROVED:
         conditions = ""
     digest = digest_of(content)
@@ -157,7 +167,7 @@ def sign(
         )
     )
     if already:
-        raise Conflict("You have approved this version already.")
+        raise Conflict("You have signed this version already.")
     row = Approval(
         project_id=access.project.id,
         subject=subject,

@@ -353,3 +353,22 @@ class ApprovalForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     digest = HiddenField(validators=[DataRequired(), Length(min=64, max=64)])
+
+
+class DecisionApprovalForm(ApprovalForm):
+    """A signature of a record that may also be rejected (a design): the reasons go where the
+    conditions would."""
+
+    meaning = RadioField(
+        _l("Your signature means"),
+        choices=[
+            SelectChoice("approved", _l("Approved")),
+            SelectChoice("approved_with_conditions", _l("Approved with conditions")),
+            SelectChoice("rejected", _l("Rejected")),
+        ],
+        validators=[InputRequired()],
+    )
+    conditions = TextAreaField(
+        _l("Conditions, or why you reject it"),
+        validators=[OptionalValidator(), Length(max=5000)],
+    )

@@ -67,7 +67,8 @@ def test_summaries_quote_names_as_people_write_them_and_name_phases(app):
     db.session.commit()
     summaries = db.session.scalars(select(AuditEvent.summary)).all()
     assert len(summaries) > 50
-    phase_key = re.compile(rf"(^|gate of |phase )({'|'.join(PHASE_KEYS)})\b")
+    keys = "|".join(PHASE_KEYS)
+    phase_key = re.compile(rf"^({keys}):|(gate of |phase )({keys})\b")
     for summary in summaries:
         assert not re.search(r"(^|[\s(])'[^']*'", summary), summary
         assert "\\x" not in summary and "\\u" not in summary, summary

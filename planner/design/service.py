@@ -1,0 +1,796 @@
+"""Rules of the solution design: the working record and its modules, versions submitted for
+review, the board's review (blind until each reviewer submits), the executives' approval
+through the one approval service, coverage of the requirements, and the phase's gate.
+
+Functions take a Session and plain values, flush, write the audit record, and raise
+:mod:`planner.core.errors`; the view or the API commits once per unit of work.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from planner.core import approvals, audit, scoring
+from planner.core.accounts.models import User
+from planner.core.approvals import Meaning
+from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from planner.core.i18n import counted, quoted
+from planner.core.permissions import Permission, Role
+from planner.core.versioning import ensure_version
+from planner.design.models import (
+    Design,
+    DesignModule,
+    DesignVersion,
+    Indicator,
+    ReviewScore,
+    ReviewSubmission,
+    module_requirement,
+)
+from planner.projects.access import Access
+from planner.projects.models import Membership
+from planner.projects.phases import Criterion, SolutionKind, register_criteria
+from planner.requirements.models import Requirement
+from planner.requirements.records import Priority, ReqStatus
+
+SUBJECT = "design.version"
+DESIGN_FIELDS = (
+    "solution_kind",
+    "summary",
+    "processes",
+    "integrations",
+    "organisational_fit",
+    "growth_plans",
+    "cost_estimate",
+    "risks",
+)
+# Seed 001: the board reviews the design on feasibility, cost-effectiveness and risk control.
+DEFAULT_INDICATORS = (
+    (
+        "Feasibility",
+        "Can the company and the vendor build and run it with the people and time there are?",
+    ),
+    ("Cost-effectiveness", "Does what it costs, now and over three years, match what it brings?"),
+    ("Risk control", "Are the risks known, and is each one owned and kept small?"),
+)
+MODULE_NAME_MAX = 120
+DISAGREEMENT = 2  # scores this far apart (max − min) on one indicator: the board disagrees
+
+
+# --- the working design ------------------------------------------------------------------
+
+
+def get_design(session: Session, access: Access) -> Design:
+    """The rollout's working design with its modules and their requirements (made empty on
+    first use by someone who may edit; an empty one, unsaved, for a reader)."""
+    design = session.scalar(
+        select(Design)
+        .options(selectinload(Design.modules).selectinload(DesignModule.requirements))
+        .where(Design.project_id == access.project.id)
+    )
+    if design is None:
+        design = Design(project_id=access.project.id, modules=[])
+    return design
+
+
+def _saved_design(session: Session, access: Access) -> Design:
+    design = get_design(session, access)
+    if design.id is None:
+        design.updated_by_id = access.user.id
+        session.add(design)
+        session.flush()
+    return design
+
+
+def _text(value: Any) -> str:
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def update_design(
+    session: Session, access: Access, *, version: int | None, **values: Any
+) -> Design:
+    """Write the design's texts and solution kind (needs EDIT); StaleEdit if someone saved it
+    since ``version``; ValidationError for an unknown solution kind."""
+    access.require(Permission.EDIT)
+    design = _saved_design(session, access)
+    ensure_version(session, design, version)
+    kind = values.get("solution_kind") or None
+    if kind is not None:
+        try:
+            kind = SolutionKind(kind)
+        except ValueError:
+            raise ValidationError(
+                "Unknown kind of solution.", {"solution_kind": ["Not a valid choice."]}
+            ) from None
+    before = audit.snapshot(design, DESIGN_FIELDS)
+    design.solution_kind = kind
+    for name in DESIGN_FIELDS[1:]:
+        setattr(design, name, _text(values.get(name)))
+    design.updated_by_id = access.user.id
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "design.update",
+        design,
+        "solution design changed",
+        before=before,
+        after=audit.snapshot(design, DESIGN_FIELDS),
+    )
+    return design
+
+
+def _requirements(session: Session, project_id: int, ids: Iterable[int]) -> list[Requirement]:
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    found = list(
+        session.scalars(
+            select(Requirement).where(Requirement.project_id == project_id, Requirement.id.in_(ids))
+        )
+    )
+    unknown = sorted(set(ids) - {r.id for r in found})
+    if unknown:
+        text = f"No requirement {', '.join(map(str, unknown))} in this rollout."
+        raise ValidationError(text, {"requirement_ids": [text]})
+    return sorted(found, key=lambda r: r.number)
+
+
+def _module_name(session: Session, design: Design, name: str, own_id: int | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("A module needs a name.", {"name": ["Required."]})
+    key = unicodedata.normalize("NFKC", name).casefold()
+    for m in design.modules:
+        if m.id != own_id and unicodedata.normalize("NFKC", m.name).casefold() == key:
+            raise Conflict(
+                f"The design has a module named {quoted(m.name)} already.",
+                {"name": [f"Another module is named {quoted(m.name)}."]},
+            )
+    return name
+
+
+def add_module(
+    session: Session,
+    access: Access,
+    *,
+    name: str,
+    description: str = "",
+    requirement_ids: Iterable[int] = (),
+) -> DesignModule:
+    """Add a module to the design with the requirements it covers (needs EDIT); Conflict for
+    a name taken, ValidationError for a requirement of another rollout."""
+    access.require(Permission.EDIT)
+    design = _saved_design(session, access)
+    module = DesignModule(
+        design_id=design.id,
+        position=max((m.position for m in design.modules), default=0) + 1,
+        name=_module_name(session, design, name, None),
+        description=_text(description),
+        updated_by_id=access.user.id,
+    )
+    module.requirements = _requirements(session, access.project.id, requirement_ids)
+    session.add(module)
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "design.module.create",
+        module,
+        f"design module {quoted(module.name)} added, covering "
+        + counted(len(module.requirements), "requirement"),
+        after={"requirements": [r.key for r in module.requirements]},
+    )
+    return module
+
+
+def get_module(session: Session, access: Access, module_id: int) -> DesignModule:
+    """A module of this rollout's design with its requirements; NotFound else."""
+    module = session.scalar(
+        select(DesignModule)
+        .join(Design, Design.id == DesignModule.design_id)
+        .options(selectinload(DesignModule.requirements))
+        .where(DesignModule.id == module_id, Design.project_id == access.project.id)
+    )
+    if module is None:
+        raise NotFound("No such module in this design.")
+    return module
+
+
+def update_module(
+    session: Session,
+    access: Access,
+    module: DesignModule,
+    *,
+    version: int | None,
+    name: str,
+    description: str = "",
+    requirement_ids: Iterable[int] = (),
+) -> DesignModule:
+    """Change a module (needs EDIT); StaleEdit, Conflict and ValidationError as above."""
+    access.require(Permission.EDIT)
+    ensure_version(session, module, version)
+    design = get_design(session, access)
+    before = {
+        "name": module.name,
+        "description": module.description,
+        "requirements": [r.key for r in module.requirements],
+    }
+    module.name = _module_name(session, design, name, module.id)
+    module.description = _text(description)
+    module.requirements = _requirements(session, access.project.id, requirement_ids)
+    module.updated_by_id = access.user.id
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "design.module.update",
+        module,
+        f"design module {quoted(module.name)} changed",
+        before=before,
+        after={
+            "name": module.name,
+            "description": module.description,
+            "requirements": [r.key for r in module.requirements],
+        },
+    )
+    return module
+
+
+def delete_module(session: Session, access: Access, module: DesignModule) -> None:
+    """Remove a module from the working design (needs EDIT); submitted versions keep it."""
+    access.require(Permission.EDIT)
+    audit.log(
+        session,
+        access,
+        "design.module.delete",
+        module,
+        f"design module {quoted(module.name)} removed",
+        before={"requirements": [r.key for r in module.requirements]},
+    )
+    session.delete(module)
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """A requirement no module of the design covers."""
+
+    id: int
+    key: str
+    title: str
+    priority: Priority
+
+
+def uncovered(
+    session: Session, project_id: int, covered: Iterable[int] | None = None
+) -> list[Uncovered]:
+    """The rollout's requirements (rejected and deferred ones aside) that no module covers:
+    of the working design, or, given ``covered`` (ids), of a submitted version. Musts first
+    (one statement, two for the working design)."""
+    if covered is None:
+        covered = session.scalars(
+            select(module_requirement.c.requirement_id)
+            .join(DesignModule, DesignModule.id == module_requirement.c.module_id)
+            .join(Design, Design.id == DesignModule.design_id)
+            .where(Design.project_id == project_id)
+        ).all()
+    ids = set(covered)
+    rows = session.execute(
+        select(Requirement.id, Requirement.number, Requirement.title, Requirement.priority)
+        .where(
+            Requirement.project_id == project_id,
+            Requirement.status.not_in([ReqStatus.REJECTED, ReqStatus.DEFERRED]),
+        )
+        .order_by(Requirement.number)
+    ).all()
+    order = {p: i for i, p in enumerate(Priority)}
+    out = [
+        Uncovered(rid, f"REQ-{n:03d}", title, priority)
+        for rid, n, title, priority in rows
+        if rid not in ids
+    ]
+    return sorted(out, key=lambda u: (order[u.priority], u.key))
+
+
+# --- versions ----------------------------------------------------------------------------------
+
+
+def content_of(design: Design) -> dict[str, Any]:
+    """What a version freezes, as plain values: the texts, and each module with the exact
+    revision of each requirement it covers (no floats: it is signed as canonical JSON)."""
+    return {
+        **{name: (getattr(design, name) or "") for name in DESIGN_FIELDS[1:]},
+        "solution_kind": design.solution_kind.value if design.solution_kind else None,
+        "modules": [
+            {
+                "name": m.name,
+                "description": m.description,
+                "requirements": [
+                    {
+                        "id": r.id,
+                        "key": r.key,
+                        "revision": r.revision,
+                        "title": r.title,
+                        "priority": r.priority.value,
+                    }
+                    for r in m.requirements
+                ],
+            }
+            for m in design.modules
+        ],
+    }
+
+
+def _signed_content(version: DesignVersion) -> dict[str, Any]:
+    """What an executive signs: the version's number and content."""
+    return {"version": version.number, "design": version.content}
+
+
+def submit_version(session: Session, access: Access) -> DesignVersion:
+    """Freeze the working design as the next numbered version, for the board's review and the
+    executives' approval (needs EDIT). Conflict if it has no module, or equals the latest
+    version (nothing new to review)."""
+    access.require(Permission.EDIT)
+    design = get_design(session, access)
+    if not design.modules:
+        raise Conflict("Give the design at least one module before it is reviewed.")
+    content = content_of(design)
+    latest = latest_version(session, access.project.id)
+    if latest is not None and latest.content == content:
+        raise Conflict(
+            f"The design has not changed since version {latest.number}; nothing to submit."
+        )
+    number = (latest.number if latest else 0) + 1
+    ensure_indicators(session, access)  # what the board will score it on
+    version = DesignVersion(
+        project_id=access.project.id,
+        number=number,
+        content=content,
+        digest="",
+        submitted_by_id=access.user.id,
+        submitted_by_name=access.user.name,
+    )
+    version.digest = approvals.digest_of(_signed_content(version))
+    session.add(version)
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "design.version.submit",
+        version,
+        f"solution design version {number} submitted for review",
+        after={"sha256": version.digest},
+    )
+    return version
+
+
+def latest_version(session: Session, project_id: int) -> DesignVersion | None:
+    """The newest submitted version, or None."""
+    return session.scalar(
+        select(DesignVersion)
+        .where(DesignVersion.project_id == project_id)
+        .order_by(DesignVersion.number.desc())
+        .limit(1)
+    )
+
+
+def versions(session: Session, project_id: int) -> list[DesignVersion]:
+    """Every submitted version, newest first."""
+    return list(
+        session.scalars(
+            select(DesignVersion)
+            .where(DesignVersion.project_id == project_id)
+            .order_by(DesignVersion.number.desc())
+        )
+    )
+
+
+def get_version(session: Session, project_id: int, number: int) -> DesignVersion:
+    """Version ``number`` of the rollout's design; NotFound else."""
+    v = session.scalar(
+        select(DesignVersion).where(
+            DesignVersion.project_id == project_id, DesignVersion.number == number
+        )
+    )
+    if v is None:
+        raise NotFound(f"The design has no version {number}.")
+    return v
+
+
+# --- the executives' approval ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a version stands with the executives: its signatures and the verdict."""
+
+    signatures: list[approvals.Approval]
+    rejected: bool
+    approved: bool  # signed by someone, rejected by nobody
+
+    @property
+    def label(self) -> str:
+        return "rejected" if self.rejected else "approved" if self.approved else "under review"
+
+
+def standing(session: Session, version: DesignVersion) -> Standing:
+    """The version's signatures and verdict: rejected if any executive rejected it, approved
+    if one approved it and none rejected it (one statement)."""
+    signed = approvals.approvals(session, SUBJECT, version.id)
+    rejected = any(a.meaning == Meaning.REJECTED for a in signed)
+    return Standing(signed, rejected, bool(signed) and not rejected)
+
+
+def approve(
+    session: Session,
+    access: Access,
+    version: DesignVersion,
+    *,
+    shown_digest: str,
+    meaning: str,
+    conditions: str,
+    password: str,
+) -> approvals.Approval:
+    """An executive approves or rejects a submitted version (see
+    :func:`planner.core.approvals.sign`: meaning, password, the digest they were shown).
+    Conflict if a newer version has been submitted (only the latest is up for approval)."""
+    latest = latest_version(session, access.project.id)
+    if latest is None or latest.id != version.id:
+        raise Conflict(
+            f"Version {version.number} is no longer up for approval: version "
+            f"{latest.number if latest else '?'} replaced it."
+        )
+    return approvals.sign(
+        session,
+        access,
+        subject=SUBJECT,
+        subject_id=version.id,
+        subject_version=version.number,
+        content=_signed_content(version),
+        shown_digest=shown_digest,
+        meaning=meaning,
+        conditions=conditions,
+        password=password,
+        what=f"the solution design, version {version.number}",
+        allowed=(Meaning.APPROVED, Meaning.APPROVED_WITH_CONDITIONS, Meaning.REJECTED),
+    )
+
+
+def digest_shown(version: DesignVersion) -> str:
+    """The digest an approver is shown for ``version`` (what :func:`approve` checks)."""
+    return approvals.digest_of(_signed_content(version))
+
+
+# --- the board's review ------------------------------------------------------------------------
+
+
+def indicators(session: Session, project_id: int) -> list[Indicator]:
+    """The review's indicators, in their order."""
+    return list(
+        session.scalars(
+            select(Indicator)
+            .where(Indicator.project_id == project_id)
+            .order_by(Indicator.position, Indicator.id)
+        )
+    )
+
+
+def ensure_indicators(session: Session, access: Access) -> list[Indicator]:
+    """The indicators, the defaults of seed 001 made on first use (feasibility,
+    cost-effectiveness, risk control)."""
+    found = indicators(session, access.project.id)
+    if found:
+        return found
+    for i, (name, guide) in enumerate(DEFAULT_INDICATORS, start=1):
+        session.add(
+            Indicator(
+                project_id=access.project.id,
+                name=name,
+                guide=guide,
+                weight=1.0,
+                position=i,
+                updated_by_id=access.user.id,
+            )
+        )
+    session.flush()
+    return indicators(session, access.project.id)
+
+
+def add_indicator(
+    session: Session, access: Access, *, name: str, guide: str = "", weight: float = 1.0
+) -> Indicator:
+    """Add an indicator the board scores (needs EDIT); Conflict for a name taken, or once a
+    review is submitted (the board must score one list of indicators)."""
+    access.require(Permission.EDIT)
+    current = ensure_indicators(session, access)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("An indicator needs a name.", {"name": ["Required."]})
+    if any(i.name.casefold() == name.casefold() for i in current):
+        raise Conflict(f"The review has an indicator named {quoted(name)} already.")
+    if session.scalar(
+        select(func.count())
+        .select_from(ReviewSubmission)
+        .join(DesignVersion, DesignVersion.id == ReviewSubmission.version_id)
+        .where(DesignVersion.project_id == access.project.id)
+    ):
+        raise Conflict(
+            "Reviews have been submitted on these indicators; add indicators before the board "
+            "reviews, or with the next version's review."
+        )
+    ind = Indicator(
+        project_id=access.project.id,
+        name=name,
+        guide=_text(guide),
+        weight=weight,
+        position=max(i.position for i in current) + 1,
+        updated_by_id=access.user.id,
+    )
+    session.add(ind)
+    session.flush()
+    audit.log(
+        session, access, "design.indicator.create", ind, f"review indicator {quoted(name)} added"
+    )
+    return ind
+
+
+def reviewers(session: Session, project_id: int) -> list[int]:
+    """The user ids of the rollout's reviewers (the board)."""
+    return list(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.project_id == project_id, Membership.role == Role.REVIEWER
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    """A reviewer's score of one indicator, as typed (checked by :func:`save_scores`)."""
+
+    indicator_id: int
+    score: int
+    comment: str = ""
+
+
+def submitted_by(session: Session, version: DesignVersion) -> set[int]:
+    """Who submitted their review of ``version``."""
+    return set(
+        session.scalars(
+            select(ReviewSubmission.reviewer_id).where(ReviewSubmission.version_id == version.id)
+        )
+    )
+
+
+def own_scores(
+    session: Session, version: DesignVersion, reviewer_id: int
+) -> dict[int, ReviewScore]:
+    """The reviewer's scores of ``version`` by indicator id."""
+    return {
+        s.indicator_id: s
+        for s in session.scalars(
+            select(ReviewScore).where(
+                ReviewScore.version_id == version.id, ReviewScore.reviewer_id == reviewer_id
+            )
+        )
+    }
+
+
+def save_scores(
+    session: Session,
+    access: Access,
+    version: DesignVersion,
+    scores: list[ScoreInput],
+    *,
+    submit: bool = False,
+) -> int:
+    """Save the calling reviewer's scores of a version (needs SCORE), or submit them (every
+    indicator scored; then final). Conflict for a version that is not the latest, or a
+    review already submitted; ValidationError naming an indicator of another rollout or a
+    score outside 1–5. Returns how many scores changed."""
+    if not access.can(Permission.SCORE):
+        raise PermissionDenied("Only the board's reviewers score the design.")
+    latest = latest_version(session, access.project.id)
+    if latest is None or latest.id != version.id:
+        raise Conflict(f"Version {version.number} is no longer under review.")
+    if access.user.id in submitted_by(session, version):
+        raise Conflict("You have submitted your review of this version; it can no longer change.")
+    by_id = {i.id: i for i in ensure_indicators(session, access)}
+    errors: dict[str, list[str]] = {}
+    for n, s in enumerate(scores):
+        if s.indicator_id not in by_id:
+            errors[f"scores[{n}].indicator_id"] = ["Not an indicator of this review."]
+        elif not 1 <= s.score <= 5:
+            errors[f"scores[{n}].score"] = ["A whole number from 1 to 5."]
+    if errors:
+        raise ValidationError(
+            f"{counted(len(errors), 'score')} cannot be taken; nothing was saved.", errors
+        )
+    own = own_scores(session, version, access.user.id)
+    changed = 0
+    for s in scores:
+        row = own.get(s.indicator_id)
+        if row is None:
+            row = ReviewScore(
+                version_id=version.id, indicator_id=s.indicator_id, reviewer_id=access.user.id
+            )
+            session.add(row)
+            own[s.indicator_id] = row
+        if (row.score, row.comment) != (s.score, s.comment.strip()):
+            row.score, row.comment = s.score, s.comment.strip()
+            changed += 1
+    if submit:
+        missing = [i.name for iid, i in by_id.items() if iid not in own]
+        if missing:
+            raise ValidationError(
+                "Score every indicator before you submit: " + ", ".join(missing) + ".",
+                {"scores": ["Every indicator needs a score."]},
+            )
+        session.add(ReviewSubmission(version_id=version.id, reviewer_id=access.user.id))
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "design.review.submit" if submit else "design.review.save",
+        version,
+        f"review of the solution design, version {version.number}, "
+        + ("submitted" if submit else f"saved ({counted(changed, 'score')} changed)"),
+    )
+    return changed
+
+
+def may_see_results(session: Session, access: Access, version: DesignVersion) -> bool:
+    """The board's scores are blind: a reviewer sees them once they submitted their own; the
+    lead and the executives always; a viewer once every reviewer has submitted."""
+    if access.can(Permission.EDIT) or access.can(Permission.APPROVE):
+        return True
+    done = submitted_by(session, version)
+    if access.can(Permission.SCORE):
+        return access.user.id in done
+    board = set(reviewers(session, access.project.id))
+    return bool(board) and board <= done
+
+
+# --- the review's results (the scoring board's maths, core/scoring.py) --------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """One indicator of a version's review: its mean, how far apart the board is, the scores
+    side by side (reviewer's name, score, comment)."""
+
+    indicator: Indicator
+    mean: float | None
+    spread: int | None
+    scores: list[tuple[str, int, str]]
+
+    @property
+    def disagreement(self) -> bool:
+        return self.spread is not None and self.spread >= DISAGREEMENT
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """The board's review of a version: per indicator, the weighted total (0–100) and
+    Kendall's W (how alike the reviewers rank the indicators, 0 to 1)."""
+
+    indicators: list[IndicatorResult]
+    total: float | None
+    kendalls_w: float | None
+    submitted: int
+    board: int
+
+    @property
+    def disagreements(self) -> list[IndicatorResult]:
+        return [r for r in self.indicators if r.disagreement]
+
+
+def review_result(session: Session, access: Access, version: DesignVersion) -> ReviewResult:
+    """The submitted reviews of ``version`` (drafts count nowhere), computed with the scoring
+    board's pure maths: a one-option board over the indicators gives the means, the spread
+    and the weighted total; the indicators as options give Kendall's W (four statements)."""
+    inds = indicators(session, access.project.id)
+    done = submitted_by(session, version)
+    rows = session.execute(
+        select(
+            ReviewScore.reviewer_id,
+            ReviewScore.indicator_id,
+            ReviewScore.score,
+            ReviewScore.comment,
+            User.display_name,
+            User.username,
+        )
+        .join(User, User.id == ReviewScore.reviewer_id)
+        .where(ReviewScore.version_id == version.id)
+        .order_by(User.display_name, User.username)
+    ).all()
+    counted_rows = [r for r in rows if r.reviewer_id in done]
+    entries = [
+        scoring.ScoreEntry(r.reviewer_id, version.id, r.indicator_id, r.score) for r in counted_rows
+    ]
+    board = scoring.Board(
+        vendors=[scoring.VendorSpec(version.id, f"version {version.number}")],
+        criteria=[scoring.CriterionSpec(i.id, i.name, i.weight) for i in inds],
+        scores=entries,
+    )
+    result = scoring.evaluate(board).vendors[version.id] if inds else None
+    spreads = {d.criterion_id: d.spread for d in scoring.disagreements(board, 1)} if inds else {}
+    by_indicator = scoring.Board(
+        vendors=[scoring.VendorSpec(i.id, i.name) for i in inds],
+        criteria=[scoring.CriterionSpec(0, "score", 1.0)],
+        scores=[scoring.ScoreEntry(e.reviewer_id, e.criterion_id, 0, e.score) for e in entries],
+    )
+    w = scoring.kendalls_w(by_indicator) if len(inds) >= 2 else None
+    out = []
+    for i in inds:
+        mine = [
+            (r.display_name or r.username, r.score, r.comment)
+            for r in counted_rows
+            if r.indicator_id == i.id
+        ]
+        mean = result.criterion_scores.get(i.id) if result else None
+        out.append(
+            IndicatorResult(
+                i,
+                mean,
+                spreads.get(i.id, 0 if len(mine) >= 2 else None),
+                mine,
+            )
+        )
+    return ReviewResult(
+        out,
+        result.weighted_total if result else None,
+        w,
+        len(done),
+        len(reviewers(session, access.project.id)),
+    )
+
+
+# --- the gate ------------------------------------------------------------------------------------
+
+
+@register_criteria("design")
+def _criteria(session: Session, project) -> list[Criterion]:
+    """An approved version (the latest, rejected by nobody); no must-have requirement left
+    uncovered by its modules (three statements)."""
+    latest = latest_version(session, project.id)
+    verdict = standing(session, latest) if latest else None
+    covered = (
+        [r["id"] for m in latest.content["modules"] for r in m["requirements"]] if latest else []
+    )
+    musts = [
+        u.key
+        for u in (uncovered(session, project.id, covered) if latest else [])
+        if u.priority == Priority.MUST
+    ]
+    if latest is None:
+        approved_detail = "no version submitted yet"
+    elif verdict and verdict.rejected:
+        approved_detail = f"version {latest.number} was rejected"
+    elif not (verdict and verdict.approved):
+        approved_detail = f"version {latest.number} awaits an executive's approval"
+    else:
+        approved_detail = ""
+    return [
+        Criterion(
+            "The latest version of the design is approved by an executive",
+            met=bool(verdict and verdict.approved),
+            detail=approved_detail,
+        ),
+        Criterion(
+            "Every must-have requirement is covered by a module of the design",
+            met=latest is not None and not musts,
+            detail=(", ".join(musts[:10]) + (" …" if len(musts) > 10 else "") + " uncovered")
+            if musts
+            else "",
+        ),
+    ]
