@@ -344,10 +344,15 @@ def apply_import(
             .where(Requirement.id.in_([rid for rid, _v in plan.values if rid]))
         )
     }
+    new = [
+        vals
+        for row, (_rid, vals) in zip(plan.rows, plan.values, strict=True)
+        if row.action == "new"
+    ]
+    for start in range(0, len(new), 500):  # batches: a bounded statement size
+        service.create_requirements(session, access, new[start : start + 500])
     for row, (rid, vals) in zip(plan.rows, plan.values, strict=True):
-        if row.action == "new":
-            service.create_requirement(session, access, **vals)
-        elif row.action == "update":
+        if row.action == "update":
             service.update_requirement(session, access, by_id[rid], version=None, **vals)
     audit.log(
         session,

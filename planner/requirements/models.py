@@ -67,7 +67,9 @@ class Requirement(Versioned, Base):
     """A need stated by the business, traced to where it came from and to the goals it serves.
 
     ``revision`` counts its changes (1 when made); later areas pin a requirement at a revision.
-    ``search_text`` is its key, title and description case-folded, for the register's search.
+    ``search_text`` is its key, title and description case-folded, for the register's search;
+    ``title_key`` its title as the near-identical check compares it (kept, not recomputed for
+    the whole register on every page).
     """
 
     __tablename__ = "requirement"
@@ -93,6 +95,7 @@ class Requirement(Versioned, Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     revision: Mapped[int] = mapped_column(default=1)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    title_key: Mapped[str] = mapped_column(String(TITLE_MAX), default="")  # flags.normalise_title
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
     updated_by: Mapped[User | None] = relationship(
