@@ -65,6 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.core.accounts import api as accounts_api
     from planner.core.accounts import views as accounts_views
     from planner.design import api as design_api
+    from planner.design import report_views as _design_report_views  # noqa: F401 (routes on its bps)
     from planner.design import views as design_views
     from planner.design import waiting as _design_waiting  # noqa: F401 (a waiting list)
     from planner.goals import api as goals_api

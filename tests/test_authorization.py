@@ -67,6 +67,8 @@ BLIND = {
     "vendors.evaluation_export",
     "vendors.evaluation_pdf",
     "vendors.evaluation_pdf_start",
+    "design.review_pdf",
+    "design.review_pdf_start",
 }
 # A report job (the lead's vendor evaluation, prices included) is read only by those who may
 # have that same report: the others get 404, as for a job that does not exist.
