@@ -16,7 +16,7 @@ import time
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
 from planner.core import jobs
 from planner.core.errors import Conflict
@@ -28,6 +28,12 @@ from planner.requirements import service as requirements
 from tests.conftest import csrf_token, login
 from tests.core.test_reports import embedded_chars
 from tests.factories import Factory
+from tests.report_flow import (
+    documented_like_a_report,
+    fetch_through_the_api,
+    job_count,
+    prepare_on_the_page,
+)
 
 RO = "Înregistrarea reclamațiilor și urmărirea lor până la închidere"
 ZH = "客户投诉在48小时内处理"
@@ -51,10 +57,6 @@ def _text(pdf: bytes) -> str:
 
 def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def _job_count() -> int:
-    return db.session.scalar(select(func.count(jobs.ReportJob.id))) or 0
 
 
 def _req(access, title: str, priority: str = "should"):
@@ -233,7 +235,7 @@ def test_no_submitted_version_is_a_clear_conflict(factory, api_as, client, login
     assert resp.status_code == 409 and "No version" in resp.json["detail"]
     login_as("ana")
     assert client.get(f"/projects/{project.id}/design/review.pdf").status_code == 409
-    assert _job_count() == 0
+    assert job_count() == 0
 
 
 def _design_of(factory, n: int):
@@ -300,49 +302,21 @@ def test_the_statements_do_not_grow_with_the_design(factory):
 
 def test_the_page_offers_then_prepares_then_serves_the_review(rollout, client, login_as):
     login_as("ana")
-    url = f"/projects/{rollout['project'].id}/design/review.pdf"
-    offer = client.get(url)
-    assert offer.status_code == 200 and "Prepare the report" in offer.get_data(as_text=True)
-    assert _job_count() == 0  # a GET starts nothing
-    assert client.post(url + "/start").status_code == 400  # no CSRF token: not started
-    token = csrf_token(client, url)
-    started = client.post(url + "/start", data={"csrf_token": token})
-    assert started.status_code == 303
-    status_url = started.headers["Location"]
-    assert re.fullmatch(rf"/projects/{rollout['project'].id}/reports/[0-9a-f]{{32}}", status_url)
-    assert "The report is ready." in client.get(status_url).get_data(as_text=True)
-    pdf = client.get(status_url + "/file")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    pid = rollout["project"].id
+    pdf = prepare_on_the_page(client, f"/projects/{pid}/design/review.pdf", pid, "Design review")
     assert "design-review-" in pdf.headers["Content-Disposition"]
-    assert PdfReader(io.BytesIO(pdf.data)).metadata.title.startswith("Design review")
-    again = client.get(url)  # the same data: the cached file at once, no second render
-    assert again.status_code == 200 and again.data == pdf.data and _job_count() == 1
 
 
 def test_the_api_answers_202_while_rendering_then_200_with_the_file(rollout, api_as, monkeypatch):
     api = api_as(rollout["lead"])
     path = f"/projects/{rollout['project'].id}/design/review.pdf"
-    queued: list[str] = []
-    monkeypatch.setattr(jobs, "enqueue", queued.append)  # a worker that has not come yet
-    waiting = api.get(path)
-    assert waiting.status_code == 202 and waiting.json["state"] == "queued"
-    assert waiting.json["report"] == REVIEW_REPORT.name and len(queued) == 1
-    monkeypatch.undo()
-    jobs.enqueue(queued[0])  # the worker comes
-    status = api.get(waiting.headers["Location"].removeprefix("/api/v1")).json
-    assert status["state"] == "done" and status["progress"] == 100
-    pdf = api.get(path)
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert pdf.data.startswith(b"%PDF") and len(pdf.data) == status["size"]
+    pdf = fetch_through_the_api(api, path, monkeypatch, REVIEW_REPORT.name)
     # the board has submitted: a viewer and a reviewer get the same render, not a new one
     for who in ("vera", "mihai", "wei"):
         same = api_as(rollout[who]).get(path)
         assert same.status_code == 200 and same.data == pdf.data, who
-    assert _job_count() == 1
-    spec = api.client.get("/api/v1/openapi.json").json
-    op = spec["paths"]["/api/v1/projects/{project_id}/design/review.pdf"]["get"]
-    assert "application/pdf" in op["responses"]["200"]["content"] and "202" in op["responses"]
-    assert op["description"] == "Requires: blind."
+    assert job_count() == 1
+    documented_like_a_report(api, path, "blind")
 
 
 def test_the_review_is_blind_until_the_board_submitted(factory, api_as, client):
@@ -364,12 +338,12 @@ def test_the_review_is_blind_until_the_board_submitted(factory, api_as, client):
     assert client.get(f"/projects/{pid}/reports/{job_id}/file").status_code == 404
     # a reviewer who submitted reads the board's scores, and so the report
     assert api_as(r["mihai"]).get(path).data == lead.data
-    assert _job_count() == 1
+    assert job_count() == 1
     # the last reviewer submits: the viewer gets it, rendered again with the new scores
     version = design.latest_version(db.session, pid)
     _review(version, {"ioana": factory.access(r["project"], r["ioana"])}, ("ioana",))
     viewer = api_as(r["vera"]).get(path)
-    assert viewer.status_code == 200 and viewer.data != lead.data and _job_count() == 2
+    assert viewer.status_code == 200 and viewer.data != lead.data and job_count() == 2
     assert "3 of 3 reviewers submitted." in _text(viewer.data)
 
 
@@ -382,4 +356,4 @@ def test_a_non_member_gets_404_from_the_page_and_the_api(rollout, factory, clien
     start = client.post(f"/projects/{pid}/design/review.pdf/start", data={"csrf_token": token})
     assert start.status_code == 404
     assert api_as(olga).get(f"/projects/{pid}/design/review.pdf").status_code == 404
-    assert _job_count() == 0
+    assert job_count() == 0

@@ -14,9 +14,8 @@ from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 
-from planner.core import jobs
 from planner.core import reports as core_reports
 from planner.core.permissions import Role
 from planner.extensions import db
@@ -27,6 +26,12 @@ from planner.requirements.intake_models import Answer, QuestionKind, Response
 from planner.requirements.report import REGISTER_REPORT, group_by_module, report_pdf
 from tests.conftest import csrf_token, login
 from tests.core.test_reports import embedded_chars
+from tests.report_flow import (
+    documented_like_a_report,
+    fetch_through_the_api,
+    job_count,
+    prepare_on_the_page,
+)
 
 RO = "Înregistrarea reclamațiilor și urmărirea lor până la închidere"
 ZH = "客户投诉在48小时内处理"
@@ -63,10 +68,6 @@ def _outline(reader: PdfReader) -> list[tuple[int, str]]:
 
     walk(reader.outline, 1)
     return out
-
-
-def _job_count() -> int:
-    return db.session.scalar(select(func.count(jobs.ReportJob.id))) or 0
 
 
 def _req(access, title: str, **kw):
@@ -331,55 +332,27 @@ def test_the_statements_do_not_grow_with_the_register(factory):
 
 def test_the_page_offers_then_prepares_then_serves_the_register(register, client, login_as):
     login_as("ana")
-    url = f"/projects/{register['project'].id}/requirements/report.pdf"
-    offer = client.get(url)
-    assert offer.status_code == 200 and "Prepare the report" in offer.get_data(as_text=True)
-    assert _job_count() == 0  # a GET starts nothing
-    assert client.post(url + "/start").status_code == 400  # no CSRF token: not started
-    token = csrf_token(client, url)
-    started = client.post(url + "/start", data={"csrf_token": token})
-    assert started.status_code == 303
-    status_url = started.headers["Location"]
-    assert re.fullmatch(rf"/projects/{register['project'].id}/reports/[0-9a-f]{{32}}", status_url)
-    assert "The report is ready." in client.get(status_url).get_data(as_text=True)
-    pdf = client.get(status_url + "/file")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert "attachment" in pdf.headers["Content-Disposition"]
+    pid = register["project"].id
+    pdf = prepare_on_the_page(
+        client, f"/projects/{pid}/requirements/report.pdf", pid, "Requirements register"
+    )
     assert "requirements-register-" in pdf.headers["Content-Disposition"]
-    assert PdfReader(io.BytesIO(pdf.data)).metadata.title.startswith("Requirements register")
-    again = client.get(url)  # the same data: the cached file at once, no second render
-    assert again.status_code == 200 and again.data == pdf.data and _job_count() == 1
 
 
 def test_the_api_answers_202_while_rendering_then_200_with_the_file(register, api_as, monkeypatch):
     api = api_as(register["lead"])
     path = f"/projects/{register['project'].id}/requirements/report.pdf"
-    queued: list[str] = []
-    monkeypatch.setattr(jobs, "enqueue", queued.append)  # a worker that has not come yet
-    waiting = api.get(path)
-    assert waiting.status_code == 202 and waiting.json["state"] == "queued"
-    assert waiting.headers["Location"] == waiting.json["status_url"]
-    assert waiting.json["report"] == REGISTER_REPORT.name and len(queued) == 1
-    monkeypatch.undo()
-    jobs.enqueue(queued[0])  # the worker comes
-    status = api.get(waiting.headers["Location"].removeprefix("/api/v1")).json
-    assert status["state"] == "done" and status["progress"] == 100
-    pdf = api.get(path)
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    assert pdf.data.startswith(b"%PDF") and len(pdf.data) == status["size"]
+    pdf = fetch_through_the_api(api, path, monkeypatch, REGISTER_REPORT.name)
     # every member reads the same register: a viewer gets the same render, not a new one
     viewer = api_as(register["mihai"]).get(path)
-    assert viewer.status_code == 200 and viewer.data == pdf.data and _job_count() == 1
+    assert viewer.status_code == 200 and viewer.data == pdf.data and job_count() == 1
     # documented as the vendors' report is: the file, or the job to poll
-    spec = api.client.get("/api/v1/openapi.json").json
-    op = spec["paths"]["/api/v1/projects/{project_id}/requirements/report.pdf"]["get"]
-    assert "application/pdf" in op["responses"]["200"]["content"] and "202" in op["responses"]
-    assert op["description"] == "Requires: view."
+    documented_like_a_report(api, path, "view")
 
 
 def test_a_source_traced_later_makes_a_new_report(register, factory, api_as):
-    """Tracing a requirement to a source is not an audited change, yet it changes the
-    register's report: the cached one is not served for it."""
+    """Tracing a requirement to a source is an audited change, and it changes the register's
+    report: the cached one is not served for it."""
     api = api_as(register["lead"])
     path = f"/projects/{register['project'].id}/requirements/report.pdf"
     first = api.get(path)
@@ -389,7 +362,7 @@ def test_a_source_traced_later_makes_a_new_report(register, factory, api_as):
     intake.link_source(db.session, access, register["hebrew"], interview=interview)
     db.session.commit()
     second = api.get(path)
-    assert second.status_code == 200 and second.data != first.data and _job_count() == 2
+    assert second.status_code == 200 and second.data != first.data and job_count() == 2
     assert "Interview with Ioana Dumitrescu (Marketing)" in _text(second.data)
 
 
@@ -404,4 +377,4 @@ def test_a_non_member_gets_404_from_the_page_and_the_api(register, factory, clie
     )
     assert start.status_code == 404
     assert api_as(olga).get(f"/projects/{pid}/requirements/report.pdf").status_code == 404
-    assert _job_count() == 0
+    assert job_count() == 0
