@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from planner.core import audit
+from planner.core import audit, references
 from planner.core.errors import Conflict, NotFound, ValidationError
 from planner.core.i18n import counted, quoted
 from planner.core.pagination import Page, paginate
@@ -128,8 +128,9 @@ def update_goal(
 
 def delete_goal(session: Session, access: Access, goal: Goal) -> None:
     """Delete a goal with its KPIs and their measurements (needs EDIT); audited with the KPIs'
-    names."""
+    names. Conflict while a later area's record refers to it (a requirement serves it)."""
     access.require(Permission.EDIT)
+    references.refuse_if_referred(session, "goal", goal.id, "this goal")
     audit.log(
         session,
         access,

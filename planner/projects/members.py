@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from planner.core import audit
+from planner.core import audit, references
 from planner.core.accounts.service import name_of
 from planner.core.errors import Conflict, NotFound, ValidationError
 from planner.core.i18n import counted, quoted
@@ -98,9 +98,13 @@ def rename_department(
 
 def delete_department(session: Session, access: Access, department_id: int) -> None:
     """Delete a department nobody belongs to (a reviewer needs one: Conflict while a member is
-    in it); goals it asked for keep their text and lose the department."""
+    in it) and nothing of a later area refers to (Conflict: an interview, answers, a
+    requirement's source); goals it asked for keep their text and lose the department."""
     access.require(Permission.MANAGE_MEMBERS)
     dept = get_department(session, access.project.id, department_id)
+    references.refuse_if_referred(
+        session, "department", dept.id, f"the department {quoted(dept.name)}"
+    )
     in_it = session.scalar(
         select(func.count(Membership.id)).where(Membership.department_id == dept.id)
     )

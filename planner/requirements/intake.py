@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from planner.core import audit
+from planner.core import audit, references
 from planner.core.accounts.models import User
 from planner.core.db import utcnow
 from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -781,3 +781,28 @@ def _heard(session: Session, project) -> list[Criterion]:
             detail=("not yet: " + ", ".join(unheard)) if unheard else "",
         )
     ]
+
+
+# --- what refers to an earlier area's records ------------------------------------------------
+
+
+@references.register_reference("department")
+def _department_in_intake(session: Session, department_id: int) -> list[str]:
+    """A department's interviews and its questionnaire's submitted answers (two statements)."""
+    interviews = session.scalar(
+        select(func.count(Interview.id)).where(Interview.department_id == department_id)
+    )
+    answered = session.scalar(
+        select(func.count(Response.id))
+        .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
+        .where(
+            Questionnaire.department_id == department_id,
+            Response.status == ResponseStatus.SUBMITTED,
+        )
+    )
+    out = []
+    if interviews:
+        out.append(counted(interviews, "interview"))
+    if answered:
+        out.append(f"{counted(answered, 'submitted answer sheet')} of its questionnaire")
+    return out

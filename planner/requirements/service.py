@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from planner.core import audit
+from planner.core import audit, references
 from planner.core.accounts.models import User
 from planner.core.errors import NotFound, ValidationError
 from planner.core.i18n import counted, quoted
@@ -66,6 +66,20 @@ class RegisterQuery:
     status: str = ""
     goal: int | None = None
     sort: str = "key"
+
+    def as_args(self) -> dict[str, Any]:
+        """The query as URL arguments (the filters set, the sort if not the default)."""
+        args: dict[str, Any] = {
+            "q": self.q,
+            "department": self.department,
+            "module": self.module,
+            "priority": self.priority,
+            "status": self.status,
+            "goal": self.goal,
+        }
+        if self.sort != "key":
+            args["sort"] = self.sort
+        return {k: v for k, v in args.items() if v}
 
     @property
     def active(self) -> bool:
@@ -322,7 +336,9 @@ def update_requirement(
     goals, depts = _traces(
         session, pid, values.get("goal_ids") or (), values.get("department_ids") or ()
     )
-    owner = _check_owner(session, pid, values.get("owner_id"))
+    owner_id = values.get("owner_id")
+    # someone who has left the rollout stays the owner until the owner is changed
+    owner = req.owner if owner_id == req.owner_id else _check_owner(session, pid, owner_id)
     before = snapshot(req)
     for name, value in fields.items():
         setattr(req, name, value)
@@ -404,7 +420,12 @@ def register_statement(project_id: int, query: RegisterQuery):
             )
         )
     if query.module:
-        stmt = stmt.where(func.lower(Requirement.module) == query.module.strip().lower())
+        # as stored (a module picked from the list, in any script), or in another case
+        # (SQLite's lower() folds ASCII letters only)
+        module = " ".join(query.module.split())
+        stmt = stmt.where(
+            or_(Requirement.module == module, func.lower(Requirement.module) == module.lower())
+        )
     if query.priority:
         stmt = stmt.where(Requirement.priority == Priority(query.priority))
     if query.status:
@@ -439,10 +460,11 @@ def register_page(
 
 @dataclass(frozen=True)
 class RegisterCounts:
-    """The register at a glance: requirements by priority, status and source department, and
-    how many need a look."""
+    """The register at a glance: the requirements in play (rejected ones aside, counted apart)
+    by priority, status and source department, and how many need a look."""
 
     total: int
+    rejected: int
     by_priority: dict[str, int]
     by_status: dict[str, int]
     by_department: list[tuple[int, str, int]]  # (department id, name, requirements)
@@ -497,15 +519,22 @@ def register_counts(session: Session, project_id: int) -> RegisterCounts:
         no_goal += int(n_no_goal or 0)
         without += int(n_without or 0)
     by_status[ReqStatus.REJECTED.value] = rejected
+    active = (
+        select(requirement_department.c.requirement_id, requirement_department.c.department_id)
+        .join(Requirement, Requirement.id == requirement_department.c.requirement_id)
+        .where(Requirement.status != ReqStatus.REJECTED)
+        .subquery()
+    )
     depts = session.execute(
-        select(Department.id, Department.name, func.count(requirement_department.c.requirement_id))
-        .outerjoin(requirement_department, requirement_department.c.department_id == Department.id)
+        select(Department.id, Department.name, func.count(active.c.requirement_id))
+        .outerjoin(active, active.c.department_id == Department.id)
         .where(Department.project_id == project_id)
         .group_by(Department.id, Department.name)
         .order_by(Department.name)
     ).all()
     return RegisterCounts(
-        total=sum(by_status.values()),
+        total=sum(by_status.values()) - rejected,
+        rejected=rejected,
         by_priority=by_priority,
         by_status=by_status,
         by_department=[(d, name, n) for d, name, n in depts],
@@ -550,6 +579,22 @@ def records(
     stmt = register_statement(project_id, query).options(
         selectinload(Requirement.goals), selectinload(Requirement.departments)
     )
+    shared: set[str] = set()
+    if first_lines:  # a first line two goals share names neither: the whole statement then
+        seen: set[str] = set()
+        for statement in session.scalars(
+            select(Goal.statement).where(Goal.project_id == project_id)
+        ):
+            line = _first_line(statement)
+            shared |= {line} if line in seen else set()
+            seen.add(line)
+
+    def goal_text(statement: str) -> str:
+        if not first_lines:
+            return statement
+        line = _first_line(statement)
+        return line if line not in shared else " ".join(statement.split())  # one line a goal
+
     return [
         RequirementRecord(
             key=r.key,
@@ -560,7 +605,7 @@ def records(
             module=r.module,
             status=r.status.value,
             acceptance_criterion=r.acceptance_criterion,
-            goals=tuple(_first_line(g.statement) if first_lines else g.statement for g in r.goals),
+            goals=tuple(goal_text(g.statement) for g in r.goals),
             departments=tuple(d.name for d in r.departments),
         )
         for r in session.scalars(stmt)
@@ -665,7 +710,8 @@ def compare_revisions(
 
 @register_criteria("requirements")
 def _criteria(session: Session, project) -> list[Criterion]:
-    """Every must-have accepted with an acceptance criterion; every goal served (two
+    """Every must-have (a rejected one aside; a deferred must is not accepted: lower its
+    priority if it can wait) accepted with an acceptance criterion; every goal served (two
     statements)."""
     musts = session.execute(
         select(
@@ -677,7 +723,7 @@ def _criteria(session: Session, project) -> list[Criterion]:
         ).where(
             Requirement.project_id == project.id,
             Requirement.priority == Priority.MUST,
-            Requirement.status.not_in([ReqStatus.REJECTED, ReqStatus.DEFERRED]),
+            Requirement.status != ReqStatus.REJECTED,
         )
     ).one()
     n_musts, not_accepted, without = musts[0], int(musts[1] or 0), int(musts[2] or 0)
@@ -690,8 +736,8 @@ def _criteria(session: Session, project) -> list[Criterion]:
     return [
         Criterion(
             "Every must-have requirement is accepted and has an acceptance criterion",
-            met=n_musts > 0 and not problems,
-            detail="; ".join(problems) if problems else ("" if n_musts else "no must-have yet"),
+            met=not problems,
+            detail="; ".join(problems) if problems else ("" if n_musts else "no must-have"),
         ),
         Criterion(
             "Every goal has at least one requirement",
@@ -699,3 +745,34 @@ def _criteria(session: Session, project) -> list[Criterion]:
             detail=(f"{counted(len(unserved), 'goal')} without a requirement" if unserved else ""),
         ),
     ]
+
+
+# --- what refers to an earlier area's records ------------------------------------------------
+
+
+def _keys_naming(session: Session, table, column, target_id: int) -> list[str]:
+    numbers = session.scalars(
+        select(Requirement.number)
+        .join(table, table.c.requirement_id == Requirement.id)
+        .where(column == target_id)
+        .order_by(Requirement.number)
+    ).all()
+    if not numbers:
+        return []
+    keys = ", ".join(key_of(n) for n in numbers[:10]) + (" …" if len(numbers) > 10 else "")
+    return [f"{counted(len(numbers), 'requirement')} ({keys})"]
+
+
+@references.register_reference("goal")
+def _goal_served(session: Session, goal_id: int) -> list[str]:
+    """The requirements that serve a goal (one statement): deleting it would change them
+    without a revision."""
+    return _keys_naming(session, requirement_goal, requirement_goal.c.goal_id, goal_id)
+
+
+@references.register_reference("department")
+def _department_a_source(session: Session, department_id: int) -> list[str]:
+    """The requirements a department is a source of (one statement)."""
+    return _keys_naming(
+        session, requirement_department, requirement_department.c.department_id, department_id
+    )
