@@ -109,6 +109,7 @@ def requirements_list(project_id: int):
             **reqs.meta(),
             "counts": {
                 "total": counts.total,
+                "rejected": counts.rejected,
                 "by_priority": counts.by_priority,
                 "by_status": counts.by_status,
                 "by_department": {name: n for _id, name, n in counts.by_department},

@@ -73,13 +73,15 @@ class ImportRejected(ValidationError):
 
 @dataclass(frozen=True)
 class PlannedRow:
-    """What importing one row does: ``action`` is "new", "update" or "same"."""
+    """What importing one row does: ``action`` is "new", "update" or "same"; ``note`` says
+    what the preview should point out (another tool's key read as a new requirement)."""
 
     where: str
     action: str
     key: str
     title: str
     changed: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,29 @@ class ImportPlan:
                     "key": r.key,
                     "title": r.title,
                     "changed": list(r.changed),
+                    "note": r.note,
                 }
                 for r in self.rows
             ],
         }
 
 
-def read_file(data: bytes, filename: str = "") -> tuple[list[tuple[str, RequirementRecord]], str]:
-    """The records of an uploaded file, each with where it is, and the file's kind ("reqif",
-    "xlsx" or "csv"). ValidationError for a file that is none of them, or too large."""
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file as read: its records with where each is, and how it was read (the
+    kind, the encoding and delimiter of a CSV, each column of a sheet and the field it became,
+    None for a column left out), for the preview to say."""
+
+    records: list[tuple[str, RequirementRecord]]
+    kind: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    columns: tuple[tuple[str, str | None], ...] = ()
+
+
+def read_upload(data: bytes, filename: str = "") -> Upload:
+    """Read an uploaded file: a ReqIF document (XML) or a CSV/XLSX sheet. ValidationError for
+    a file that is none of them, is empty or too large."""
     from planner.requirements import reqif, sheets
 
     if not data:
@@ -127,33 +143,47 @@ def read_file(data: bytes, filename: str = "") -> tuple[list[tuple[str, Requirem
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<") or filename.lower().endswith((".reqif", ".xml")):
         doc = reqif.import_reqif(data, max_records=MAX_IMPORT)
-        return [
-            (f"requirement {i}" + (f" ({r.key})" if r.key else ""), r)
-            for i, r in enumerate(doc.records, start=1)
-        ], "reqif"
+        return Upload(
+            [
+                (f"requirement {i}" + (f" ({r.key})" if r.key else ""), r)
+                for i, r in enumerate(doc.records, start=1)
+            ],
+            "reqif",
+        )
     sheet = sheets.read_register(data, max_rows=MAX_IMPORT)
-    return [(f"row {n}", r) for n, r in sheet.records], sheet.kind
+    return Upload(
+        [(f"row {n}", r) for n, r in sheet.records],
+        sheet.kind,
+        sheet.encoding,
+        sheet.delimiter,
+        tuple(sheet.columns),
+    )
+
+
+def read_file(data: bytes, filename: str = "") -> tuple[list[tuple[str, RequirementRecord]], str]:
+    """The records of an uploaded file, each with where it is, and the file's kind ("reqif",
+    "xlsx" or "csv"); see :func:`read_upload`."""
+    upload = read_upload(data, filename)
+    return upload.records, upload.kind
 
 
 def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _goal_lookup(session: Session, project_id: int) -> dict[str, int | None]:
-    """Normalised goal text -> id: the whole statement, and its first line where that is
-    unique (None where two goals share it: ambiguous)."""
-    out: dict[str, int | None] = {}
-    firsts: dict[str, int | None] = {}
+def _goal_lookup(session: Session, project_id: int) -> dict[str, set[int]]:
+    """Normalised goal text -> the goals it names: by the whole statement, and by its first
+    line where no whole statement has that text (a sheet names a goal by its first line)."""
+    whole: dict[str, set[int]] = {}
+    firsts: dict[str, set[int]] = {}
     for gid, statement in session.execute(
         select(Goal.id, Goal.statement).where(Goal.project_id == project_id)
     ).all():
-        out[_norm(statement)] = gid
-        first = _norm(statement.strip().splitlines()[0]) if statement.strip() else ""
-        if first:
-            firsts[first] = None if first in firsts and firsts[first] != gid else gid
-    for text, gid in firsts.items():
-        out.setdefault(text, gid)
-    return out
+        whole.setdefault(_norm(statement), set()).add(gid)
+        lines = [line for line in statement.splitlines() if line.strip()]
+        if lines:
+            firsts.setdefault(_norm(lines[0]), set()).add(gid)
+    return {**firsts, **whole}
 
 
 def _enum(value: str, enum: type, current: Any) -> str:
@@ -203,14 +233,16 @@ def plan_import(
         ).all()
     }
     errors: list[RowError] = []
+    notes: dict[str, str] = {}
     seen: dict[int, str] = {}
     resolved: list[tuple[str, Requirement | None, dict[str, Any]]] = []
     for where, rec in records:
         current: Requirement | None = None
+        foreign = ""
         if rec.key.strip():
             number = number_of(rec.key)
-            if number is None:
-                errors.append(RowError(where, f"{quoted(rec.key)} is not a key like REQ-001."))
+            if number is None:  # another tool's key (DOORS' "123", "PRJ-7"): a new requirement
+                foreign = rec.key.strip()
             elif number not in existing:
                 errors.append(
                     RowError(
@@ -226,11 +258,19 @@ def plan_import(
                 current = existing[number]
         goal_ids = []
         for text in rec.goals:
-            gid = goals.get(_norm(text))
-            if gid is None:
+            found = goals.get(_norm(text), set())
+            if not found:
                 errors.append(RowError(where, f"No goal {quoted(text, 80)} in this rollout."))
+            elif len(found) > 1:
+                errors.append(
+                    RowError(
+                        where,
+                        f"{len(found)} goals read {quoted(text, 80)}: name the goal by its "
+                        "whole statement, or make the goals' statements distinct.",
+                    )
+                )
             else:
-                goal_ids.append(gid)
+                goal_ids.append(next(iter(found)))
         dept_ids = []
         for name in rec.departments:
             did = depts.get(_norm(name))
@@ -246,19 +286,18 @@ def plan_import(
             "status": _enum(rec.status, ReqStatus, current.status if current else None),
             "module": rec.module,
             "acceptance_criterion": rec.acceptance_criterion,
+            "owner_id": current.owner_id if current else None,
+            "goal_ids": goal_ids,
+            "department_ids": dept_ids,
         }
-        resolved.append(
-            (
-                where,
-                current,
-                {
-                    **values,
-                    "owner_id": current.owner_id if current else None,
-                    "goal_ids": goal_ids,
-                    "department_ids": dept_ids,
-                },
-            )
-        )
+        if current is not None and rec.fields is not None:
+            # what the file does not carry stays as the register has it
+            for name, kept in _kept(current).items():
+                if _FIELD_OF.get(name, name) not in rec.fields:
+                    values[name] = kept
+        resolved.append((where, current, values))
+        if foreign:
+            notes[where] = f"{quoted(foreign)} is another tool's key: a new requirement"
     try:
         ROWS.from_rows(
             [
@@ -279,7 +318,11 @@ def plan_import(
     values_out = []
     for where, current, vals in resolved:
         if current is None:
-            rows.append(PlannedRow(where, "new", "", " ".join(vals["title"].split())))
+            rows.append(
+                PlannedRow(
+                    where, "new", "", " ".join(vals["title"].split()), (), notes.get(where, "")
+                )
+            )
         else:
             changed = _changes(current, vals)
             rows.append(
@@ -301,6 +344,20 @@ def plan_import(
 
 
 _TEXT = ("title", "description", "type", "priority", "status", "module", "acceptance_criterion")
+# a value's name -> the record field (the file's column) it comes from
+_FIELD_OF = {"goal_ids": "goals", "department_ids": "departments"}
+
+
+def _kept(current: Requirement) -> dict[str, Any]:
+    """An existing requirement's values, as an import row gives them."""
+    return {
+        "title": current.title,
+        "description": current.description,
+        "module": current.module,
+        "acceptance_criterion": current.acceptance_criterion,
+        "goal_ids": [g.id for g in current.goals],
+        "department_ids": [d.id for d in current.departments],
+    }
 
 
 def _changes(current: Requirement, vals: dict[str, Any]) -> tuple[str, ...]:

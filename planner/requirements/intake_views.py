@@ -50,7 +50,9 @@ def make_questionnaires(project_id: int):
 
 
 def _may_read_answers(q) -> bool:
-    return g.access.can(Permission.EDIT) or intake.may_answer(db.session, g.access, q)
+    """Submitted answers are the lead's to read (each member reads their own on the answers
+    page): colleagues do not read each other's candid answers, in the page as in the API."""
+    return g.access.can(Permission.EDIT)
 
 
 @bp.get("/questionnaires/<int:questionnaire_id>")

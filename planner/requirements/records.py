@@ -87,7 +87,8 @@ def number_of(key: str) -> int | None:
 class RequirementRecord:
     """A requirement as the interchange formats carry it: its key (empty for a new one), its
     fields as plain text and enum values, and its traces by name: the goals it serves (their
-    statements) and its source departments (their names)."""
+    statements) and its source departments (their names); ``fields``: which of them the file
+    carries at all."""
 
     key: str
     title: str
@@ -99,6 +100,9 @@ class RequirementRecord:
     acceptance_criterion: str = ""
     goals: tuple[str, ...] = field(default_factory=tuple)
     departments: tuple[str, ...] = field(default_factory=tuple)
+    # the fields the file has (a column, an attribute); None: all of them. An import changes
+    # only these on an existing requirement: a sheet without a Module column keeps modules.
+    fields: frozenset[str] | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

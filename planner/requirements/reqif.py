@@ -732,6 +732,17 @@ def import_reqif(
     ordered += [ref for ref in requirement_ids if ref not in placed]
 
     traces = _traces(content, objects, is_requirement, types, enum_texts)
+    # the fields the file carries: its requirement types' attributes, and the traces if any
+    # requirement has one (a file without them keeps what the register has)
+    carried = {
+        d.field
+        for ref in requirement_types
+        if ref in types
+        for d in types[ref].definitions.values()
+        if d.field
+    }
+    carried |= {"goals"} if any(traces[r]["goal"] for r in ordered) else set()
+    carried |= {"departments"} if any(traces[r]["department"] for r in ordered) else set()
     records = []
     for ref in ordered:
         fields = _fields_of(objects[ref], _type_of(objects[ref], types), enum_texts)
@@ -741,6 +752,7 @@ def import_reqif(
                 title=fields.pop("title", ""),
                 goals=tuple(traces[ref]["goal"]),
                 departments=tuple(traces[ref]["department"]),
+                fields=frozenset(carried),
                 **fields,
             )
         )

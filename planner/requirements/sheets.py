@@ -195,7 +195,8 @@ def read_register(
     type, priority and status are their values when the text is a value or a label ("Must
     have", "M", "Non-functional"), "" when empty (the import decides the default), else the text
     as written; goals are one per line, departments one per line or per ";". A column the sheet
-    lacks reads as empty. ``filename`` only names the file in messages.
+    lacks reads as empty, and is left out of each record's ``fields`` (an import keeps what
+    the register has there). ``filename`` only names the file in messages.
 
     Raises ValidationError for a file :func:`planner.core.sheets.read_table` refuses (not a
     spreadsheet, a zip bomb, more than ``max_rows`` rows), an empty sheet, a sheet without a
@@ -206,6 +207,7 @@ def read_register(
     if start is None:
         raise ValidationError("The sheet is empty: it has no header row and no requirement.")
     columns, index = _columns(table.rows[start])
+    present = frozenset(index)
     records: list[tuple[int, RequirementRecord]] = []
     for number, row in enumerate(table.rows[start + 1 :], start=start + 2):
         if not any(cell_text(v) for v in row):
@@ -229,6 +231,7 @@ def read_register(
                     acceptance_criterion=cell_text(cell("acceptance_criterion")),
                     goals=_lines(cell("goals")),
                     departments=_lines(cell("departments"), semicolons=True),
+                    fields=present,
                 ),
             )
         )

@@ -44,6 +44,7 @@ from planner.requirements.schemas import (
     RegisterQueryForm,
     RequirementEditForm,
     RequirementForm,
+    an_id,
 )
 
 bp = Blueprint("requirements", __name__, url_prefix="/projects/<int:project_id>/requirements")
@@ -113,26 +114,38 @@ def index(project_id: int):
     )
 
 
-def _trace_choices(form: RequirementForm) -> None:
+def _trace_choices(form: RequirementForm, req=None) -> None:
     form.goal_ids.choices = choices([(str(gid), text) for gid, text in _goals()])
     form.department_ids.choices = choices(
         [(str(d.id), d.name) for d in projects.departments(db.session, g.project.id)]
     )
-    form.owner_id.choices = choices(
-        [("", _("— nobody yet —"))]
-        + [(str(m.user.id), m.user.name) for m in projects.members(db.session, g.project.id)]
-    )
+    members = [(str(m.user.id), m.user.name) for m in projects.members(db.session, g.project.id)]
+    if req is not None and req.owner and str(req.owner.id) not in dict(members):
+        members.append((str(req.owner.id), _("%(name)s (left the rollout)", name=req.owner.name)))
+    form.owner_id.choices = choices([("", _("— nobody yet —"))] + members)
 
 
 def _modules() -> list[str]:
     return sorted(set(DEFAULT_MODULES) | set(service.modules_in_use(db.session, g.project.id)))
 
 
+def _id_arg(name: str) -> int | None:
+    """A query argument that names a record: a whole number an id column holds, else 404
+    (nothing of that number exists), never a database error."""
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        return an_id(value)
+    except ValueError:
+        abort(404)
+
+
 def _source():
     """The answer or interview a new requirement is made from (``?answer=`` or
     ``?interview=``), or None; 404 for one that is not this rollout's."""
-    answer_id = request.args.get("answer", type=int)
-    interview_id = request.args.get("interview", type=int)
+    answer_id = _id_arg("answer")
+    interview_id = _id_arg("interview")
     if answer_id:
         return intake.get_answer(db.session, g.project.id, answer_id)
     if interview_id:
@@ -214,7 +227,7 @@ def edit(project_id: int, requirement_id: int):
         form.status.data = req.status.value
         form.goal_ids.data = [gl.id for gl in req.goals]
         form.department_ids.data = [d.id for d in req.departments]
-    _trace_choices(form)
+    _trace_choices(form, req)
     return form_page(
         form,
         "requirements/form.html",
@@ -233,8 +246,8 @@ def edit(project_id: int, requirement_id: int):
 def compare(project_id: int, requirement_id: int):
     req = service.get_requirement(db.session, project_id, requirement_id)
     try:
-        before = int(request.args.get("a", max(1, req.revision - 1)))
-        after = int(request.args.get("b", req.revision))
+        before = an_id(request.args.get("a", max(1, req.revision - 1)))
+        after = an_id(request.args.get("b", req.revision))
     except ValueError:
         abort(400, description=_("Choose two revisions by their numbers."))
     a, b, changes = service.compare_revisions(db.session, req, before, after)
@@ -293,7 +306,8 @@ def import_file(project_id: int):
 def import_preview(project_id: int, draft_id: int):
     draft = imports.get_draft(db.session, g.access, draft_id)
     form = ConfirmImportForm()
-    records, kind = imports.read_file(draft.data, draft.filename)
+    upload = imports.read_upload(draft.data, draft.filename)
+    records, kind = upload.records, upload.kind
     if form.validate_on_submit():
         try:
             with unit_of_work(db.session):
@@ -332,5 +346,10 @@ def import_preview(project_id: int, draft_id: int):
         ), 409
     form.digest.data = plan.digest
     return render_template(
-        "requirements/import_preview.html", draft=draft, kind=kind, plan=plan, form=form
+        "requirements/import_preview.html",
+        draft=draft,
+        kind=kind,
+        upload=upload,
+        plan=plan,
+        form=form,
     )
