@@ -89,6 +89,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # the looser one: it stops someone trying many accounts, while the failures of one
         # person at a shared address (an office behind one NAT) lock only the account tried.
         "LOGIN_ATTEMPTS_PER_MINUTE": _int("PLANNER_LOGIN_ATTEMPTS_PER_MINUTE", 5),
+        "SIGNING_ATTEMPTS_PER_MINUTE": _int("PLANNER_SIGNING_ATTEMPTS_PER_MINUTE", 10),
         "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": _int(
             "PLANNER_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30
         ),

@@ -19,15 +19,18 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, g, has_request_context
+from flask_login import current_user
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from planner.core import audit
 from planner.core.accounts.models import User
 from planner.core.accounts.service import password_matches
-from planner.core.db import Base, UTCDateTime, utcnow
+from planner.core.db import Base, UTCDateTime, commit_apart, utcnow
 from planner.core.errors import Conflict, PermissionDenied, ValidationError
 from planner.core.permissions import Permission, can
+from planner.extensions import limiter
 
 
 class Meaning(enum.StrEnum):
@@ -136,6 +139,7 @@ def sign(
     if not can(access.role, Permission.APPROVE):
         raise PermissionDenied("Only an executive of this rollout approves it.")
     if not password_matches(user, password):
+        _record_failure(session, access, subject, subject_id, what)
         raise ValidationError("The password is wrong.", {"password": ["Wrong password."]})
     try:
         meaning = Meaning(meaning)
@@ -194,6 +198,45 @@ def sign(
         after={"digest": digest, "meaning": meaning.value, "conditions": conditions},
     )
     return row
+
+
+def _record_failure(
+    session: Session, access: Any, subject: str, subject_id: int, what: str
+) -> None:
+    """Audit a signature refused for a wrong password, in a transaction of its own that
+    outlives the refused request (someone may be guessing an executive's password)."""
+    user_id, name, project_id = access.user.id, access.user.name, access.project.id
+    if has_request_context():
+        g.signing_failed = True  # counted by limit_attempts
+    commit_apart(
+        session,
+        lambda: audit.record(
+            session,
+            actor=session.get(User, user_id),
+            action="approval.failed",
+            entity_type=subject,
+            entity_id=subject_id,
+            project_id=project_id,
+            summary=f"{name}: a wrong password when signing {what or subject}",
+        ),
+    )
+
+
+def limit_attempts(view: Any) -> Any:
+    """Decorate a view that signs: at most SIGNING_ATTEMPTS_PER_MINUTE wrong passwords a
+    minute per account (pages and API alike), so that a password cannot be guessed through
+    it; then every attempt gets 429 until the minute is over."""
+
+    def key() -> str:
+        user = g.get("api_user") or current_user
+        return f"sign:{getattr(user, 'id', 'anonymous')}"
+
+    def rate() -> str:
+        return f"{current_app.config['SIGNING_ATTEMPTS_PER_MINUTE']}/minute"
+
+    return limiter.limit(
+        rate, key_func=key, methods=["POST"], deduct_when=lambda _r: g.get("signing_failed", False)
+    )(view)
 
 
 def approvals(session: Session, subject: str, subject_ids: list[int] | int) -> list[Approval]:

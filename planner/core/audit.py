@@ -226,7 +226,13 @@ def audit_query(project_id: int | None, flt: AuditFilter):
 
 
 # Events that record a reading or an attempt, not a change of the rollout's data.
-READ_ACTIONS = ("access.denied", "artifact.download", "login.failed", "login.success")
+READ_ACTIONS = (
+    "access.denied",
+    "approval.failed",
+    "artifact.download",
+    "login.failed",
+    "login.success",
+)
 
 
 def last_change(session: Session, project_id: int) -> int:

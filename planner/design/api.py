@@ -9,7 +9,7 @@ from flask import jsonify, request
 from planner.core import approvals
 from planner.core.api import api_blueprint, doc, json_body, validated
 from planner.core.errors import PermissionDenied, ValidationError
-from planner.core.forms import DecisionApprovalForm
+from planner.core.forms import DecisionApprovalForm, form_from_json
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.design import service
@@ -76,14 +76,20 @@ def design_get(project_id: int):
 
 @bp.put("/projects/<int:project_id>/design")
 @doc(
-    "Write the design's texts and kind of solution; send the `version` you read (409 if "
-    "saved since)",
+    "Write the design's texts and kind of solution: the fields sent change, the others stay; "
+    "send the `version` you read (409 if saved since; required once the design exists)",
     body=DesignForm,
     permission=Permission.EDIT,
 )
 def design_put(project_id: int):
     access = api_access(project_id, Permission.EDIT)
-    form = validated(DesignForm)
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    current = service.get_design(db.session, access)
+    kept = {name: getattr(current, name) or "" for name in service.DESIGN_FIELDS[1:]}
+    kept["solution_kind"] = current.solution_kind.value if current.solution_kind else ""
+    form = form_from_json(DesignForm, {**kept, **body})
     with unit_of_work(db.session):
         service.update_design(db.session, access, version=form.version.data, **form.values())
     return jsonify(design_json(service.get_design(db.session, access), project_id))
@@ -190,7 +196,6 @@ def review_put(project_id: int, number: int):
         service.ScoreInput(f.indicator_id.data, f.score.data, f.comment.data or "") for f in rows
     ]
     with unit_of_work(db.session):
-        service.ensure_indicators(db.session, access)
         changed = service.save_scores(db.session, access, v, scores, submit=submit == "true")
     return jsonify({"saved": len(scores), "changed": changed, "submitted": submit == "true"})
 
@@ -274,6 +279,7 @@ def indicators_list(project_id: int):
     status=201,
     permission=Permission.APPROVE,
 )
+@approvals.limit_attempts
 def versions_approve(project_id: int, number: int):
     access = api_access(project_id, Permission.APPROVE)
     v = service.get_version(db.session, project_id, number)

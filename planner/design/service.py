@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from planner.core import approvals, audit, scoring
@@ -94,10 +94,16 @@ def _text(value: Any) -> str:
 def update_design(
     session: Session, access: Access, *, version: int | None, **values: Any
 ) -> Design:
-    """Write the design's texts and solution kind (needs EDIT); StaleEdit if someone saved it
-    since ``version``; ValidationError for an unknown solution kind."""
+    """Write the design's texts and solution kind (needs EDIT); ``version`` is the one read
+    (None only for the first save): StaleEdit if someone saved it since, ValidationError
+    without it once the design has been saved, or for an unknown solution kind."""
     access.require(Permission.EDIT)
     design = _saved_design(session, access)
+    if version is None and design.version > 1:
+        raise ValidationError(
+            "Send the version of the design you read, so that nobody's edit is overwritten.",
+            {"version": ["Required."]},
+        )
     ensure_version(session, design, version)
     kind = values.get("solution_kind") or None
     if kind is not None:
@@ -344,12 +350,20 @@ def submit_version(session: Session, access: Access) -> DesignVersion:
         raise Conflict("Give the design at least one module before it is reviewed.")
     content = content_of(design)
     latest = latest_version(session, access.project.id)
-    if latest is not None and latest.content == content:
+    if (
+        latest is not None
+        and {k: v for k, v in latest.content.items() if k != "indicators"} == content
+    ):
         raise Conflict(
             f"The design has not changed since version {latest.number}; nothing to submit."
         )
     number = (latest.number if latest else 0) + 1
-    ensure_indicators(session, access)  # what the board will score it on
+    # what the board scores this version on, frozen with it (weights as text: no floats in
+    # what is signed); an indicator added later is scored from the next version on
+    content["indicators"] = [
+        {"id": i.id, "name": i.name, "weight": f"{i.weight:g}"}
+        for i in ensure_indicators(session, access)
+    ]
     version = DesignVersion(
         project_id=access.project.id,
         number=number,
@@ -504,11 +518,33 @@ def ensure_indicators(session: Session, access: Access) -> list[Indicator]:
     return indicators(session, access.project.id)
 
 
+@dataclass(frozen=True)
+class VersionIndicator:
+    """An indicator as a version is scored on it: its name and weight as they were when the
+    version was submitted."""
+
+    id: int
+    name: str
+    guide: str
+    weight: float
+
+
+def version_indicators(session: Session, version: DesignVersion) -> list[VersionIndicator]:
+    """The indicators ``version`` is scored on, as frozen with it, in their order (one
+    statement)."""
+    frozen = {i["id"]: i for i in version.content.get("indicators", [])}
+    return [
+        VersionIndicator(i.id, frozen[i.id]["name"], i.guide, float(frozen[i.id]["weight"]))
+        for i in indicators(session, version.project_id)
+        if i.id in frozen
+    ]
+
+
 def add_indicator(
     session: Session, access: Access, *, name: str, guide: str = "", weight: float = 1.0
 ) -> Indicator:
-    """Add an indicator the board scores (needs EDIT); Conflict for a name taken, or once a
-    review is submitted (the board must score one list of indicators)."""
+    """Add an indicator the board scores (needs EDIT), from the next submitted version on
+    (a version keeps the indicators it was submitted with); Conflict for a name taken."""
     access.require(Permission.EDIT)
     current = ensure_indicators(session, access)
     name = " ".join((name or "").split())
@@ -516,16 +552,6 @@ def add_indicator(
         raise ValidationError("An indicator needs a name.", {"name": ["Required."]})
     if any(i.name.casefold() == name.casefold() for i in current):
         raise Conflict(f"The review has an indicator named {quoted(name)} already.")
-    if session.scalar(
-        select(func.count())
-        .select_from(ReviewSubmission)
-        .join(DesignVersion, DesignVersion.id == ReviewSubmission.version_id)
-        .where(DesignVersion.project_id == access.project.id)
-    ):
-        raise Conflict(
-            "Reviews have been submitted on these indicators; add indicators before the board "
-            "reviews, or with the next version's review."
-        )
     ind = Indicator(
         project_id=access.project.id,
         name=name,
@@ -604,7 +630,7 @@ def save_scores(
         raise Conflict(f"Version {version.number} is no longer under review.")
     if access.user.id in submitted_by(session, version):
         raise Conflict("You have submitted your review of this version; it can no longer change.")
-    by_id = {i.id: i for i in ensure_indicators(session, access)}
+    by_id = {i.id: i for i in version_indicators(session, version)}
     errors: dict[str, list[str]] = {}
     for n, s in enumerate(scores):
         if s.indicator_id not in by_id:
@@ -668,7 +694,7 @@ class IndicatorResult:
     """One indicator of a version's review: its mean, how far apart the board is, the scores
     side by side (reviewer's name, score, comment)."""
 
-    indicator: Indicator
+    indicator: VersionIndicator
     mean: float | None
     spread: int | None
     scores: list[tuple[str, int, str]]
@@ -698,7 +724,7 @@ def review_result(session: Session, access: Access, version: DesignVersion) -> R
     """The submitted reviews of ``version`` (drafts count nowhere), computed with the scoring
     board's pure maths: a one-option board over the indicators gives the means, the spread
     and the weighted total; the indicators as options give Kendall's W (four statements)."""
-    inds = indicators(session, access.project.id)
+    inds = version_indicators(session, version)
     done = submitted_by(session, version)
     rows = session.execute(
         select(

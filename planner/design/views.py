@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from planner.core import approvals
 from planner.core.errors import DomainError, ValidationError
 from planner.core.forms import ConfirmForm, DecisionApprovalForm, choices
 from planner.core.permissions import Permission
@@ -171,6 +172,13 @@ def indicator_add(project_id: int):
 def submit(project_id: int):
     latest = service.latest_version(db.session, project_id)
     number = (latest.number if latest else 0) + 1
+    replaces = ""
+    if latest is not None and service.standing(db.session, latest).approved:
+        replaces = " " + _(
+            "Version %(n)d is approved; the new version replaces it, and the phase's gate then "
+            "needs the new version approved.",
+            n=latest.number,
+        )
     return confirm_page(
         lambda: service.submit_version(db.session, g.access),
         title=_("Submit the design for review as version %(n)d?", n=number),
@@ -178,7 +186,8 @@ def submit(project_id: int):
             "The version is frozen as it is now, with the revision of every requirement its "
             "modules cover; the board reviews it and an executive approves or rejects it. You "
             "can go on editing the working design for a next version."
-        ),
+        )
+        + replaces,
         action=_("Submit version %(n)d", n=number),
         cancel=url_for("design.index", project_id=project_id),
         success=_("Version %(n)d submitted for review.", n=number),
@@ -206,7 +215,7 @@ def _version_page(version, *, approval_form=None, status: int = 200, errors=None
         is_latest=is_latest,
         standing=standing,
         uncovered=service.uncovered(db.session, g.project.id, covered),
-        indicators=service.indicators(db.session, g.project.id),
+        indicators=service.version_indicators(db.session, version),
         own=own,
         own_submitted=g.access.user.id in done,
         result=service.review_result(db.session, g.access, version)
@@ -224,8 +233,6 @@ def _version_page(version, *, approval_form=None, status: int = 200, errors=None
 @bp.get("/versions/<int:number>")
 @project_view()
 def version(project_id: int, number: int):
-    with unit_of_work(db.session):
-        service.ensure_indicators(db.session, g.access) if g.access.can(Permission.EDIT) else None
     return _version_page(service.get_version(db.session, project_id, number))
 
 
@@ -234,6 +241,11 @@ def _typed_scores(inds) -> list[service.ScoreInput]:
     for i in inds:
         score = request.form.get(f"score-{i.id}", "").strip()
         if not score:
+            if request.form.get(f"comment-{i.id}", "").strip():  # never dropped without a word
+                raise ValidationError(
+                    _("A comment needs its score: give %(name)s a score from 1 to 5.", name=i.name),
+                    {f"scores.{i.id}": [_("Give a score from 1 to 5 with your comment.")]},
+                )
             continue
         rows.append(
             (
@@ -264,7 +276,7 @@ def review(project_id: int, number: int):
         abort(400, description=_("The form has expired or was altered; reload the page."))
     try:
         with unit_of_work(db.session):
-            inds = service.ensure_indicators(db.session, g.access)
+            inds = service.version_indicators(db.session, version)
             service.save_scores(db.session, g.access, version, _typed_scores(inds))
     except DomainError as exc:
         flash_error(exc)
@@ -307,6 +319,7 @@ def review_submit(project_id: int, number: int):
 
 @bp.post("/versions/<int:number>/approve")
 @project_view(Permission.APPROVE)
+@approvals.limit_attempts
 def approve(project_id: int, number: int):
     version = service.get_version(db.session, project_id, number)
     form = DecisionApprovalForm(prefix="a")

@@ -482,6 +482,7 @@ def decision_put(project_id: int):
     status=201,
     permission=Permission.APPROVE,
 )
+@approvals.limit_attempts
 def decision_approve(project_id: int):
     access = api_access(project_id, Permission.APPROVE)
     form = validated(ApprovalForm)

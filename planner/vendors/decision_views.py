@@ -105,6 +105,7 @@ def _decision_page(row, dform, cform, aform, status: int):
 
 @bp.post("/decision/approve")
 @project_view(Permission.APPROVE)
+@approvals.limit_attempts
 def decision_approve(project_id: int):
     """An executive signs the decision: meaning, password again, the digest they were shown."""
     aform = ApprovalForm(prefix="a")

@@ -367,3 +367,83 @@ def test_a_reviewer_scores_in_the_page_and_the_executive_signs(board, client, lo
     )
     assert ok.status_code == 302
     assert "approved" in other.get(base).get_data(as_text=True)
+
+
+def test_the_design_is_not_overwritten_blindly_and_keeps_what_a_put_leaves_out(board, api_as):
+    project, access, must, could, people = board
+    api = api_as(access.user)
+    url = f"/projects/{project.id}/design"
+    first = api.put(url, json={"summary": "A modular design", "risks": "Messy data"})
+    assert first.status_code == 200, first.json
+    blind = api.put(url, json={"summary": "Overwritten"})
+    assert blind.status_code == 422 and "version" in blind.json["errors"]
+    kept = api.put(url, json={"version": first.json["version"], "summary": "Second"})
+    assert kept.status_code == 200 and kept.json["risks"] == "Messy data"
+    stale = api.put(url, json={"version": first.json["version"], "summary": "Third"})
+    assert stale.status_code == 409
+
+
+def test_an_indicator_added_after_a_review_counts_from_the_next_version(board):
+    project, access, must, could, people = board
+    v1 = _submit(access, [must.id])
+    inds = design.version_indicators(db.session, v1)
+    design.save_scores(
+        db.session, people["mihai"], v1, [design.ScoreInput(i.id, 4) for i in inds], submit=True
+    )
+    db.session.commit()
+    design.add_indicator(db.session, access, name="Usability", weight=2.0)
+    db.session.commit()
+    v1 = db.session.get(DesignVersion, v1.id)
+    assert [i.name for i in design.version_indicators(db.session, v1)] == [
+        "Feasibility",
+        "Cost-effectiveness",
+        "Risk control",
+    ]
+    assert design.review_result(db.session, access, v1).total == pytest.approx(80.0)
+    design.add_module(db.session, access, name="Marketing", requirement_ids=[could.id])
+    v2 = design.submit_version(db.session, access)
+    db.session.commit()
+    assert [i.name for i in design.version_indicators(db.session, v2)][-1] == "Usability"
+    assert design.version_indicators(db.session, v2)[-1].weight == 2.0
+
+
+def test_a_comment_without_a_score_is_not_dropped(board, client, login_as):
+    project, access, must, could, people = board
+    _submit(access, [must.id])
+    inds = design.indicators(db.session, project.id)
+    login_as("jonas")
+    base = f"/projects/{project.id}/design/versions/1"
+    resp = client.post(
+        f"{base}/review",
+        data={
+            "csrf_token": csrf_token(client, base),
+            "action": "save",
+            f"comment-{inds[1].id}": "Too expensive for year one",
+        },
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Too expensive for year one" in html
+    assert "Give a score from 1 to 5 with your comment." in html
+
+
+def test_a_password_cannot_be_guessed_through_signing(board, api_as, app):
+    """Wrong passwords are audited, and an account gets SIGNING_ATTEMPTS_PER_MINUTE tries a
+    minute before 429, whatever they send."""
+    from planner.core.audit import AuditEvent
+
+    project, access, must, could, people = board
+    _submit(access, [must.id])
+    api = api_as(people["wei"].user)
+    url = f"/projects/{project.id}/design/versions/1/approve"
+    limit = app.config["SIGNING_ATTEMPTS_PER_MINUTE"]
+    statuses = [
+        api.post(
+            url, json={"meaning": "approved", "password": f"guess {n}", "digest": "0" * 64}
+        ).status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses[:limit] == [422] * limit and statuses[-1] == 429
+    failed = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "approval.failed")
+    )
+    assert failed == limit and db.session.scalar(select(func.count()).select_from(Approval)) == 0
