@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from planner.core import audit, references
@@ -482,7 +482,7 @@ def register_counts(session: Session, project_id: int) -> RegisterCounts:
             func.sum(
                 case(
                     (
-                        Requirement.id.not_in(select(requirement_goal.c.requirement_id)),
+                        ~exists().where(requirement_goal.c.requirement_id == Requirement.id),
                         1,
                     ),
                     else_=0,
@@ -522,7 +522,7 @@ def register_counts(session: Session, project_id: int) -> RegisterCounts:
     active = (
         select(requirement_department.c.requirement_id, requirement_department.c.department_id)
         .join(Requirement, Requirement.id == requirement_department.c.requirement_id)
-        .where(Requirement.status != ReqStatus.REJECTED)
+        .where(Requirement.project_id == project_id, Requirement.status != ReqStatus.REJECTED)
         .subquery()
     )
     depts = session.execute(
