@@ -66,15 +66,17 @@ DISAGREEMENT = 2  # scores this far apart (max − min) on one indicator: the bo
 
 
 def get_design(session: Session, access: Access) -> Design:
-    """The rollout's working design with its modules and their requirements (made empty on
-    first use by someone who may edit; an empty one, unsaved, for a reader)."""
+    """The rollout's working design with its modules and their requirements; an empty one,
+    not saved, until its first change (the kind of solution the rollout was created with)."""
     design = session.scalar(
         select(Design)
         .options(selectinload(Design.modules).selectinload(DesignModule.requirements))
         .where(Design.project_id == access.project.id)
     )
     if design is None:
-        design = Design(project_id=access.project.id, modules=[])
+        design = Design(
+            project_id=access.project.id, solution_kind=access.project.solution_kind, modules=[]
+        )
     return design
 
 
@@ -263,6 +265,25 @@ def delete_module(session: Session, access: Access, module: DesignModule) -> Non
 
 
 # --- coverage --------------------------------------------------------------------------------
+
+
+def coverable(
+    session: Session, project_id: int, module: DesignModule | None = None
+) -> list[tuple[int, str]]:
+    """What a module may cover, as (id, "REQ-001 title"): the register's requirements but the
+    rejected ones, and whatever ``module`` covers already (a requirement rejected since stays
+    listed, marked, so that saving the module does not drop it unasked). One statement."""
+    own = {r.id for r in module.requirements} if module is not None else set()
+    rows = session.execute(
+        select(Requirement.id, Requirement.number, Requirement.title, Requirement.status)
+        .where(Requirement.project_id == project_id)
+        .order_by(Requirement.number)
+    ).all()
+    return [
+        (rid, f"REQ-{n:03d} {title}" + (" (rejected)" if status == ReqStatus.REJECTED else ""))
+        for rid, n, title, status in rows
+        if status != ReqStatus.REJECTED or rid in own
+    ]
 
 
 @dataclass(frozen=True)

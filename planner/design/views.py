@@ -24,7 +24,6 @@ from planner.design.schemas import (
 from planner.extensions import db
 from planner.projects.access import project_view
 from planner.projects.phases import SOLUTION_LABELS, register_phase_page, register_phase_panel
-from planner.requirements import service as requirements
 
 bp = Blueprint("design", __name__, url_prefix="/projects/<int:project_id>/design")
 
@@ -80,13 +79,9 @@ def edit(project_id: int):
     )
 
 
-def _requirement_choices(form) -> None:
+def _requirement_choices(form, module=None) -> None:
     form.requirement_ids.choices = choices(
-        (str(r.id), f"{r.key} {r.title}")
-        for r in requirements.register_page(
-            db.session, g.project.id, requirements.RegisterQuery(), 1, 5000
-        ).items
-        if r.status.value not in ("rejected",)
+        (str(rid), label) for rid, label in service.coverable(db.session, g.project.id, module)
     )
 
 
@@ -112,7 +107,7 @@ def module_edit(project_id: int, module_id: int):
     form = ModuleEditForm(obj=module)
     if request.method == "GET":
         form.requirement_ids.data = [r.id for r in module.requirements]
-    _requirement_choices(form)
+    _requirement_choices(form, module)
     return form_page(
         form,
         "design/module_form.html",

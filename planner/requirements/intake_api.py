@@ -22,6 +22,7 @@ from planner.requirements.schemas import (
     InterviewEditForm,
     InterviewForm,
     QuestionForm,
+    QuestionnaireOpenForm,
     SourceForm,
 )
 
@@ -101,6 +102,48 @@ def questionnaires_create(project_id: int):
             ]
         }
     ), 201
+
+
+@bp.get("/projects/<int:project_id>/intake")
+@doc(
+    "Where each department stands: its questionnaire, who submitted, how many drafts, its "
+    "interviews, and whether it has been heard",
+    permission=Permission.VIEW,
+)
+def intake_get(project_id: int):
+    api_access(project_id)
+    return jsonify(
+        {
+            "items": [
+                {
+                    "department": {"id": d.department.id, "name": d.department.name},
+                    "questionnaire_id": d.questionnaire_id,
+                    "open": d.open,
+                    "members": d.members,
+                    "submitted_by": d.submitted,
+                    "drafts": d.drafts,
+                    "interviews": d.interviews,
+                    "heard": d.heard,
+                }
+                for d in intake.intake_overview(db.session, project_id)
+            ]
+        }
+    )
+
+
+@bp.put("/projects/<int:project_id>/questionnaires/<int:questionnaire_id>/open")
+@doc(
+    "Open or close a questionnaire to answers",
+    body=QuestionnaireOpenForm,
+    permission=Permission.EDIT,
+)
+def questionnaire_open(project_id: int, questionnaire_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    q = intake.get_questionnaire(db.session, project_id, questionnaire_id)
+    form = form_from_json(QuestionnaireOpenForm, json_body())
+    with unit_of_work(db.session):
+        intake.set_open(db.session, access, q, open_=form.open.data)
+    return jsonify(questionnaire_json(intake.get_questionnaire(db.session, project_id, q.id)))
 
 
 @bp.post("/projects/<int:project_id>/questionnaires/<int:questionnaire_id>/questions")

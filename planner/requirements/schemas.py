@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -274,3 +275,9 @@ class SourceForm(FlaskForm):
 
     answer_id = IntegerField(_l("Answer"), validators=[Optional(), NumberRange(1, MAX_INT)])
     interview_id = IntegerField(_l("Interview"), validators=[Optional(), NumberRange(1, MAX_INT)])
+
+
+class QuestionnaireOpenForm(FlaskForm):
+    """Whether a questionnaire takes answers."""
+
+    open = BooleanField(_l("Open to answers"))

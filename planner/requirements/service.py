@@ -234,7 +234,7 @@ def snapshot(req: Requirement) -> dict[str, Any]:
     traces (ids and names, so a revision reads right after a goal is renamed or deleted)."""
     return {
         "key": key_of(req.number),
-        **{f: audit._plain(getattr(req, f)) for f in FIELDS},
+        **audit.snapshot(req, FIELDS),
         "owner": req.owner.name if req.owner else None,
         "goals": [{"id": g.id, "name": g.statement} for g in req.goals],
         "departments": [{"id": d.id, "name": d.name} for d in req.departments],

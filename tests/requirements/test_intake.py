@@ -393,3 +393,25 @@ def test_answers_through_the_api(intake_world, api_as):
     assert lead.post(base, json={"answer_id": answer_id}).status_code == 409
     assert lead.post(base, json={}).status_code == 422
     assert lead.get(base).json["items"][0]["answer_id"] == answer_id
+
+
+def test_the_intake_through_the_api(intake_world, api_as):
+    project, access, by_dept, mihai, *_ = intake_world
+    api = api_as(access.user)
+    sales = by_dept["Sales"]
+    closed = api.put(f"/projects/{project.id}/questionnaires/{sales.id}/open", json={"open": False})
+    assert closed.status_code == 200 and closed.json["open"] is False
+    refused = api_as(mihai.user).put(
+        f"/projects/{project.id}/questionnaires/{sales.id}/answers", json={"answers": []}
+    )
+    assert refused.status_code == 409 and "closed" in refused.json["detail"]
+    overview = {
+        d["department"]["name"]: d for d in api.get(f"/projects/{project.id}/intake").json["items"]
+    }
+    assert overview["Sales"]["open"] is False and overview["Sales"]["heard"] is False
+    assert (
+        api_as(mihai.user)
+        .put(f"/projects/{project.id}/questionnaires/{sales.id}/open", json={"open": True})
+        .status_code
+        == 403
+    )
