@@ -758,6 +758,22 @@ def sources_by_requirement(session: Session, project_id: int) -> dict[int, list[
     return out
 
 
+def source_words(src: RequirementSource) -> str:
+    """Where a requirement came from, in words, with what the source said (shortened): for a
+    file that carries it to another tool."""
+    if src.interview is not None:
+        where = (
+            f"Interview with {src.interview.interviewee} ({src.interview.department.name}), "
+            f"{src.interview.held_on.isoformat()}"
+        )
+    elif src.answer is not None:
+        where = f"Answer of {src.answer.response.user.name} to the questionnaire"
+    else:
+        where = "A source since removed"
+    quote = " ".join(src.quote.split())
+    return f"{where}: {quote[:400]}{'…' if len(quote) > 400 else ''}" if quote else where
+
+
 def sources_of(session: Session, requirement_id: int) -> list[RequirementSource]:
     """Where a requirement came from, with the answers' questions and people and the
     interviews (three statements)."""

@@ -100,6 +100,9 @@ class RequirementRecord:
     acceptance_criterion: str = ""
     goals: tuple[str, ...] = field(default_factory=tuple)
     departments: tuple[str, ...] = field(default_factory=tuple)
+    # where it came from, in words ("Interview with Radu Marin, 2026-11-02: …"): carried by
+    # ReqIF for other tools to read, not imported (an answer is not made from a file)
+    sources: tuple[str, ...] = field(default_factory=tuple)
     # the fields the file has (a column, an attribute); None: all of them. An import changes
     # only these on an existing requirement: a sheet without a Module column keeps modules.
     fields: frozenset[str] | None = field(default=None, compare=False)
@@ -116,4 +119,5 @@ class RequirementRecord:
             "acceptance_criterion": self.acceptance_criterion,
             "goals": list(self.goals),
             "departments": list(self.departments),
+            "sources": list(self.sources),
         }

@@ -4,10 +4,11 @@ DOORS, Polarion, StrictDoc, ReqIF Studio). Pure: plain records in, bytes out, an
 - Export writes one SPEC-OBJECT-TYPE "Requirement" whose attributes carry the key
   (ReqIF.ForeignID), the title (ReqIF.Name), the description as its Markdown source
   (ReqIF.Text, a string, so that it comes back character for character), type, priority and
-  status as enumerations, module and acceptance criterion. Goals and source departments are
-  objects of their own ("Goal", "Department"), linked by the relations "serves goal" and
-  "comes from". One SPECIFICATION "Requirements register" lists the requirements in order.
-  Identifiers derive from the keys and from hashes of the goal and department texts, so the same
+  status as enumerations, module and acceptance criterion. Goals, source departments and the
+  sources it was made from (an answer, an interview, with what they said) are objects of their
+  own ("Goal", "Department", "Source quote"), linked by the relations "serves goal", "comes
+  from" and "quotes". One SPECIFICATION "Requirements register" lists the requirements in
+  order. Identifiers derive from the keys and from hashes of the traces' texts, so the same
   register exported at the same ``created`` time gives the same bytes.
 - Import parses through defusedxml (no DTD, no entities, no external references) and reads
   files of other tools tolerantly: attribute names are matched case-insensitively against
@@ -55,7 +56,11 @@ _STRING_FIELDS = {
     "acceptance_criterion": ("ad-req-acceptance", "Acceptance criterion"),
 }
 # The traces: relation kind -> (object type LONG-NAME, relation type LONG-NAME).
-_TRACES = {"goal": ("Goal", "serves goal"), "department": ("Department", "comes from")}
+_TRACES = {
+    "goal": ("Goal", "serves goal"),
+    "department": ("Department", "comes from"),
+    "source": ("Source quote", "quotes"),
+}
 _ENUMS: dict[str, type[enum.StrEnum]] = {
     "type": ReqType,
     "priority": Priority,
@@ -87,6 +92,7 @@ _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "acceptance_criterion": ("acceptance criterion", "acceptance criteria", "acceptance"),
 }
 _GOAL_NAMES = frozenset({"goal", "goals", "business goal", "objective", "serves goal", "serves"})
+_SOURCE_NAMES = frozenset({"quotes", "source quote", "source quotes", "quotes source"})
 _DEPARTMENT_NAMES = frozenset(
     {"department", "departments", "source department", "comes from", "source", "requested by"}
 )
@@ -167,6 +173,7 @@ def _cleaned(record: RequirementRecord) -> RequirementRecord:
         **texts,
         goals=tuple(_text(g) for g in record.goals),
         departments=tuple(_text(d) for d in record.departments),
+        sources=tuple(_text(x) for x in record.sources),
     )
 
 
@@ -259,6 +266,11 @@ def _spec_types(content: Element, stamp: str) -> None:
     )
 
 
+def _traced(r: RequirementRecord) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A record's traces by kind, in the order of ``_TRACES``."""
+    return (("goal", r.goals), ("department", r.departments), ("source", r.sources))
+
+
 def _requirement_object(
     objects: Element, record: RequirementRecord, req_id: str, enum_ids: dict, stamp: str
 ) -> None:
@@ -293,14 +305,18 @@ def export_reqif(
     _header(root, title=title, identifier=identifier, stamp=stamp)
     content = SubElement(SubElement(root, "CORE-CONTENT"), "REQ-IF-CONTENT")
     lengths = [len(getattr(r, f)) for r in records for f in _STRING_FIELDS]
-    lengths += [len(t) for r in records for t in (*r.goals, *r.departments)]
+    lengths += [len(t) for r in records for t in (*r.goals, *r.departments, *r.sources)]
     enum_ids = _datatypes(content, _enum_values(records), max([TEXT_MAX, *lengths]), stamp, ids)
     _spec_types(content, stamp)
 
     req_ids = [ids.new("req", r.key) for r in records]
     targets: dict[tuple[str, str], str] = {}  # (kind, text) -> object identifier, first seen first
     for r in records:
-        for kind, texts in (("goal", r.goals), ("department", r.departments)):
+        for kind, texts in (
+            ("goal", r.goals),
+            ("department", r.departments),
+            ("source", r.sources),
+        ):
             for text in texts:
                 if (kind, text) not in targets:
                     targets[(kind, text)] = ids.new(kind, _digest(text))
@@ -315,7 +331,11 @@ def export_reqif(
 
     relations = SubElement(content, "SPEC-RELATIONS")
     for r, req_id in zip(records, req_ids, strict=True):
-        for kind, texts in (("goal", r.goals), ("department", r.departments)):
+        for kind, texts in (
+            ("goal", r.goals),
+            ("department", r.departments),
+            ("source", r.sources),
+        ):
             for position, text in enumerate(texts, start=1):
                 rel_id = ids.new("rel", f"{req_id}-{kind}-{position}")
                 rel = _identified(relations, "SPEC-RELATION", rel_id, stamp)
@@ -569,7 +589,7 @@ def _requirement_types(types: dict[str, _ObjectType]) -> set[str]:
     candidates = {
         ref: t.fields()
         for ref, t in types.items()
-        if _norm(t.name) not in _GOAL_NAMES | _DEPARTMENT_NAMES
+        if _norm(t.name) not in _GOAL_NAMES | _DEPARTMENT_NAMES | _SOURCE_NAMES
     }
     keyed = {ref for ref, fields in candidates.items() if "key" in fields}
     return keyed or {ref for ref, fields in candidates.items() if fields & {"title", "description"}}
@@ -643,8 +663,11 @@ def _type_of(so: Element, types: dict[str, _ObjectType]) -> _ObjectType | None:
 
 
 def _relation_kind(*names: str) -> str | None:
-    """ "goal" or "department" for the first name (normalised) that says which, else None."""
+    """ "goal", "department" or "source" for the first name (normalised) that says which,
+    else None."""
     for name in names:
+        if name in _SOURCE_NAMES:
+            return "source"
         if name in _GOAL_NAMES:
             return "goal"
         if name in _DEPARTMENT_NAMES:
@@ -668,7 +691,7 @@ def _traces(
         for rt in content.iterfind(f"{_q('SPEC-TYPES')}/{_q('SPEC-RELATION-TYPE')}")
     }
     traces: dict[str, dict[str, list[str]]] = {
-        ref: {"goal": [], "department": []} for ref in requirements
+        ref: {"goal": [], "department": [], "source": []} for ref in requirements
     }
     for rel in content.iterfind(f"{_q('SPEC-RELATIONS')}/{_q('SPEC-RELATION')}"):
         source = _ref_text(rel, "SOURCE/SPEC-OBJECT-REF")
@@ -752,6 +775,7 @@ def import_reqif(
                 title=fields.pop("title", ""),
                 goals=tuple(traces[ref]["goal"]),
                 departments=tuple(traces[ref]["department"]),
+                sources=tuple(traces[ref]["source"]),
                 fields=frozenset(carried),
                 **fields,
             )

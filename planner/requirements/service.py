@@ -28,6 +28,7 @@ from planner.projects.access import Access
 from planner.projects.models import Department, Membership
 from planner.projects.phases import Criterion, register_criteria
 from planner.requirements import flags as flag_rules
+from planner.requirements import intake
 from planner.requirements.compare import FieldChange, compare
 from planner.requirements.models import (
     Requirement,
@@ -574,8 +575,9 @@ def records(
     session: Session, project_id: int, query: RegisterQuery, *, first_lines: bool = False
 ) -> list[RequirementRecord]:
     """The register (filtered as ``query`` says) as plain records, for the exports: traces by
-    their texts; ``first_lines``: a goal by the first line of its statement (a sheet's cell
-    holds one goal a line). Three statements for any size."""
+    their texts, and (for ReqIF) where each came from; ``first_lines``: for a sheet, a goal by
+    the first line of its statement (a cell holds one goal a line), no sources. A constant
+    number of statements for any size."""
     stmt = register_statement(project_id, query).options(
         selectinload(Requirement.goals), selectinload(Requirement.departments)
     )
@@ -595,6 +597,7 @@ def records(
         line = _first_line(statement)
         return line if line not in shared else " ".join(statement.split())  # one line a goal
 
+    sources = intake.sources_by_requirement(session, project_id) if not first_lines else {}
     return [
         RequirementRecord(
             key=r.key,
@@ -607,6 +610,7 @@ def records(
             acceptance_criterion=r.acceptance_criterion,
             goals=tuple(goal_text(g.statement) for g in r.goals),
             departments=tuple(d.name for d in r.departments),
+            sources=tuple(intake.source_words(s) for s in sources.get(r.id, [])),
         )
         for r in session.scalars(stmt)
     ]

@@ -693,3 +693,21 @@ def test_requirements_outside_any_specification_come_after_in_file_order() -> No
     data = _drop(export(), lambda e: e.tag == f"{{{REQIF_NS}}}SPECIFICATIONS")
 
     assert import_reqif(data).records == RECORDS
+
+
+def test_sources_travel_as_quotes_and_come_back():
+    """Where a requirement came from goes to other tools as "Source quote" objects linked by
+    "quotes", and reads back as it was (an import does not make answers from it)."""
+    from planner.requirements.records import RequirementRecord
+    from planner.requirements.reqif import export_reqif, import_reqif
+
+    record = RequirementRecord(
+        key="REQ-001",
+        title="Complaint handling",
+        departments=("Customer service",),
+        sources=("Interview with 王丽 (Customer service), 2026-11-02: 投诉通过电话进来",),
+    )
+    data = export_reqif([record], title="t", identifier="i", created=CREATED)
+    assert b"Source quote" in data and b"quotes" in data
+    (back,) = import_reqif(data).records
+    assert back == record and back.sources == record.sources
