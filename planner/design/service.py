@@ -1,6 +1,7 @@
 """Rules of the solution design: the working record and its modules, versions submitted for
-review, the board's review (blind until each reviewer submits), the executives' approval
-through the one approval service, coverage of the requirements, and the phase's gate.
+review, the executives' approval through the one approval service, coverage of the
+requirements, and the phase's gate; the board's review is :mod:`planner.design.review`,
+gathered here.
 
 Functions take a Session and plain values, flush, write the audit record, and raise
 :mod:`planner.core.errors`; the view or the API commits once per unit of work.
@@ -16,24 +17,37 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from planner.core import approvals, audit, scoring
-from planner.core.accounts.models import User
+from planner.core import approvals, audit
 from planner.core.approvals import Meaning
-from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from planner.core.errors import Conflict, NotFound, ValidationError
 from planner.core.i18n import counted, quoted
-from planner.core.permissions import Permission, Role
+from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
 from planner.design.models import (
     Design,
     DesignModule,
     DesignVersion,
-    Indicator,
-    ReviewScore,
-    ReviewSubmission,
     module_requirement,
 )
+from planner.design.review import (  # noqa: F401 (gathered here)
+    DEFAULT_INDICATORS,
+    DISAGREEMENT,
+    IndicatorResult,
+    ReviewResult,
+    ScoreInput,
+    VersionIndicator,
+    add_indicator,
+    ensure_indicators,
+    indicators,
+    may_see_results,
+    own_scores,
+    review_result,
+    reviewers,
+    save_scores,
+    submitted_by,
+    version_indicators,
+)
 from planner.projects.access import Access
-from planner.projects.models import Membership
 from planner.projects.phases import Criterion, SolutionKind, register_criteria
 from planner.requirements.models import Requirement
 from planner.requirements.records import Priority, ReqStatus
@@ -49,17 +63,7 @@ DESIGN_FIELDS = (
     "cost_estimate",
     "risks",
 )
-# Seed 001: the board reviews the design on feasibility, cost-effectiveness and risk control.
-DEFAULT_INDICATORS = (
-    (
-        "Feasibility",
-        "Can the company and the vendor build and run it with the people and time there are?",
-    ),
-    ("Cost-effectiveness", "Does what it costs, now and over three years, match what it brings?"),
-    ("Risk control", "Are the risks known, and is each one owned and kept small?"),
-)
 MODULE_NAME_MAX = 120
-DISAGREEMENT = 2  # scores this far apart (max − min) on one indicator: the board disagrees
 
 
 # --- the working design ------------------------------------------------------------------
@@ -502,304 +506,6 @@ def approve(
 def digest_shown(version: DesignVersion) -> str:
     """The digest an approver is shown for ``version`` (what :func:`approve` checks)."""
     return approvals.digest_of(_signed_content(version))
-
-
-# --- the board's review ------------------------------------------------------------------------
-
-
-def indicators(session: Session, project_id: int) -> list[Indicator]:
-    """The review's indicators, in their order."""
-    return list(
-        session.scalars(
-            select(Indicator)
-            .where(Indicator.project_id == project_id)
-            .order_by(Indicator.position, Indicator.id)
-        )
-    )
-
-
-def ensure_indicators(session: Session, access: Access) -> list[Indicator]:
-    """The indicators, the defaults of seed 001 made on first use (feasibility,
-    cost-effectiveness, risk control)."""
-    found = indicators(session, access.project.id)
-    if found:
-        return found
-    for i, (name, guide) in enumerate(DEFAULT_INDICATORS, start=1):
-        session.add(
-            Indicator(
-                project_id=access.project.id,
-                name=name,
-                guide=guide,
-                weight=1.0,
-                position=i,
-                updated_by_id=access.user.id,
-            )
-        )
-    session.flush()
-    return indicators(session, access.project.id)
-
-
-@dataclass(frozen=True)
-class VersionIndicator:
-    """An indicator as a version is scored on it: its name and weight as they were when the
-    version was submitted."""
-
-    id: int
-    name: str
-    guide: str
-    weight: float
-
-
-def version_indicators(session: Session, version: DesignVersion) -> list[VersionIndicator]:
-    """The indicators ``version`` is scored on, as frozen with it, in their order (one
-    statement)."""
-    frozen = {i["id"]: i for i in version.content.get("indicators", [])}
-    return [
-        VersionIndicator(i.id, frozen[i.id]["name"], i.guide, float(frozen[i.id]["weight"]))
-        for i in indicators(session, version.project_id)
-        if i.id in frozen
-    ]
-
-
-def add_indicator(
-    session: Session, access: Access, *, name: str, guide: str = "", weight: float = 1.0
-) -> Indicator:
-    """Add an indicator the board scores (needs EDIT), from the next submitted version on
-    (a version keeps the indicators it was submitted with); Conflict for a name taken."""
-    access.require(Permission.EDIT)
-    current = ensure_indicators(session, access)
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationError("An indicator needs a name.", {"name": ["Required."]})
-    if any(i.name.casefold() == name.casefold() for i in current):
-        raise Conflict(f"The review has an indicator named {quoted(name)} already.")
-    ind = Indicator(
-        project_id=access.project.id,
-        name=name,
-        guide=_text(guide),
-        weight=weight,
-        position=max(i.position for i in current) + 1,
-        updated_by_id=access.user.id,
-    )
-    session.add(ind)
-    session.flush()
-    audit.log(
-        session, access, "design.indicator.create", ind, f"review indicator {quoted(name)} added"
-    )
-    return ind
-
-
-def reviewers(session: Session, project_id: int) -> list[int]:
-    """The user ids of the rollout's reviewers (the board)."""
-    return list(
-        session.scalars(
-            select(Membership.user_id).where(
-                Membership.project_id == project_id, Membership.role == Role.REVIEWER
-            )
-        )
-    )
-
-
-@dataclass(frozen=True)
-class ScoreInput:
-    """A reviewer's score of one indicator, as typed (checked by :func:`save_scores`)."""
-
-    indicator_id: int
-    score: int
-    comment: str = ""
-
-
-def submitted_by(session: Session, version: DesignVersion) -> set[int]:
-    """Who submitted their review of ``version``."""
-    return set(
-        session.scalars(
-            select(ReviewSubmission.reviewer_id).where(ReviewSubmission.version_id == version.id)
-        )
-    )
-
-
-def own_scores(
-    session: Session, version: DesignVersion, reviewer_id: int
-) -> dict[int, ReviewScore]:
-    """The reviewer's scores of ``version`` by indicator id."""
-    return {
-        s.indicator_id: s
-        for s in session.scalars(
-            select(ReviewScore).where(
-                ReviewScore.version_id == version.id, ReviewScore.reviewer_id == reviewer_id
-            )
-        )
-    }
-
-
-def save_scores(
-    session: Session,
-    access: Access,
-    version: DesignVersion,
-    scores: list[ScoreInput],
-    *,
-    submit: bool = False,
-) -> int:
-    """Save the calling reviewer's scores of a version (needs SCORE), or submit them (every
-    indicator scored; then final). Conflict for a version that is not the latest, or a
-    review already submitted; ValidationError naming an indicator of another rollout or a
-    score outside 1–5. Returns how many scores changed."""
-    if not access.can(Permission.SCORE):
-        raise PermissionDenied("Only the board's reviewers score the design.")
-    latest = latest_version(session, access.project.id)
-    if latest is None or latest.id != version.id:
-        raise Conflict(f"Version {version.number} is no longer under review.")
-    if access.user.id in submitted_by(session, version):
-        raise Conflict("You have submitted your review of this version; it can no longer change.")
-    by_id = {i.id: i for i in version_indicators(session, version)}
-    errors: dict[str, list[str]] = {}
-    for n, s in enumerate(scores):
-        if s.indicator_id not in by_id:
-            errors[f"scores[{n}].indicator_id"] = ["Not an indicator of this review."]
-        elif not 1 <= s.score <= 5:
-            errors[f"scores[{n}].score"] = ["A whole number from 1 to 5."]
-    if errors:
-        raise ValidationError(
-            f"{counted(len(errors), 'score')} cannot be taken; nothing was saved.", errors
-        )
-    own = own_scores(session, version, access.user.id)
-    changed = 0
-    for s in scores:
-        row = own.get(s.indicator_id)
-        if row is None:
-            row = ReviewScore(
-                version_id=version.id, indicator_id=s.indicator_id, reviewer_id=access.user.id
-            )
-            session.add(row)
-            own[s.indicator_id] = row
-        if (row.score, row.comment) != (s.score, s.comment.strip()):
-            row.score, row.comment = s.score, s.comment.strip()
-            changed += 1
-    if submit:
-        missing = [i.name for iid, i in by_id.items() if iid not in own]
-        if missing:
-            raise ValidationError(
-                "Score every indicator before you submit: " + ", ".join(missing) + ".",
-                {"scores": ["Every indicator needs a score."]},
-            )
-        session.add(ReviewSubmission(version_id=version.id, reviewer_id=access.user.id))
-    session.flush()
-    audit.log(
-        session,
-        access,
-        "design.review.submit" if submit else "design.review.save",
-        version,
-        f"review of the solution design, version {version.number}, "
-        + ("submitted" if submit else f"saved ({counted(changed, 'score')} changed)"),
-    )
-    return changed
-
-
-def may_see_results(session: Session, access: Access, version: DesignVersion) -> bool:
-    """The board's scores are blind: a reviewer sees them once they submitted their own; the
-    lead and the executives always; a viewer once every reviewer has submitted."""
-    if access.can(Permission.EDIT) or access.can(Permission.APPROVE):
-        return True
-    done = submitted_by(session, version)
-    if access.can(Permission.SCORE):
-        return access.user.id in done
-    board = set(reviewers(session, access.project.id))
-    return bool(board) and board <= done
-
-
-# --- the review's results (the scoring board's maths, core/scoring.py) --------------------------
-
-
-@dataclass(frozen=True)
-class IndicatorResult:
-    """One indicator of a version's review: its mean, how far apart the board is, the scores
-    side by side (reviewer's name, score, comment)."""
-
-    indicator: VersionIndicator
-    mean: float | None
-    spread: int | None
-    scores: list[tuple[str, int, str]]
-
-    @property
-    def disagreement(self) -> bool:
-        return self.spread is not None and self.spread >= DISAGREEMENT
-
-
-@dataclass(frozen=True)
-class ReviewResult:
-    """The board's review of a version: per indicator, the weighted total (0–100) and
-    Kendall's W (how alike the reviewers rank the indicators, 0 to 1)."""
-
-    indicators: list[IndicatorResult]
-    total: float | None
-    kendalls_w: float | None
-    submitted: int
-    board: int
-
-    @property
-    def disagreements(self) -> list[IndicatorResult]:
-        return [r for r in self.indicators if r.disagreement]
-
-
-def review_result(session: Session, access: Access, version: DesignVersion) -> ReviewResult:
-    """The submitted reviews of ``version`` (drafts count nowhere), computed with the scoring
-    board's pure maths: a one-option board over the indicators gives the means, the spread
-    and the weighted total; the indicators as options give Kendall's W (four statements)."""
-    inds = version_indicators(session, version)
-    done = submitted_by(session, version)
-    rows = session.execute(
-        select(
-            ReviewScore.reviewer_id,
-            ReviewScore.indicator_id,
-            ReviewScore.score,
-            ReviewScore.comment,
-            User.display_name,
-            User.username,
-        )
-        .join(User, User.id == ReviewScore.reviewer_id)
-        .where(ReviewScore.version_id == version.id)
-        .order_by(User.display_name, User.username)
-    ).all()
-    counted_rows = [r for r in rows if r.reviewer_id in done]
-    entries = [
-        scoring.ScoreEntry(r.reviewer_id, version.id, r.indicator_id, r.score) for r in counted_rows
-    ]
-    board = scoring.Board(
-        vendors=[scoring.VendorSpec(version.id, f"version {version.number}")],
-        criteria=[scoring.CriterionSpec(i.id, i.name, i.weight) for i in inds],
-        scores=entries,
-    )
-    result = scoring.evaluate(board).vendors[version.id] if inds else None
-    spreads = {d.criterion_id: d.spread for d in scoring.disagreements(board, 1)} if inds else {}
-    by_indicator = scoring.Board(
-        vendors=[scoring.VendorSpec(i.id, i.name) for i in inds],
-        criteria=[scoring.CriterionSpec(0, "score", 1.0)],
-        scores=[scoring.ScoreEntry(e.reviewer_id, e.criterion_id, 0, e.score) for e in entries],
-    )
-    w = scoring.kendalls_w(by_indicator) if len(inds) >= 2 else None
-    out = []
-    for i in inds:
-        mine = [
-            (r.display_name or r.username, r.score, r.comment)
-            for r in counted_rows
-            if r.indicator_id == i.id
-        ]
-        mean = result.criterion_scores.get(i.id) if result else None
-        out.append(
-            IndicatorResult(
-                i,
-                mean,
-                spreads.get(i.id, 0 if len(mine) >= 2 else None),
-                mine,
-            )
-        )
-    return ReviewResult(
-        out,
-        result.weighted_total if result else None,
-        w,
-        len(done),
-        len(reviewers(session, access.project.id)),
-    )
 
 
 # --- the gate ------------------------------------------------------------------------------------
