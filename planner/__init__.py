@@ -80,6 +80,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from planner.requirements import views as requirements_views
     from planner.requirements import waiting as _requirements_waiting  # noqa: F401 (a waiting list)
+    from planner.spec import api as spec_api
+    from planner.spec import views as spec_views
     from planner.vendors import api as vendors_api
     from planner.vendors import decision_views, waiting  # noqa: F401 (routes on vendors' bp; a waiting list)
     from planner.vendors import views as vendors_views
@@ -92,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         design_views.bp,
         artifacts_views.bp,
         vendors_views.bp,
+        spec_views.bp,
         openapi.bp,
         accounts_api.bp,
         projects_api.bp,
@@ -100,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         design_api.bp,
         artifacts_api.bp,
         vendors_api.bp,
+        spec_api.bp,
     ):
         app.register_blueprint(bp)
 

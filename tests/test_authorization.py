@@ -32,6 +32,7 @@ from planner.goals import service as goals
 from planner.projects import service as projects
 from planner.requirements import imports, intake
 from planner.requirements import service as requirements
+from planner.spec import service as spec
 from planner.vendors import service as vendors
 from planner.vendors.report import EVALUATION_REPORT
 from tests.conftest import Api, csrf_token, login
@@ -146,6 +147,8 @@ def _build(factory, people) -> dict[str, object]:
         db.session, access, name="Customer records", requirement_ids=[req.id]
     )
     design.submit_version(db.session, access)
+    section_id = spec.start(db.session, access).sections[0].id
+    spec.submit_version(db.session, access)
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
@@ -185,6 +188,7 @@ def _build(factory, people) -> dict[str, object]:
         "interview_id": interview.id,
         "draft_id": draft.id,
         "module_id": module.id,
+        "section_id": section_id,
         "before": 1,
         "after": 1,
     }
