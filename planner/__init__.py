@@ -82,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.requirements import waiting as _requirements_waiting  # noqa: F401 (a waiting list)
     from planner.spec import api as spec_api
     from planner.spec import views as spec_views
+    from planner.spec import waiting as _spec_waiting  # noqa: F401 (a waiting list)
     from planner.vendors import api as vendors_api
     from planner.vendors import decision_views, waiting  # noqa: F401 (routes on vendors' bp; a waiting list)
     from planner.vendors import views as vendors_views

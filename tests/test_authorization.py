@@ -33,6 +33,7 @@ from planner.projects import service as projects
 from planner.requirements import imports, intake
 from planner.requirements import service as requirements
 from planner.spec import service as spec
+from planner.spec import signoff
 from planner.vendors import service as vendors
 from planner.vendors.report import EVALUATION_REPORT
 from tests.conftest import Api, csrf_token, login
@@ -148,7 +149,8 @@ def _build(factory, people) -> dict[str, object]:
     )
     design.submit_version(db.session, access)
     section_id = spec.start(db.session, access).sections[0].id
-    spec.submit_version(db.session, access)
+    spec_version = spec.submit_version(db.session, access)
+    comment_id = signoff.add_comment(db.session, access, spec_version, body="Costs?").id
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
@@ -189,6 +191,7 @@ def _build(factory, people) -> dict[str, object]:
         "draft_id": draft.id,
         "module_id": module.id,
         "section_id": section_id,
+        "comment_id": comment_id,
         "before": 1,
         "after": 1,
     }
@@ -213,6 +216,8 @@ def _allowed(principal: str, permission, users, reviewer_submitted: bool = False
     if principal == "outsider":
         return False
     role = ROLES.get(principal)
+    if permission == "board":  # the board that reviews: reviewers, the lead, executives
+        return principal in ("reviewer", "executive", "lead", "admin")
     if permission == "blind":
         if principal == "reviewer":
             return reviewer_submitted

@@ -33,6 +33,7 @@ from planner.projects.models import Phase, Project
 from planner.requirements import intake
 from planner.requirements import service as requirements
 from planner.spec import service as spec
+from planner.spec import signoff
 from planner.vendors import service as vendors
 from tests.conftest import csrf_token, login
 from tests.factories import Factory
@@ -357,6 +358,9 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
         ),
         "{module_id}": design.add_module(db.session, access, name="Customer records").id,
         "{section_id}": spec.start(db.session, access).sections[0].id,
+        "{comment_id}": signoff.add_comment(
+            db.session, access, spec.submit_version(db.session, access), body="Costs?"
+        ).id,
         "{number}": design.submit_version(db.session, access).number,
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"

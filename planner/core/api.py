@@ -168,8 +168,9 @@ def doc(
     ``query``: the form that validates the query string (a list's filters), documented as
     query parameters.
     ``permission`` is what the endpoint requires in the project ("login" for any account,
-    "blind" for results under blind scoring); the authorization test walks every route with
-    every role against it.
+    "blind" for results under blind scoring, "board" for the board that reviews: reviewers,
+    the lead, executives); the authorization test walks every route with every role against
+    it.
     """
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:

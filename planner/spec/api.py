@@ -6,16 +6,25 @@ from typing import Any
 
 from flask import jsonify, request
 
+from planner.core import approvals
 from planner.core.api import api_blueprint, doc, validated
-from planner.core.errors import ValidationError
+from planner.core.errors import PermissionDenied, ValidationError
+from planner.core.forms import ApprovalForm
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
 from planner.projects.access import api_access
 from planner.requirements.schemas import an_id
-from planner.spec import service
+from planner.spec import service, signoff
 from planner.spec.models import Spec, SpecVersion
-from planner.spec.schemas import DiffQueryForm, SectionEditForm, SectionForm
+from planner.spec.schemas import (
+    CommentForm,
+    DiffQueryForm,
+    ResolveForm,
+    SectionEditForm,
+    SectionForm,
+    SignersForm,
+)
 
 bp = api_blueprint("spec_api", __name__)
 
@@ -36,6 +45,11 @@ def spec_json(spec: Spec, draft: dict[str, Any]) -> dict[str, Any]:
         ],
         "requirements": draft["requirements"],
     }
+
+
+def _status(v: SpecVersion) -> str:
+    st = signoff.state(db.session, v)
+    return "signed_off" if st.signed_off else "up_for_signoff" if st.requested else "submitted"
 
 
 def version_json(v: SpecVersion, status: str) -> dict[str, Any]:
@@ -147,7 +161,8 @@ def versions_get(project_id: int, number: int):
     v = service.get_version(db.session, project_id, number)
     return jsonify(
         {
-            **version_json(v, "submitted"),
+            **version_json(v, _status(v)),
+            "signoff": _state_json(v),
             "revised_since": [
                 {"key": k, "revision": a, "now": b}
                 for k, a, b in service.affected_by_later_revisions(db.session, project_id, v)
@@ -176,3 +191,148 @@ def versions_diff(project_id: int, number: int):
     return jsonify(
         {"before": a.number, "after": b.number, "changes": [c.as_dict() for c in changes]}
     )
+
+
+# --- review and sign-off --------------------------------------------------------------------
+
+
+def _board(project_id: int):
+    """The caller's access, if they are on the board that reviews; 403 else."""
+    access = api_access(project_id)
+    if not signoff.may_comment(access):
+        raise PermissionDenied("Board members comment on the specification.")
+    return access
+
+
+def comment_json(c) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "parent_id": c.parent_id,
+        "anchor": c.anchor,
+        "author": c.author_name,
+        "body": c.body,
+        "created_at": c.created_at.isoformat(),
+        "resolved": c.resolved if c.parent_id is None else None,
+    }
+
+
+@bp.get("/projects/<int:project_id>/spec/versions/<int:number>/comments")
+@doc("The version's review comments, threads and replies, oldest first", permission=Permission.VIEW)
+def comments_list(project_id: int, number: int):
+    api_access(project_id)
+    v = service.get_version(db.session, project_id, number)
+    return jsonify(
+        {
+            "open": signoff.open_threads(db.session, v),
+            "items": [comment_json(c) for c in signoff.comments(db.session, v)],
+        }
+    )
+
+
+@bp.post("/projects/<int:project_id>/spec/versions/<int:number>/comments")
+@doc(
+    'Comment on the version (board members): `anchor` "" (the whole), "section:N" or a '
+    "requirement's key; or reply with `parent_id`",
+    body=CommentForm,
+    status=201,
+    permission="board",
+)
+def comments_create(project_id: int, number: int):
+    access = _board(project_id)
+    v = service.get_version(db.session, project_id, number)
+    form = validated(CommentForm)
+    with unit_of_work(db.session):
+        c = signoff.add_comment(
+            db.session,
+            access,
+            v,
+            body=form.body.data,
+            anchor=form.anchor.data or "",
+            parent_id=form.parent_id.data,
+        )
+    return jsonify(comment_json(c)), 201
+
+
+@bp.put("/projects/<int:project_id>/spec/versions/<int:number>/comments/<int:comment_id>")
+@doc(
+    "Resolve (`resolved`: true) or reopen a thread (board members)",
+    body=ResolveForm,
+    permission="board",
+)
+def comments_resolve(project_id: int, number: int, comment_id: int):
+    access = _board(project_id)
+    v = service.get_version(db.session, project_id, number)
+    thread = signoff.get_comment(db.session, v, comment_id)
+    form = validated(ResolveForm)
+    with unit_of_work(db.session):
+        signoff.set_resolved(db.session, access, v, thread, bool(form.resolved.data))
+    return jsonify(comment_json(thread))
+
+
+@bp.put("/projects/<int:project_id>/spec/signers")
+@doc(
+    "Name the executives who sign, in their order (`signers`: user ids), and whether they sign "
+    "in that order (`in_order`)",
+    body=SignersForm,
+    permission=Permission.EDIT,
+)
+def signers_put(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    form = validated(SignersForm)
+    with unit_of_work(db.session):
+        named = signoff.set_signers(
+            db.session, access, list(form.signers.data or []), in_order=bool(form.in_order.data)
+        )
+    return jsonify({"signers": [{"id": u.id, "name": u.name} for u in named]})
+
+
+def _state_json(v: SpecVersion) -> dict[str, Any]:
+    st = signoff.state(db.session, v)
+    return {
+        "requested": st.requested,
+        "signed_off": st.signed_off,
+        "superseded": st.superseded,
+        "waiting_for": st.waiting_for,
+        "signatures": [approvals.approval_json(a) for a in st.signatures],
+    }
+
+
+@bp.post("/projects/<int:project_id>/spec/versions/<int:number>/signoff")
+@doc(
+    "Put the latest version up for sign-off (409 with open comments or no signers named)",
+    status=201,
+    permission=Permission.EDIT,
+)
+def signoff_request(project_id: int, number: int):
+    access = api_access(project_id, Permission.EDIT)
+    v = service.get_version(db.session, project_id, number)
+    with unit_of_work(db.session):
+        signoff.put_up_for_signoff(db.session, access, v)
+    return jsonify(_state_json(v)), 201
+
+
+@bp.post("/projects/<int:project_id>/spec/versions/<int:number>/signoffs")
+@approvals.limit_attempts
+@doc(
+    "A named executive signs the version up for sign-off: `meaning`, `conditions` (with "
+    "conditions), `password` again, and `digest`, the version's `sha256` you read (409 if it "
+    "is no longer the one up for sign-off)",
+    body=ApprovalForm,
+    status=201,
+    permission=Permission.APPROVE,
+)
+def signoffs_create(project_id: int, number: int):
+    access = api_access(project_id, Permission.APPROVE)
+    v = service.get_version(db.session, project_id, number)
+    form = validated(ApprovalForm)
+    with unit_of_work(db.session):
+        row = signoff.sign(
+            db.session,
+            access,
+            v,
+            shown_digest=form.digest.data,
+            meaning=form.meaning.data,
+            conditions=form.conditions.data or "",
+            password=form.password.data,
+        )
+    return jsonify(approvals.approval_json(row)), 201

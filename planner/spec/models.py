@@ -20,6 +20,7 @@ class Spec(Versioned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    signing_in_order: Mapped[bool] = mapped_column(default=False)
 
     sections: Mapped[list[SpecSection]] = relationship(
         back_populates="spec",
@@ -66,5 +67,60 @@ class SpecVersion(Base):
 @event.listens_for(Session, "before_flush")
 def _versions_are_immutable(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, SpecVersion) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, SpecVersion | SignoffRequest) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
             raise RuntimeError("a submitted specification version is immutable")
+
+
+class SpecComment(Base):
+    """A board member's comment on a version: on the whole version, a section (``anchor`` is
+    the section's place "section:3") or a requirement ("REQ-007"); a reply has a ``parent``.
+    A thread (its first comment) is open until resolved, and may be reopened."""
+
+    __tablename__ = "spec_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("spec_version.id", ondelete="CASCADE"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spec_comment.id", ondelete="CASCADE"), index=True
+    )
+    anchor: Mapped[str] = mapped_column(String(60), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(120), default="")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved: Mapped[bool] = mapped_column(default=False)
+    resolved_by_name: Mapped[str] = mapped_column(String(120), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SpecSigner(Base):
+    """An executive who must sign the specification, in ``position`` order."""
+
+    __tablename__ = "spec_signer"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class SignoffRequest(Base):
+    """A version put up for sign-off: by whom, when, the signers it needs (their ids, in
+    order) and whether in that order. Append-only, one per version."""
+
+    __tablename__ = "spec_signoff_request"
+    __table_args__ = (UniqueConstraint("version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("spec_version.id", ondelete="CASCADE"))
+    signers: Mapped[list[int]] = mapped_column(JSON)
+    in_order: Mapped[bool] = mapped_column(default=False)
+    requested_by_name: Mapped[str] = mapped_column(String(120), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

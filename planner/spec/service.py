@@ -57,7 +57,8 @@ def get_spec(session: Session, access: Access) -> Spec:
     return spec
 
 
-def _saved_spec(session: Session, access: Access) -> Spec:
+def saved_spec(session: Session, access: Access) -> Spec:
+    """The specification, saved with its standard sections if it was not yet (by a change)."""
     spec = get_spec(session, access)
     if spec.id is None:
         spec.updated_by_id = access.user.id
@@ -83,7 +84,7 @@ def get_section(session: Session, access: Access, section_id: int) -> SpecSectio
 def start(session: Session, access: Access) -> Spec:
     """Make the draft with the standard sections if it has not been made (needs EDIT)."""
     access.require(Permission.EDIT)
-    return _saved_spec(session, access)
+    return saved_spec(session, access)
 
 
 def _title(title: str) -> str:
@@ -129,7 +130,7 @@ def update_section(
 def add_section(session: Session, access: Access, *, title: str, body: str = "") -> SpecSection:
     """Add a section of the lead's own at the end (needs EDIT)."""
     access.require(Permission.EDIT)
-    spec = _saved_spec(session, access)
+    spec = saved_spec(session, access)
     section = SpecSection(
         spec_id=spec.id,
         key="custom",
@@ -169,7 +170,7 @@ def delete_section(session: Session, access: Access, section: SpecSection) -> No
 def move_section(session: Session, access: Access, section: SpecSection, step: int) -> None:
     """Move a section one place up (-1) or down (+1) (needs EDIT); at either end, nothing."""
     access.require(Permission.EDIT)
-    spec = _saved_spec(session, access)
+    spec = saved_spec(session, access)
     order = list(spec.sections)
     i = next(n for n, s in enumerate(order) if s.id == section.id)
     j = i + (1 if step > 0 else -1)
@@ -282,7 +283,7 @@ def submit_version(session: Session, access: Access) -> SpecVersion:
     """Freeze the draft as the next numbered version for review (needs EDIT); Conflict if
     nothing changed since the latest version."""
     access.require(Permission.EDIT)
-    _saved_spec(session, access)
+    saved_spec(session, access)
     content = draft_content(session, access)
     latest = latest_version(session, access.project.id)
     if latest is not None and latest.content == content:

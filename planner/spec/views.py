@@ -3,20 +3,23 @@ submitted for review, and the comparison of two versions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from planner.core.forms import ConfirmForm
+from planner.core import approvals
+from planner.core.errors import DomainError
+from planner.core.forms import ApprovalForm, ConfirmForm
 from planner.core.permissions import Permission
-from planner.core.web import confirm_page, form_page, post_action
+from planner.core.versioning import unit_of_work
+from planner.core.web import confirm_page, flash_error, form_page, post_action
 from planner.extensions import db
 from planner.projects.access import project_view
 from planner.projects.phases import SOLUTION_LABELS, register_phase_page, register_phase_panel
 from planner.requirements.records import PRIORITY_LABELS
 from planner.requirements.schemas import an_id
-from planner.spec import document, service
-from planner.spec.schemas import SectionEditForm, SectionForm
+from planner.spec import document, service, signoff
+from planner.spec.schemas import CommentForm, SectionEditForm, SectionForm, SignersForm
 
 bp = Blueprint("spec", __name__, url_prefix="/projects/<int:project_id>/spec")
 
@@ -43,6 +46,8 @@ def labels() -> dict:
 def index(project_id: int):
     return render_template(
         "spec/index.html",
+        signers=signoff.signers(db.session, project_id),
+        executives=signoff.executives(db.session, project_id),
         spec=service.get_spec(db.session, g.access),
         draft=service.draft_content(db.session, g.access),
         versions=service.versions(db.session, project_id),
@@ -147,19 +152,44 @@ def submit(project_id: int):
     )
 
 
-@bp.get("/versions/<int:number>")
-@project_view()
-def version(project_id: int, number: int):
-    v = service.get_version(db.session, project_id, number)
-    latest = service.latest_version(db.session, project_id)
+def _version_page(v, *, approval_form=None, status: int = 200):
+    latest = service.latest_version(db.session, g.project.id)
+    st = signoff.state(db.session, v)
+    if approval_form is None:
+        approval_form = ApprovalForm(prefix="a", formdata=None)
+    approval_form.digest.data = v.digest
+    threads: dict = {}
+    for c in signoff.comments(db.session, v):
+        threads.setdefault(c.parent_id or c.id, []).append(c)
     return render_template(
         "spec/version.html",
         version=v,
         content=v.content,
+        state=st,
+        threads=threads,
+        open_threads=signoff.open_threads(db.session, v),
+        anchors=signoff.anchors(v),
+        anchor_labels=dict(signoff.anchors(v)),
+        comment_form=CommentForm(formdata=None),
+        approval_form=approval_form,
+        signer_names={u.id: u.name for u in signoff.signers(db.session, g.project.id)},
+        may_comment=signoff.may_comment(g.access),
+        may_sign=g.access.user.id in st.waiting_for
+        and not st.superseded
+        and (st.next_signer is None or st.next_signer == g.access.user.id),
+        confirm=ConfirmForm(formdata=None),
         is_latest=latest is not None and latest.id == v.id,
-        affected=service.affected_by_later_revisions(db.session, project_id, v),
-        others=[x.number for x in service.versions(db.session, project_id) if x.number != number],
-    )
+        affected=service.affected_by_later_revisions(db.session, g.project.id, v),
+        others=[
+            x.number for x in service.versions(db.session, g.project.id) if x.number != v.number
+        ],
+    ), status
+
+
+@bp.get("/versions/<int:number>")
+@project_view()
+def version(project_id: int, number: int):
+    return _version_page(service.get_version(db.session, project_id, number))
 
 
 @bp.get("/versions/<int:number>/compare")
@@ -171,3 +201,111 @@ def compare(project_id: int, number: int):
         abort(400, description=_("Compare with a version by its number."))
     a, b, changes = service.compare(db.session, project_id, against, number)
     return render_template("spec/compare.html", a=a, b=b, changes=changes)
+
+
+# --- review and sign-off --------------------------------------------------------------------
+
+
+def _version_back(project_id: int, number: int, anchor: str = "") -> str:
+    return url_for("spec.version", project_id=project_id, number=number) + anchor
+
+
+@bp.post("/versions/<int:number>/comments")
+@project_view()
+def comment(project_id: int, number: int):
+    v = service.get_version(db.session, project_id, number)
+    form = CommentForm()
+    return post_action(
+        lambda: signoff.add_comment(
+            db.session,
+            g.access,
+            v,
+            body=form.body.data or "",
+            anchor=form.anchor.data or "",
+            parent_id=form.parent_id.data,
+        ),
+        success=_("Comment added."),
+        next_url=_version_back(project_id, number, "#review"),
+        form=form,
+        invalid=_("Write the comment."),
+    )
+
+
+@bp.post("/versions/<int:number>/comments/<int:comment_id>/resolve")
+@project_view()
+def comment_resolve(project_id: int, number: int, comment_id: int):
+    v = service.get_version(db.session, project_id, number)
+    thread = signoff.get_comment(db.session, v, comment_id)
+    resolved = request.form.get("resolved") == "1"
+    return post_action(
+        lambda: signoff.set_resolved(db.session, g.access, v, thread, resolved),
+        success=_("Comment resolved.") if resolved else _("Comment reopened."),
+        next_url=_version_back(project_id, number, "#review"),
+    )
+
+
+@bp.post("/signers")
+@project_view(Permission.EDIT)
+def signers_set(project_id: int):
+    # the order: each checked executive by the position typed beside them
+    checked = request.form.getlist("signers")
+    position = {uid: request.form.get(f"position-{uid}", "") for uid in checked}
+    ordered = sorted(
+        checked,
+        key=lambda uid: (
+            int(position[uid]) if position[uid].isdigit() else 999,
+            checked.index(uid),
+        ),
+    )
+    form = SignersForm()
+    return post_action(
+        lambda: signoff.set_signers(
+            db.session,
+            g.access,
+            [an_id(uid) for uid in ordered],
+            in_order=bool(form.in_order.data),
+        ),
+        success=_("The signers are named."),
+        next_url=_back(project_id) + "#signers",
+        form=form,
+        invalid=_("Choose the executives who sign."),
+    )
+
+
+@bp.post("/versions/<int:number>/signoff")
+@project_view(Permission.EDIT)
+def put_up(project_id: int, number: int):
+    v = service.get_version(db.session, project_id, number)
+    return post_action(
+        lambda: signoff.put_up_for_signoff(db.session, g.access, v),
+        success=_("Version %(n)d is up for sign-off.", n=number),
+        next_url=_version_back(project_id, number, "#signoff"),
+    )
+
+
+@bp.post("/versions/<int:number>/sign")
+@approvals.limit_attempts
+@project_view(Permission.APPROVE)
+def sign(project_id: int, number: int):
+    v = service.get_version(db.session, project_id, number)
+    form = ApprovalForm(prefix="a")
+    status = 422
+    if form.validate_on_submit():
+        try:
+            with unit_of_work(db.session):
+                signoff.sign(
+                    db.session,
+                    g.access,
+                    v,
+                    shown_digest=form.digest.data,
+                    meaning=form.meaning.data,
+                    conditions=form.conditions.data or "",
+                    password=form.password.data,
+                )
+            flash(_("Your signature is recorded."), "success")
+            return redirect(_version_back(project_id, number, "#signoff"))
+        except DomainError as exc:
+            flash_error(exc, form)
+            status = exc.status
+    form.password.data = ""  # never sent back
+    return _version_page(v, approval_form=form, status=status)
