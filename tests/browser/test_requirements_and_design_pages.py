@@ -1,5 +1,5 @@
-"""The requirements and design pages of the demo rollout, in Chromium: axe-core finds no
-serious or critical accessibility violation, and a department member answers their
+"""The requirements, design and specification pages of the demo rollout, in Chromium: axe-core
+finds no serious or critical accessibility violation, and a department member answers their
 questionnaire with the keyboard alone."""
 
 from __future__ import annotations
@@ -9,9 +9,13 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
 from planner import demo
+from planner.core.accounts.service import find_user
 from planner.extensions import db
+from planner.projects.models import Project
 from planner.requirements.intake_models import Questionnaire
 from planner.requirements.models import Requirement
+from planner.spec import service as spec
+from planner.spec import signoff
 
 pytestmark = pytest.mark.browser
 
@@ -33,10 +37,15 @@ def _serious(page) -> list[str]:
     ]
 
 
-def test_requirements_and_design_pages_are_accessible(app, browser_page):
+def test_requirements_and_design_pages_are_accessible(app, browser_page, factory):
     result = demo.load(db.session)
     db.session.commit()
     pid = result.project_id
+    lead = factory.access(db.session.get(Project, pid), find_user(db.session, "lead"))
+    spec.start(db.session, lead)
+    version = spec.submit_version(db.session, lead)
+    signoff.add_comment(db.session, lead, version, body="Costs in EUR?", anchor="section:9")
+    db.session.commit()
     req = db.session.scalar(select(Requirement.id).where(Requirement.project_id == pid).limit(1))
     questionnaires = {
         q.department_id: q.id
@@ -60,6 +69,8 @@ def test_requirements_and_design_pages_are_accessible(app, browser_page):
         f"{base}/design/modules/new",
         f"{base}/phases/requirements",
         f"{base}/phases/design",
+        f"{base}/spec",
+        f"{base}/spec/versions/1",
     ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path
