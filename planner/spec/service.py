@@ -139,7 +139,7 @@ def add_section(session: Session, access: Access, *, title: str, body: str = "")
         position=max((s.position for s in spec.sections), default=0) + 1,
         updated_by_id=access.user.id,
     )
-    session.add(section)
+    spec.sections.append(section)  # the draft read in this session has it too
     session.flush()
     audit.log(
         session, access, "spec.section.create", section, f"section {quoted(section.title)} added"
