@@ -71,3 +71,26 @@ def documented_like_a_report(api, path: str, permission: str) -> None:
     op = spec["paths"][route]["get"]
     assert "application/pdf" in op["responses"]["200"]["content"] and "202" in op["responses"]
     assert op["description"] == f"Requires: {permission}."
+
+
+def render_measured(render, factory, project) -> tuple[int, int, float]:
+    """Render a report of ``project`` as its lead with ``render(session, access)``: the SQL
+    statements it ran, its pages and its seconds (for "statements do not grow" checks)."""
+    import time
+
+    from sqlalchemy import event
+
+    access = factory.lead_access(project)
+    db.session.expire_all()
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    started = time.perf_counter()
+    try:
+        pdf = render(db.session, access)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen), len(PdfReader(io.BytesIO(pdf)).pages), time.perf_counter() - started

@@ -16,7 +16,7 @@ import time
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from planner.core import jobs
 from planner.core.errors import Conflict
@@ -33,6 +33,7 @@ from tests.report_flow import (
     fetch_through_the_api,
     job_count,
     prepare_on_the_page,
+    render_measured,
 )
 
 RO = "Înregistrarea reclamațiilor și urmărirea lor până la închidere"
@@ -275,20 +276,7 @@ def _design_of(factory, n: int):
 
 def test_the_statements_do_not_grow_with_the_design(factory):
     def statements(project) -> tuple[int, int, float]:
-        access = factory.lead_access(project)
-        db.session.expire_all()
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, parameters, context, executemany) -> None:
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        started = time.perf_counter()
-        try:
-            pdf = report_pdf(db.session, access)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        return len(seen), len(PdfReader(io.BytesIO(pdf)).pages), time.perf_counter() - started
+        return render_measured(report_pdf, factory, project)
 
     small, small_pages, _ = statements(_design_of(factory, 5))
     large, large_pages, seconds = statements(_design_of(factory, 25))

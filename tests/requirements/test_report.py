@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from datetime import date
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from planner.core import reports as core_reports
 from planner.core.permissions import Role
@@ -31,6 +30,7 @@ from tests.report_flow import (
     fetch_through_the_api,
     job_count,
     prepare_on_the_page,
+    render_measured,
 )
 
 RO = "Înregistrarea reclamațiilor și urmărirea lor până la închidere"
@@ -305,20 +305,7 @@ def _rollout_of(factory, n: int):
 
 def test_the_statements_do_not_grow_with_the_register(factory):
     def statements(project) -> tuple[int, int, float]:
-        access = factory.lead_access(project)
-        db.session.expire_all()
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, parameters, context, executemany) -> None:
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        started = time.perf_counter()
-        try:
-            pdf = report_pdf(db.session, access)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        return len(seen), len(PdfReader(io.BytesIO(pdf)).pages), time.perf_counter() - started
+        return render_measured(report_pdf, factory, project)
 
     small, small_pages, _ = statements(_rollout_of(factory, 5))
     large, large_pages, seconds = statements(_rollout_of(factory, 25))

@@ -20,7 +20,6 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 from reqif.parser import ReqIFParser
-from sqlalchemy import event
 
 from planner.core import approvals
 from planner.core import reports as core_reports
@@ -40,6 +39,7 @@ from tests.report_flow import (
     fetch_through_the_api,
     job_count,
     prepare_on_the_page,
+    render_measured,
 )
 
 # Snippets of the seeds (../shared/seeds): Romanian, Chinese, Hebrew, German; and Russian.
@@ -402,20 +402,7 @@ def _spec_of(factory, n: int):
 
 def test_the_statements_do_not_grow_with_the_specification(factory):
     def statements(project) -> tuple[int, int, float]:
-        access = factory.lead_access(project)
-        db.session.expire_all()
-        seen: list[str] = []
-
-        def count(conn, cursor, statement, parameters, context, executemany) -> None:
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        started = time.perf_counter()
-        try:
-            pdf = report_pdf(db.session, access)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-        return len(seen), len(PdfReader(io.BytesIO(pdf)).pages), time.perf_counter() - started
+        return render_measured(report_pdf, factory, project)
 
     small, small_pages, _ = statements(_spec_of(factory, 5))
     large, large_pages, seconds = statements(_spec_of(factory, 25))
