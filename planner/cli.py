@@ -195,7 +195,113 @@ def backup(path: Path) -> None:
     click.echo(f"Backup written to {path} ({path.stat().st_size} bytes); integrity check: ok")
 
 
-COMMANDS = (init_db, create_user, create_token, demo, quickstart, run, worker, backup)
+@click.command("init-signing")
+@click.option(
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the files (default: instance/signing).",
+)
+@click.option("--name", default="planner", help="The signing certificate's name.")
+@with_appcontext
+def init_signing(directory: Path | None, name: str) -> None:
+    """Create a certificate authority and a signing key for a deployment that has none."""
+    from planner.core.errors import DomainError
+    from planner.spec import pades
+
+    folder = directory or Path(current_app.instance_path) / "signing"
+    files = {n: folder / n for n in ("ca.pem", "signing.p12", "passphrase")}
+    if any(f.exists() for f in files.values()):
+        raise click.ClickException(f"{folder} holds signing files already; nothing was written.")
+    try:
+        identity = pades.make_signing_identity(name)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    folder.mkdir(parents=True, exist_ok=True)
+    files["ca.pem"].write_bytes(identity.ca_cert_pem)
+    for key, data in (("signing.p12", identity.p12), ("passphrase", identity.passphrase)):
+        files[key].touch(mode=0o600)
+        files[key].write_bytes(data)
+    click.echo(
+        f"Wrote {files['ca.pem']}, {files['signing.p12']} and {files['passphrase']} (mode 600).\n"
+        "Set, for the app and the worker:\n"
+        f"  export PLANNER_SIGNING_P12={files['signing.p12']}\n"
+        f"  export PLANNER_SIGNING_PASSPHRASE_FILE={files['passphrase']}\n"
+        f"  export PLANNER_SIGNING_CA={files['ca.pem']}\n"
+        "To sign with your organisation's own certificate instead, point PLANNER_SIGNING_P12 at "
+        "its PKCS#12 file, PLANNER_SIGNING_PASSPHRASE_FILE at a file holding its passphrase, and "
+        "PLANNER_SIGNING_CA at the certificate of the authority that issued it."
+    )
+
+
+@click.command("verify")
+@click.argument("pdf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The certificate authority to trust (default: PLANNER_SIGNING_CA).",
+)
+@with_appcontext
+def verify(pdf: Path, ca: Path | None) -> None:
+    """Check a signed specification: its signatures, what changed after them, and whether the
+    JSON it carries is the one whose SHA-256 it names. Exit status 0 if valid, 1 if not."""
+    import hashlib
+
+    from planner.spec import pades
+    from planner.spec import service as spec
+
+    ca_path = ca or (Path(p) if (p := current_app.config.get("SIGNING_CA")) else None)
+    if ca_path is None:
+        raise click.ClickException("Give --ca, or set PLANNER_SIGNING_CA.")
+    data = pdf.read_bytes()
+    result = pades.verify_pdf(data, ca_path.read_bytes())
+    for n, s in enumerate(result.signatures, start=1):
+        flags = ", ".join(
+            word
+            for ok, word in (
+                (s.intact, "intact"),
+                (s.trusted, "made by the deployment's authority"),
+                (not s.modified_after, "nothing changed after it"),
+            )
+            if ok
+        )
+        when = s.signed_at.isoformat() if s.signed_at else "no time"
+        click.echo(
+            f"signature {n}: {s.claimed_name or s.signer}, {when}, {s.reason or ''}: {flags}"
+        )
+    problems = list(result.problems)
+    carried = {k: v for k, v in pades.embedded_files(data).items() if k.endswith(".json")}
+    if not carried:
+        problems.append("the file carries no specification JSON")
+    for name, body in carried.items():
+        digest = hashlib.sha256(body).hexdigest()
+        found = spec.version_by_digest(db.session, digest)
+        if found is None:
+            problems.append(f"{name} is no specification version of this deployment")
+        else:
+            click.echo(
+                f"{name}: specification version {found.number} of rollout {found.project_id}, "
+                f"SHA-256 {digest}"
+            )
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    click.echo("valid" if not problems else "NOT valid")
+    sys.exit(0 if not problems else 1)
+
+
+COMMANDS = (
+    init_db,
+    create_user,
+    create_token,
+    demo,
+    quickstart,
+    run,
+    worker,
+    backup,
+    init_signing,
+    verify,
+)
 
 
 def register(app: Flask) -> None:

@@ -90,6 +90,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # person at a shared address (an office behind one NAT) lock only the account tried.
         "LOGIN_ATTEMPTS_PER_MINUTE": _int("PLANNER_LOGIN_ATTEMPTS_PER_MINUTE", 5),
         "SIGNING_ATTEMPTS_PER_MINUTE": _int("PLANNER_SIGNING_ATTEMPTS_PER_MINUTE", 10),
+        # the deployment's signing key (PKCS#12), its passphrase and its authority's certificate
+        "SIGNING_P12": os.environ.get("PLANNER_SIGNING_P12"),
+        "SIGNING_PASSPHRASE_FILE": os.environ.get("PLANNER_SIGNING_PASSPHRASE_FILE"),
+        "SIGNING_CA": os.environ.get("PLANNER_SIGNING_CA"),
         "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": _int(
             "PLANNER_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30
         ),

@@ -615,3 +615,25 @@ def _check(item: _Checked, later_fields: set[str], unsigned_later: bool) -> Sign
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         modified_after=unsigned_later or _changes_content(status, later_fields),
     )
+
+
+def embedded_files(pdf: bytes) -> dict[str, bytes]:
+    """The files a PDF carries (its EmbeddedFiles name tree, first level), by name; {} for a
+    file without any or one that cannot be read. Raises nothing."""
+
+    def deref(obj):
+        return obj.get_object() if hasattr(obj, "get_object") else obj
+
+    try:
+        root = PdfFileReader(BytesIO(pdf), strict=False).root
+        if "/Names" not in root or "/EmbeddedFiles" not in deref(root["/Names"]):
+            return {}
+        tree = deref(deref(root["/Names"])["/EmbeddedFiles"])
+        entries = [deref(e) for e in deref(tree.get("/Names", []))]
+        out: dict[str, bytes] = {}
+        for name, spec in zip(entries[::2], entries[1::2], strict=False):
+            stream = deref(deref(spec["/EF"])["/F"])
+            out[str(name)] = stream.data
+        return out
+    except Exception:  # noqa: BLE001 - a hostile file is a verdict, never a crash
+        return {}

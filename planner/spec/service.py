@@ -344,6 +344,11 @@ def get_version(session: Session, project_id: int, number: int) -> SpecVersion:
     return v
 
 
+def version_by_digest(session: Session, digest: str) -> SpecVersion | None:
+    """The version whose canonical JSON has this SHA-256, in any rollout, or None."""
+    return session.scalar(select(SpecVersion).where(SpecVersion.digest == digest).limit(1))
+
+
 def compare(
     session: Session, project_id: int, before: int, after: int
 ) -> tuple[SpecVersion, SpecVersion, list[document.Change]]:
