@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,9 +35,28 @@ PG_URL = (
 SEEDS = Path(__file__).parent / "data" / "seeds"
 
 
+@functools.cache
+def signing_files() -> dict[str, str]:
+    """A deployment's signing key, its passphrase and its authority, made once per test
+    process (what `planner init-signing` writes), for the specification's sign-off."""
+    from planner.spec import pades
+
+    identity = pades.make_signing_identity("planner tests")
+    folder = Path(tempfile.mkdtemp(prefix="planner-signing-"))
+    files = {
+        "SIGNING_P12": (folder / "signing.p12", identity.p12),
+        "SIGNING_PASSPHRASE_FILE": (folder / "passphrase", identity.passphrase),
+        "SIGNING_CA": (folder / "ca.pem", identity.ca_cert_pem),
+    }
+    for path, data in files.values():
+        path.write_bytes(data)
+    return {key: str(path) for key, (path, _data) in files.items()}
+
+
 def _app(url: str, **extra: Any) -> Flask:
     return create_app(
         {
+            **signing_files(),
             "PLANNER_ENV": "test",
             "SECRET_KEY": "test-secret",
             "SQLALCHEMY_DATABASE_URI": url,

@@ -34,9 +34,11 @@ from planner.requirements import imports, intake
 from planner.requirements import service as requirements
 from planner.spec import service as spec
 from planner.spec import signoff
+from planner.spec.models import SealedSpec, SpecComment
 from planner.vendors import service as vendors
 from planner.vendors.report import EVALUATION_REPORT
 from tests.conftest import Api, csrf_token, login
+from tests.factories import Factory
 
 PRINCIPALS = ["anonymous", "outsider", "viewer", "reviewer", "executive", "lead", "admin"]
 ROLES = {
@@ -151,6 +153,24 @@ def _build(factory, people) -> dict[str, object]:
     section_id = spec.start(db.session, access).sections[0].id
     spec_version = spec.submit_version(db.session, access)
     comment_id = signoff.add_comment(db.session, access, spec_version, body="Costs?").id
+    # the specification signed off and sealed, so that its signed PDF can be read
+    signoff.set_resolved(
+        db.session, access, spec_version, db.session.get(SpecComment, comment_id), True
+    )
+    signoff.set_signers(db.session, access, [users["executive"].id], in_order=False)
+    signoff.put_up_for_signoff(db.session, access, spec_version)
+    signoff.sign(
+        db.session,
+        projects.Access(project=project, user=users["executive"], role=Role.EXECUTIVE),
+        spec_version,
+        shown_digest=spec_version.digest,
+        meaning="approved",
+        conditions="",
+        password=Factory.PASSWORD,
+    )
+    # its sealed PDF: stored bytes are enough to walk who may read them (the seal itself is
+    # tested in tests/spec; rendering it for every rebuilt rollout would slow the walk down)
+    db.session.add(SealedSpec(version_id=spec_version.id, data=b"%PDF-1.7", sha256="0" * 64))
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)

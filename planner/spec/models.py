@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from planner.core.db import Base, UTCDateTime, Versioned, utcnow
@@ -67,7 +67,7 @@ class SpecVersion(Base):
 @event.listens_for(Session, "before_flush")
 def _versions_are_immutable(session: Session, flush_context: Any, instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, SpecVersion | SignoffRequest) and (
+        if isinstance(obj, SpecVersion | SignoffRequest | SealedSpec) and (
             obj in session.deleted or session.is_modified(obj)
         ):
             raise RuntimeError("a submitted specification version is immutable")
@@ -124,3 +124,18 @@ class SignoffRequest(Base):
     in_order: Mapped[bool] = mapped_column(default=False)
     requested_by_name: Mapped[str] = mapped_column(String(120), default="")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SealedSpec(Base):
+    """The signed-off version's PDF as it was rendered and signed once, one PAdES signature
+    per signer: every later download serves these bytes. Append-only."""
+
+    __tablename__ = "spec_sealed_pdf"
+    __table_args__ = (UniqueConstraint("version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("spec_version.id", ondelete="CASCADE"))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signed: Mapped[bool] = mapped_column(default=True)  # False: no signing key was configured
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

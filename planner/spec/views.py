@@ -3,7 +3,17 @@ submitted for review, and the comparison of two versions."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -12,13 +22,13 @@ from planner.core.errors import DomainError
 from planner.core.forms import ApprovalForm, ConfirmForm
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import confirm_page, flash_error, form_page, post_action
+from planner.core.web import confirm_page, flash_error, form_page, post_action, send_download
 from planner.extensions import db
 from planner.projects.access import project_view
 from planner.projects.phases import SOLUTION_LABELS, register_phase_page, register_phase_panel
 from planner.requirements.records import PRIORITY_LABELS
 from planner.requirements.schemas import an_id
-from planner.spec import document, service, signoff
+from planner.spec import document, seal, service, signoff
 from planner.spec.schemas import CommentForm, SectionEditForm, SectionForm, SignersForm
 
 bp = Blueprint("spec", __name__, url_prefix="/projects/<int:project_id>/spec")
@@ -283,6 +293,26 @@ def put_up(project_id: int, number: int):
     )
 
 
+def _seal_if_signed_off(v) -> None:
+    """The last signature makes the version signed off: its PDF is rendered, signed and
+    stored now (in a unit of work of its own: the signature stands whatever happens here)."""
+    if signoff.state(db.session, v).signed_off:
+        with unit_of_work(db.session):
+            seal.seal(db.session, g.access, v, seal.signing_key(current_app.config))
+
+
+@bp.get("/versions/<int:number>/signed.pdf")
+@project_view()
+def signed_pdf(project_id: int, number: int):
+    v = service.get_version(db.session, project_id, number)
+    row = seal.sealed(db.session, v)
+    if row is None:
+        abort(404, description=_("Version %(n)d is not signed off.", n=number))
+    return send_download(
+        row.data, f"specification-{project_id}-v{number}-signed.pdf", "application/pdf"
+    )
+
+
 @bp.post("/versions/<int:number>/sign")
 @approvals.limit_attempts
 @project_view(Permission.APPROVE)
@@ -302,6 +332,7 @@ def sign(project_id: int, number: int):
                     conditions=form.conditions.data or "",
                     password=form.password.data,
                 )
+            _seal_if_signed_off(v)
             flash(_("Your signature is recorded."), "success")
             return redirect(_version_back(project_id, number, "#signoff"))
         except DomainError as exc:

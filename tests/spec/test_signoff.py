@@ -228,3 +228,48 @@ def test_the_version_page_reviews_and_signs(board, client):
     )
     assert ok.status_code == 302
     assert "signed off" in wei.get(base).get_data(as_text=True)
+
+
+def test_the_signed_off_version_is_sealed_once_and_verifies(board, api_as, app, runner, tmp_path):
+    """The last signature seals the version: its PDF rendered once, signed by each signer
+    with the deployment's key, stored, served as stored; `planner verify` finds it valid."""
+    from planner.spec import pades, seal
+
+    project, access, version, people = board
+    signoff.set_signers(
+        db.session, access, [people["wei"].user.id, people["ioana"].user.id], in_order=False
+    )
+    signoff.put_up_for_signoff(db.session, access, version)
+    db.session.commit()
+    url = f"/projects/{project.id}/spec/versions/1"
+    lead = api_as(access.user)
+    assert lead.get(f"{url}/signed.pdf").status_code == 404  # not signed off yet
+    for who, meaning in (("wei", "approved"), ("ioana", "approved")):
+        assert (
+            api_as(people[who].user)
+            .post(
+                f"{url}/signoffs",
+                json={"meaning": meaning, "password": Factory.PASSWORD, "digest": version.digest},
+            )
+            .status_code
+            == 201
+        )
+    first = lead.get(f"{url}/signed.pdf")
+    assert first.status_code == 200 and first.mimetype == "application/pdf"
+    second = lead.get(f"{url}/signed.pdf")
+    assert second.data == first.data  # the stored bytes, not a new render
+    with open(app.config["SIGNING_CA"], "rb") as ca:
+        result = pades.verify_pdf(first.data, ca.read(), expected_signers=2)
+    assert result.valid, result.problems
+    assert [s.claimed_name for s in result.signatures] == ["Li Wei", "Ioana Dumitrescu"]
+    row = seal.sealed(db.session, version)
+    assert row is not None and row.signed and row.data == first.data
+    row.data = b"%PDF-1.7 something else"
+    with pytest.raises(RuntimeError, match="immutable"):
+        db.session.flush()
+    db.session.rollback()
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(first.data)
+    verified = runner.invoke(args=["verify", str(path)])
+    assert verified.exit_code == 0, verified.output
+    assert f"specification version 1 of rollout {project.id}" in verified.output
