@@ -188,6 +188,7 @@ def _version_page(v, *, approval_form=None, status: int = 200):
         and not st.superseded
         and (st.next_signer is None or st.next_signer == g.access.user.id),
         confirm=ConfirmForm(formdata=None),
+        sealed=seal.sealed(db.session, v) is not None,
         is_latest=latest is not None and latest.id == v.id,
         affected=service.affected_by_later_revisions(db.session, g.project.id, v),
         others=[

@@ -227,7 +227,10 @@ def test_the_version_page_reviews_and_signs(board, client):
         },
     )
     assert ok.status_code == 302
-    assert "signed off" in wei.get(base).get_data(as_text=True)
+    signed_page = wei.get(base).get_data(as_text=True)
+    assert "signed off" in signed_page and "The signed PDF" in signed_page
+    pdf = wei.get(f"{base}/signed.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
 def test_the_signed_off_version_is_sealed_once_and_verifies(board, api_as, app, runner, tmp_path):
