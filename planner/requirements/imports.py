@@ -131,7 +131,7 @@ class Upload:
 def read_upload(data: bytes, filename: str = "") -> Upload:
     """Read an uploaded file: a ReqIF document (XML) or a CSV/XLSX sheet. ValidationError for
     a file that is none of them, is empty or too large."""
-    from planner.requirements import reqif, sheets
+    from planner.requirements import reqif_read, sheets
 
     if not data:
         raise ValidationError("The file is empty.", {"file": ["Required."]})
@@ -142,7 +142,7 @@ def read_upload(data: bytes, filename: str = "") -> Upload:
         )
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<") or filename.lower().endswith((".reqif", ".xml")):
-        doc = reqif.import_reqif(data, max_records=MAX_IMPORT)
+        doc = reqif_read.import_reqif(data, max_records=MAX_IMPORT)
         return Upload(
             [
                 (f"requirement {i}" + (f" ({r.key})" if r.key else ""), r)

@@ -26,7 +26,8 @@ from planner.requirements.records import (
     ReqType,
     RequirementRecord,
 )
-from planner.requirements.reqif import REQIF_NS, ReqIFImport, export_reqif, import_reqif
+from planner.requirements.reqif import REQIF_NS, export_reqif
+from planner.requirements.reqif_read import ReqIFImport, import_reqif
 
 CREATED = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 NS = {"r": REQIF_NS}
@@ -699,7 +700,8 @@ def test_sources_travel_as_quotes_and_come_back():
     """Where a requirement came from goes to other tools as "Source quote" objects linked by
     "quotes", and reads back as it was (an import does not make answers from it)."""
     from planner.requirements.records import RequirementRecord
-    from planner.requirements.reqif import export_reqif, import_reqif
+    from planner.requirements.reqif import export_reqif
+    from planner.requirements.reqif_read import import_reqif
 
     record = RequirementRecord(
         key="REQ-001",
