@@ -38,9 +38,11 @@ def job_json(job: jobs.ReportJob) -> dict[str, Any]:
     }
 
 
-def _start(kind: jobs.ReportKind, access: Access) -> jobs.ReportJob:
+def _start(
+    kind: jobs.ReportKind, access: Access, params: dict[str, Any] | None = None
+) -> jobs.ReportJob:
     with unit_of_work(db.session):
-        job, created = jobs.start(db.session, kind, access)
+        job, created = jobs.start(db.session, kind, access, params)
         job_id = job.id
     if created:
         jobs.enqueue(job_id)
@@ -55,19 +57,27 @@ def send_job_file(job: jobs.ReportJob) -> Response:
     )
 
 
-def start_page(kind: jobs.ReportKind, access: Access) -> Any:
-    """POST of a page's "prepare the report" button: start (or join) the render, then show its
-    status page, which offers the file once it is ready."""
-    job = _start(kind, access)
+def start_page(kind: jobs.ReportKind, access: Access, params: dict[str, Any] | None = None) -> Any:
+    """POST of a page's "prepare the report" button: start (or join) the render (of the report
+    with ``params``, if it takes any), then show its status page, which offers the file once it
+    is ready."""
+    job = _start(kind, access, params)
     return redirect(
         url_for("projects.report_job", project_id=access.project.id, job_id=job.id), 303
     )
 
 
-def cached_or_offer(kind: jobs.ReportKind, access: Access, start_endpoint: str) -> Any:
+def cached_or_offer(
+    kind: jobs.ReportKind,
+    access: Access,
+    start_endpoint: str,
+    params: dict[str, Any] | None = None,
+    **endpoint_args: Any,
+) -> Any:
     """GET of a report's address on a page: the file if this data's render is done already,
-    otherwise a page that offers to prepare it (a GET starts nothing)."""
-    job = jobs.find(db.session, kind, access)
+    otherwise a page that offers to prepare it (a GET starts nothing). ``params`` are the
+    report's, ``endpoint_args`` what ``start_endpoint`` needs besides the project."""
+    job = jobs.find(db.session, kind, access, params)
     if job is not None:
         if job.state == jobs.JobState.DONE:
             return send_job_file(job)
@@ -75,14 +85,14 @@ def cached_or_offer(kind: jobs.ReportKind, access: Access, start_endpoint: str) 
     return render_template(
         "projects/report_start.html",
         title=kind.title,
-        action=url_for(start_endpoint, project_id=access.project.id),
+        action=url_for(start_endpoint, project_id=access.project.id, **endpoint_args),
     )
 
 
-def start_api(kind: jobs.ReportKind, access: Access) -> Any:
-    """An API request for a report: 200 with the file if this data's render is done (cached),
-    otherwise 202 with the job and a Location to poll."""
-    job = _start(kind, access)
+def start_api(kind: jobs.ReportKind, access: Access, params: dict[str, Any] | None = None) -> Any:
+    """An API request for a report (with ``params``, if it takes any): 200 with the file if
+    this data's render is done (cached), otherwise 202 with the job and a Location to poll."""
+    job = _start(kind, access, params)
     if job.state == jobs.JobState.DONE:
         return send_job_file(job)
     resp = jsonify(job_json(job))

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from planner.core import approvals
 from planner.core.api import api_blueprint, doc, validated
-from planner.core.errors import NotFound, PermissionDenied, ValidationError
+from planner.core.errors import PermissionDenied, ValidationError
 from planner.core.forms import ApprovalForm
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import send_download
 from planner.extensions import db
 from planner.projects.access import api_access
 from planner.requirements.schemas import an_id
@@ -336,25 +335,5 @@ def signoffs_create(project_id: int, number: int):
             conditions=form.conditions.data or "",
             password=form.password.data,
         )
-    if signoff.state(db.session, v).signed_off:  # the last signature: seal it now
-        with unit_of_work(db.session):
-            seal.seal(db.session, access, v, seal.signing_key(current_app.config))
+    seal.after_signature(db.session, access, v)
     return jsonify(approvals.approval_json(row)), 201
-
-
-@bp.get("/projects/<int:project_id>/spec/versions/<int:number>/signed.pdf")
-@doc(
-    "The signed-off version's PDF as it was signed (PDF/A-3b, one PAdES signature per signer); "
-    "404 before sign-off",
-    binary=("application/pdf",),
-    permission=Permission.VIEW,
-)
-def signed_pdf(project_id: int, number: int):
-    api_access(project_id)
-    v = service.get_version(db.session, project_id, number)
-    row = seal.sealed(db.session, v)
-    if row is None:
-        raise NotFound(f"Version {number} is not signed off.")
-    return send_download(
-        row.data, f"specification-{project_id}-v{number}-signed.pdf", "application/pdf"
-    )

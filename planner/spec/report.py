@@ -248,7 +248,7 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     return str(audit.last_change(session, access.project.id)), AUDIENCE
 
 
-def _access(session: Session, job: jobs.ReportJob) -> Access:
+def job_access(session: Session, job: jobs.ReportJob) -> Access:
     """The access of the member who asked for the report, as it is now; NotFound if their
     account is gone or disabled, or they left the rollout."""
     user = session.get(User, job.requested_by_id) if job.requested_by_id else None
@@ -258,10 +258,16 @@ def _access(session: Session, job: jobs.ReportJob) -> Access:
 
 
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
-    """Render one job in the worker (only reads)."""
-    access = _access(session, job)
+    """Render one job in the worker (only reads): the version its ``version`` parameter
+    names, else the latest submitted one."""
+    access = job_access(session, job)
     access.require(Permission.VIEW)
-    version = latest_submitted(session, job.project_id)
+    number = job.parameters.get("version")
+    version = (
+        service.get_version(session, job.project_id, int(number))
+        if number is not None
+        else latest_submitted(session, job.project_id)
+    )
     data = report_pdf(session, access, progress, version)
     return jobs.Rendered(data, f"specification-{job.project_id}-v{version.number}.pdf")
 

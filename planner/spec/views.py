@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -22,7 +21,7 @@ from planner.core.errors import DomainError
 from planner.core.forms import ApprovalForm, ConfirmForm
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import confirm_page, flash_error, form_page, post_action, send_download
+from planner.core.web import confirm_page, flash_error, form_page, post_action
 from planner.extensions import db
 from planner.projects.access import project_view
 from planner.projects.phases import SOLUTION_LABELS, register_phase_page, register_phase_panel
@@ -165,6 +164,7 @@ def submit(project_id: int):
 def _version_page(v, *, approval_form=None, status: int = 200):
     latest = service.latest_version(db.session, g.project.id)
     st = signoff.state(db.session, v)
+    sealed = seal.sealed(db.session, v) is not None
     if approval_form is None:
         approval_form = ApprovalForm(prefix="a", formdata=None)
     approval_form.digest.data = v.digest
@@ -188,7 +188,8 @@ def _version_page(v, *, approval_form=None, status: int = 200):
         and not st.superseded
         and (st.next_signer is None or st.next_signer == g.access.user.id),
         confirm=ConfirmForm(formdata=None),
-        sealed=seal.sealed(db.session, v) is not None,
+        sealed=sealed,
+        seal_attempt=None if sealed or not st.signed_off else seal.last_attempt(db.session, v),
         is_latest=latest is not None and latest.id == v.id,
         affected=service.affected_by_later_revisions(db.session, g.project.id, v),
         others=[
@@ -294,26 +295,6 @@ def put_up(project_id: int, number: int):
     )
 
 
-def _seal_if_signed_off(v) -> None:
-    """The last signature makes the version signed off: its PDF is rendered, signed and
-    stored now (in a unit of work of its own: the signature stands whatever happens here)."""
-    if signoff.state(db.session, v).signed_off:
-        with unit_of_work(db.session):
-            seal.seal(db.session, g.access, v, seal.signing_key(current_app.config))
-
-
-@bp.get("/versions/<int:number>/signed.pdf")
-@project_view()
-def signed_pdf(project_id: int, number: int):
-    v = service.get_version(db.session, project_id, number)
-    row = seal.sealed(db.session, v)
-    if row is None:
-        abort(404, description=_("Version %(n)d is not signed off.", n=number))
-    return send_download(
-        row.data, f"specification-{project_id}-v{number}-signed.pdf", "application/pdf"
-    )
-
-
 @bp.post("/versions/<int:number>/sign")
 @approvals.limit_attempts
 @project_view(Permission.APPROVE)
@@ -333,7 +314,7 @@ def sign(project_id: int, number: int):
                     conditions=form.conditions.data or "",
                     password=form.password.data,
                 )
-            _seal_if_signed_off(v)
+            seal.after_signature(db.session, g.access, v)
             flash(_("Your signature is recorded."), "success")
             return redirect(_version_back(project_id, number, "#signoff"))
         except DomainError as exc:

@@ -229,7 +229,7 @@ def test_the_version_page_reviews_and_signs(board, client):
     assert ok.status_code == 302
     signed_page = wei.get(base).get_data(as_text=True)
     assert "signed off" in signed_page and "The signed PDF" in signed_page
-    pdf = wei.get(f"{base}/signed.pdf")
+    pdf = wei.get(f"{base}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
 
@@ -246,7 +246,9 @@ def test_the_signed_off_version_is_sealed_once_and_verifies(board, api_as, app, 
     db.session.commit()
     url = f"/projects/{project.id}/spec/versions/1"
     lead = api_as(access.user)
-    assert lead.get(f"{url}/signed.pdf").status_code == 404  # not signed off yet
+    unsigned = lead.get(f"{url}.pdf")  # before sign-off: the version as it stands, unsigned
+    assert unsigned.status_code == 200 and b"/ByteRange" not in unsigned.data
+    assert seal.sealed(db.session, version) is None
     for who, meaning in (("wei", "approved"), ("ioana", "approved")):
         assert (
             api_as(people[who].user)
@@ -257,9 +259,9 @@ def test_the_signed_off_version_is_sealed_once_and_verifies(board, api_as, app, 
             .status_code
             == 201
         )
-    first = lead.get(f"{url}/signed.pdf")
+    first = lead.get(f"{url}.pdf")
     assert first.status_code == 200 and first.mimetype == "application/pdf"
-    second = lead.get(f"{url}/signed.pdf")
+    second = lead.get(f"{url}.pdf")
     assert second.data == first.data  # the stored bytes, not a new render
     with open(app.config["SIGNING_CA"], "rb") as ca:
         result = pades.verify_pdf(first.data, ca.read(), expected_signers=2)
@@ -276,3 +278,59 @@ def test_the_signed_off_version_is_sealed_once_and_verifies(board, api_as, app, 
     verified = runner.invoke(args=["verify", str(path)])
     assert verified.exit_code == 0, verified.output
     assert f"specification version 1 of rollout {project.id}" in verified.output
+
+
+def test_a_failed_seal_keeps_the_signatures_says_why_and_is_tried_again(
+    board, api_as, client, app, tmp_path
+):
+    """Sealing runs after the last signature is committed: when it fails (here the signing
+    key's file is damaged) the signatures stand, the version is signed off, its page says
+    why the PDF is missing and offers to try again, and the API starts a new attempt; once
+    the key is mended, the next attempt seals it."""
+    from planner.core import jobs
+    from planner.spec import pades, seal
+
+    project, access, version, people = board
+    signoff.set_signers(db.session, access, [people["wei"].user.id], in_order=False)
+    signoff.put_up_for_signoff(db.session, access, version)
+    db.session.commit()
+    good_key = app.config["SIGNING_P12"]
+    broken = tmp_path / "broken.p12"
+    broken.write_bytes(b"not a PKCS#12 file")
+    app.config["SIGNING_P12"] = str(broken)
+    try:
+        url = f"/projects/{project.id}/spec/versions/1"
+        signed = api_as(people["wei"].user).post(
+            f"{url}/signoffs",
+            json={"meaning": "approved", "password": Factory.PASSWORD, "digest": version.digest},
+        )
+        assert signed.status_code == 201  # the signature does not wait for the seal
+        db.session.expire_all()
+        assert signoff.state(db.session, version).signed_off
+        assert seal.sealed(db.session, version) is None
+        attempt = seal.last_attempt(db.session, version)
+        assert attempt.state == jobs.JobState.FAILED and "PKCS#12" in attempt.error
+        login(client, "ana")
+        page = client.get(f"/projects/{project.id}/spec/versions/1")
+        text = page.get_data(as_text=True)
+        assert "Sealing the signed PDF failed" in text and "Try sealing again" in text
+        again = api_as(access.user).get(f"{url}.pdf")  # the API tries again: fails again
+        assert again.status_code == 202 and again.get_json()["state"] == "failed"
+        assert seal.last_attempt(db.session, version).id != attempt.id
+    finally:
+        app.config["SIGNING_P12"] = good_key
+    token = csrf_token(client, f"/projects/{project.id}/spec/versions/1")
+    retried = client.post(
+        f"/projects/{project.id}/spec/versions/1.pdf/start", data={"csrf_token": token}
+    )
+    assert retried.status_code == 303  # to the job's page; in tests the job has run
+    db.session.expire_all()
+    row = seal.sealed(db.session, version)
+    assert row is not None and row.signed
+    with open(app.config["SIGNING_CA"], "rb") as ca:
+        assert pades.verify_pdf(row.data, ca.read(), expected_signers=1).valid
+    served = client.get(f"/projects/{project.id}/spec/versions/1.pdf")
+    assert served.status_code == 200 and served.data == row.data
+    assert "The signed PDF" in client.get(f"/projects/{project.id}/spec/versions/1").get_data(
+        as_text=True
+    )
