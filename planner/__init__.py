@@ -82,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.requirements import waiting as _requirements_waiting  # noqa: F401 (a waiting list)
     from planner.spec import api as spec_api
     from planner.spec import report_views as _spec_report_views  # noqa: F401 (routes on its bps)
+    from planner.spec import verify_views as spec_verify
     from planner.spec import views as spec_views
     from planner.spec import waiting as _spec_waiting  # noqa: F401 (a waiting list)
     from planner.vendors import api as vendors_api
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         artifacts_views.bp,
         vendors_views.bp,
         spec_views.bp,
+        spec_verify.bp,
         openapi.bp,
         accounts_api.bp,
         projects_api.bp,

@@ -244,19 +244,16 @@ def init_signing(directory: Path | None, name: str) -> None:
 )
 @with_appcontext
 def verify(pdf: Path, ca: Path | None) -> None:
-    """Check a signed specification: its signatures, what changed after them, and whether the
-    JSON it carries is the one whose SHA-256 it names. Exit status 0 if valid, 1 if not."""
-    import hashlib
-
-    from planner.spec import pades
-    from planner.spec import service as spec
+    """Check a signed specification: which rollout and version it is, whether it is the sealed
+    PDF stored here, its signatures, what changed after them, and whether the JSON it carries
+    is the one whose SHA-256 the executives signed. Exit status 0 if valid, 1 if not."""
+    from planner.spec.verification import verify_file
 
     ca_path = ca or (Path(p) if (p := current_app.config.get("SIGNING_CA")) else None)
     if ca_path is None:
         raise click.ClickException("Give --ca, or set PLANNER_SIGNING_CA.")
-    data = pdf.read_bytes()
-    result = pades.verify_pdf(data, ca_path.read_bytes())
-    for n, s in enumerate(result.signatures, start=1):
+    verdict = verify_file(db.session, pdf.read_bytes(), ca_path.read_bytes(), lambda _: True)
+    for n, s in enumerate(verdict.signatures, start=1):
         flags = ", ".join(
             word
             for ok, word in (
@@ -270,24 +267,16 @@ def verify(pdf: Path, ca: Path | None) -> None:
         click.echo(
             f"signature {n}: {s.claimed_name or s.signer}, {when}, {s.reason or ''}: {flags}"
         )
-    problems = list(result.problems)
-    carried = {k: v for k, v in pades.embedded_files(data).items() if k.endswith(".json")}
-    if not carried:
-        problems.append("the file carries no specification JSON")
-    for name, body in carried.items():
-        digest = hashlib.sha256(body).hexdigest()
-        found = spec.version_by_digest(db.session, digest)
-        if found is None:
-            problems.append(f"{name} is no specification version of this deployment")
-        else:
-            click.echo(
-                f"{name}: specification version {found.number} of rollout {found.project_id}, "
-                f"SHA-256 {digest}"
-            )
-    for problem in problems:
+    if verdict.version is not None:
+        click.echo(
+            f"{verdict.json_name}: specification version {verdict.version.number} of rollout "
+            f"{verdict.version.project_id} ({verdict.rollout}), SHA-256 {verdict.json_sha256}"
+        )
+        click.echo(f"compared with the stored signed PDF: {verdict.stored}")
+    for problem in verdict.problems:
         click.echo(f"problem: {problem}")
-    click.echo("valid" if not problems else "NOT valid")
-    sys.exit(0 if not problems else 1)
+    click.echo("valid" if verdict.valid else "NOT valid")
+    sys.exit(0 if verdict.valid else 1)
 
 
 COMMANDS = (

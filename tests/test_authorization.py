@@ -55,6 +55,7 @@ LOGIN_ONLY = {
     "accounts.profile",
     "accounts.logout",
     "accounts.revoke_token",
+    "verify.verify",
 }
 ADMIN_ONLY = {"accounts.admin_users", "accounts.admin_set_active", "accounts.admin_audit"}
 PUBLIC = {"accounts.login", "openapi.openapi_json", "static"}

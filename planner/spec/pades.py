@@ -553,7 +553,12 @@ def verify_pdf(
         checks.append(_check(item, later_fields, unsigned_later))
 
     for number, (item, check) in enumerate(zip(checked, checks, strict=True), start=1):
-        label = f"signature {number} by {check.signer}"
+        who = check.claimed_name or check.signer
+        label = (
+            f"signature {number} by {who}"
+            if who == check.signer
+            else f"signature {number} for {who} (certificate {check.signer})"
+        )
         if item.status is None:
             problems.append(f"{label} could not be checked: {item.error}")
             continue

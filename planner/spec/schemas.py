@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -64,3 +65,16 @@ class SignersForm(FlaskForm):
         _l("Signers"), coerce=an_id, validate_choice=False, validators=[Optional(), ListLength(50)]
     )
     in_order = BooleanField(_l("They sign in this order"))
+
+
+class VerifyForm(FlaskForm):
+    """A signed specification's PDF to verify."""
+
+    file = FileField(
+        _l("Signed PDF"),
+        validators=[FileRequired(message=_l("Choose the PDF to verify."))],
+        description=_l(
+            "A specification PDF as someone handed it to you: it is checked against what this "
+            "deployment stored and signed, and kept nowhere."
+        ),
+    )

@@ -71,12 +71,22 @@ def test_requirements_and_design_pages_are_accessible(app, browser_page, factory
         f"{base}/phases/design",
         f"{base}/spec",
         f"{base}/spec/versions/1",
+        "/verify",
     ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         if serious := _serious(page):
             found[path] = serious
     assert found == {}
+    # A file that is no signed specification gets a verdict in words, as accessible as the rest.
+    page.goto("/verify")
+    page.get_by_label("Signed PDF").set_input_files(
+        {"name": "spec.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.7 not really"}
+    )
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("heading", name="Verdict").wait_for()
+    assert page.get_by_text("the file is not a readable PDF").count() == 1
+    assert _serious(page) == []
     # The head of customer service finishes their draft with the keyboard alone.
     _log_in(page, "service")
     page.goto(f"{base}/requirements/intake")

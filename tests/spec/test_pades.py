@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import io
 import random
-import re
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,14 +14,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import pkcs12
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfReader
 from weasyprint import HTML
 
 from planner.core.errors import Conflict, ValidationError
 from planner.spec import pades
+from tests.spec import tamper
 
 # a title and a modification date, so that the information dictionary and the XMP both have
 # entries that signing must keep in step
@@ -96,64 +93,6 @@ def twice(once, ioana) -> bytes:
 @pytest.fixture(scope="module")
 def ca_pem(authority) -> bytes:
     return authority.cert_pem
-
-
-# --- what tampering looks like ----------------------------------------------------------------
-
-
-def _flip_in_page_content(pdf: bytes) -> bytes:
-    """One bit changed inside the first page's content stream, which every signature covers."""
-    page = PdfFileReader(io.BytesIO(pdf)).root["/Pages"]["/Kids"][0]
-    contents = page.raw_get("/Contents")
-    assert isinstance(contents, generic.IndirectObject)
-    header = re.search(rb"(?<![0-9])%d 0 obj" % contents.idnum, pdf)
-    assert header is not None
-    start = pdf.index(b"stream", header.end()) + len(b"stream\n") + 5
-    return pdf[:start] + bytes([pdf[start] ^ 0x01]) + pdf[start + 1 :]
-
-
-def _write_in_padding(pdf: bytes) -> bytes:
-    """A hex digit written into the zeros that pad the last signature's /Contents: the one part
-    of a signed revision that no signature covers."""
-    last = PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures[-1]
-    at = last.byte_range[2] - 2  # the last hex digit before the closing ">"
-    assert pdf[at : at + 2] == b"0>"
-    return pdf[:at] + b"7" + pdf[at + 1 :]
-
-
-def _update(pdf: bytes, change) -> bytes:
-    """An incremental update made with pyHanko's writer, as a forger with the file would."""
-    buffer = io.BytesIO(pdf)
-    writer = IncrementalPdfFileWriter(buffer)
-    change(writer)
-    writer.write_in_place()
-    return buffer.getvalue()
-
-
-def _draw_on_page(writer: IncrementalPdfFileWriter) -> None:
-    rectangle = writer.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 20 20 200 40 re f"))
-    writer.add_stream_to_page(0, rectangle)
-
-
-def _retitle(writer: IncrementalPdfFileWriter) -> None:
-    writer.document_meta.title = "Another specification"
-
-
-def _drop_field(name: str):
-    def change(writer: IncrementalPdfFileWriter) -> None:
-        def others(array):
-            return generic.ArrayObject(r for r in array if r.get_object().get("/T") != name)
-
-        form_ref = writer.root.raw_get("/AcroForm")
-        form = form_ref.get_object()
-        form["/Fields"] = others(form["/Fields"])
-        writer.mark_update(form_ref)
-        page_ref = writer.find_page_for_modification(0)[0]
-        page = page_ref.get_object()
-        page["/Annots"] = others(page["/Annots"])
-        writer.mark_update(page_ref)
-
-    return change
 
 
 # --- identities ------------------------------------------------------------------------------
@@ -281,7 +220,7 @@ def test_a_field_signs_once_and_only_a_pdf_is_signed(once, original, wei):
 
 
 def test_a_changed_byte_in_the_signed_content_is_named(twice, ca_pem):
-    result = pades.verify_pdf(_flip_in_page_content(twice), ca_pem)
+    result = pades.verify_pdf(tamper.flip_in_page_content(twice), ca_pem)
 
     assert not result.valid
     assert [s.intact for s in result.signatures] == [False, False]
@@ -293,7 +232,7 @@ def test_a_changed_byte_in_the_signed_content_is_named(twice, ca_pem):
 
 
 def test_bytes_hidden_in_a_signatures_padding_are_named(twice, ca_pem):
-    result = pades.verify_pdf(_write_in_padding(twice), ca_pem)
+    result = pades.verify_pdf(tamper.write_in_padding(twice), ca_pem)
 
     assert not result.valid
     assert result.problems == [
@@ -303,7 +242,7 @@ def test_bytes_hidden_in_a_signatures_padding_are_named(twice, ca_pem):
 
 
 def test_content_drawn_after_the_last_signature_is_named(twice, ca_pem):
-    result = pades.verify_pdf(_update(twice, _draw_on_page), ca_pem, expected_signers=2)
+    result = pades.verify_pdf(tamper.update(twice, tamper.draw_on_page), ca_pem, expected_signers=2)
 
     assert not result.valid
     assert result.problems == ["the file was changed after the last signature"]
@@ -314,14 +253,14 @@ def test_content_drawn_after_the_last_signature_is_named(twice, ca_pem):
 def test_metadata_changed_after_the_last_signature_is_named(twice, ca_pem):
     # pyHanko's difference analysis allows metadata updates (ModificationLevel.LTA_UPDATES);
     # a signed-off specification gets nothing but signatures, so this is a change too
-    result = pades.verify_pdf(_update(twice, _retitle), ca_pem)
+    result = pades.verify_pdf(tamper.update(twice, tamper.retitle), ca_pem)
 
     assert not result.valid
     assert result.problems == ["the file was changed after the last signature"]
 
 
 def test_content_changed_between_two_signatures_is_named(once, ioana, ca_pem):
-    drawn = _update(once, _draw_on_page)
+    drawn = tamper.update(once, tamper.draw_on_page)
     signed = pades.sign_pdf(
         drawn,
         pades.load_signer(ioana.p12, ioana.passphrase),
@@ -347,7 +286,9 @@ def test_a_stripped_signature_is_missed_when_two_are_expected(once, twice, ca_pe
     assert result.problems == ["the file has 1 of 2 expected signatures"]
 
     # or the second field taken out of the form by a later update
-    result = pades.verify_pdf(_update(twice, _drop_field("Signature2")), ca_pem, expected_signers=2)
+    result = pades.verify_pdf(
+        tamper.update(twice, tamper.drop_field("Signature2")), ca_pem, expected_signers=2
+    )
     assert not result.valid
     assert [s.field for s in result.signatures] == ["Signature1"]
     assert result.problems == [
@@ -369,7 +310,8 @@ def test_a_signature_from_another_authority_is_not_trusted(once, ca_pem):
 
     assert not result.valid
     assert result.problems == [
-        "signature 2 by Mallory is not from the deployment's certificate authority"
+        "signature 2 for Ioana Dumitrescu (certificate Mallory) is not from the deployment's "
+        "certificate authority"
     ]
     second = result.signatures[1]
     assert (second.intact, second.trusted, second.claimed_name) == (
