@@ -28,9 +28,12 @@ Choices this module makes, in one place:
   still scores at most 5. A vendor without a quote has no price score, so it is incomplete.
   A must-have on a price criterion is checked after the formula; it cannot change the lowest
   cost, since the cheapest ranked vendor scores exactly 5.
-- **Ties.** Equal totals share a rank. Where one winner is needed (:func:`sensitivity`), a
-  shared first place goes to the vendor listed first, and handing it to the vendor it is
-  shared with is a change of 0.0 points. :func:`monte_carlo` splits a tie for first evenly.
+- **Ties.** Equal totals share a rank. A shared first place is a tie wherever a winner is
+  named, never settled by the order in which vendors are listed: :attr:`Evaluation.winner` is
+  None and :attr:`Evaluation.first_place` lists the tied vendors; vendor selection's
+  Monte-Carlo shares each draw among the vendors tied in it (1/k each for a k-way tie), its
+  sensitivity answers for the tied vendors together, and its tie breaks say which change of
+  each criterion's share puts each of them first alone (:mod:`planner.vendors.robustness`).
 - **Kendall's W** ranks the vendors by each reviewer's own weighted total over the non-price
   criteria. Reviewers who did not score every non-price criterion of every vendor they are
   not recused from are left out; the vendors are those that every remaining reviewer ranked
@@ -95,8 +98,13 @@ class Evaluation:
     @property
     def winner(self) -> int | None:
         """The vendor ranked first alone; None when nobody is ranked or first place is shared."""
-        firsts = [v.vendor_id for v in self.vendors.values() if v.rank == 1]
+        firsts = self.first_place
         return firsts[0] if len(firsts) == 1 else None
+
+    @property
+    def first_place(self) -> list[int]:
+        """The vendors ranked first, in the board's order: one, several when tied, or none."""
+        return [v.vendor_id for v in self.vendors.values() if v.rank == 1]
 
     @property
     def ranking(self) -> list[int]:

@@ -14,7 +14,16 @@ import numpy as np
 import numpy.typing as npt
 
 # Saaty's random consistency index RI by matrix size (Saaty 1980, The Analytic Hierarchy
-# Process, with the extension to 15 used by the same literature).
+# Process, with the extension to 15 used by the same literature). Other published tables,
+# from other simulations of random matrices, differ: Alonso & Lamata (2006) give about 0.52
+# for three criteria, some 10 % below 0.58, so another tool's consistency ratio may differ.
+# Pages and the report say it in their own words (translated); the API says RANDOM_INDEX_NOTE.
+RANDOM_INDEX_SOURCE = "Saaty (1980), The Analytic Hierarchy Process"
+RANDOM_INDEX_NOTE = (
+    "The consistency ratio is CI divided by the random index of this table for this number of "
+    "criteria. Other published tables differ (Alonso & Lamata 2006 give about 0.52 for three "
+    "criteria, against 0.58), so another tool's ratio for the same judgements may differ."
+)
 RANDOM_INDEX = {
     1: 0.0,
     2: 0.0,
@@ -47,6 +56,7 @@ class AHPResult:
     cr: float  # CI / RI; 0 for n ≤ 2
     inconsistent: bool  # CR > 0.10
     worst_pairs: list[tuple[int, int]]  # (i, j), i < j, the worst judgement first
+    random_index: float = 0.0  # RI(n) from RANDOM_INDEX (:data:`RANDOM_INDEX_SOURCE`)
 
 
 def ahp_matrix_from_pairs(n: int, pairs: Mapping[tuple[int, int], float]) -> list[list[float]]:
@@ -89,7 +99,8 @@ def ahp(matrix: Sequence[Sequence[float]]) -> AHPResult:
     """Weights from a pairwise comparison matrix by Saaty's method.
 
     Weights: the principal (Perron) eigenvector, normalised to sum 1. λmax its eigenvalue,
-    CI = (λmax − n)/(n − 1), CR = CI / RI(n) with Saaty's random index (0 for n ≤ 2);
+    CI = (λmax − n)/(n − 1), CR = CI / RI(n) with Saaty's random index (0 for n ≤ 2; the
+    table is :data:`RANDOM_INDEX_SOURCE`'s, and ``random_index`` says which value was used);
     CR > 0.10 is inconsistent. ``worst_pairs`` orders the pairs by how far the judgement
     a_ij lies from the ratio w_i / w_j the weights imply, |ln(a_ij · w_j / w_i)|, worst first
     (pairs that agree exactly are left out).
@@ -119,6 +130,7 @@ def ahp(matrix: Sequence[Sequence[float]]) -> AHPResult:
         cr=cr,
         inconsistent=cr > CR_LIMIT,
         worst_pairs=worst,
+        random_index=ri,
     )
 
 

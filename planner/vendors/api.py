@@ -16,7 +16,7 @@ from planner.core.web import send_download
 from planner.extensions import db
 from planner.projects import reports
 from planner.projects.access import api_access
-from planner.vendors import service, sheets
+from planner.vendors import scoring, service, sheets
 from planner.vendors.models import Criterion, Vendor
 from planner.vendors.schemas import (
     CONFLICTS,
@@ -219,7 +219,9 @@ def consensus_set(project_id: int):
 @bp.get("/projects/<int:project_id>/vendor-evaluation")
 @doc(
     "Per vendor: weighted total, rank (null when knocked out or incomplete), knock-outs, "
-    "incompleteness; flagged disagreements, department totals, sensitivity, Kendall's W",
+    "incompleteness; the vendors ranked first (`first_place`, several when tied); flagged "
+    "disagreements, department totals, sensitivity, P(first) (a tie shared in each draw), "
+    "`tie_breaks` when first place is shared, Kendall's W",
     permission="blind",
 )
 def evaluation_get(project_id: int):
@@ -328,6 +330,12 @@ def _ahp_json(project_id: int, result: Any = None) -> dict[str, Any]:
             "consistency_ratio": result.cr,
             "inconsistent": result.inconsistent,
             "weights": {str(c.id): float(w) for c, w in zip(crits, result.weights, strict=False)},
+            "random_index": {
+                "source": scoring.RANDOM_INDEX_SOURCE,
+                "criteria": len(result.weights),
+                "value": result.random_index,
+                "note": scoring.RANDOM_INDEX_NOTE,
+            },
         }
     return out
 

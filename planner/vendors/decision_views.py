@@ -5,6 +5,8 @@ Routes on the vendors blueprint (:mod:`planner.vendors.views`).
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -21,21 +23,31 @@ from planner.vendors.schemas import ContractForm, DecisionForm
 from planner.vendors.views import bp
 
 
-def _decision_choices(project_id: int) -> list:
+def _standings(project_id: int) -> dict:
+    """The evaluation's vendor lines, best first (rank, knock-outs), and its first place
+    (several vendors when tied; see :func:`planner.vendors.results.compute`); none of either
+    for a board no evaluation can mean."""
+    try:
+        return service.evaluation(db.session, project_id)
+    except ValueError:  # a board no evaluation can mean: offer the vendors as they are
+        return {"vendors": [], "first_place": []}
+
+
+def _decision_choices(project_id: int, lines: list[dict]) -> list:
     """The vendors to choose from: none chosen by default, the ranked ones first by rank, each
     said with its standing, so that a knocked-out or incomplete vendor is never picked by
-    accident (choosing one needs a reason for the override)."""
+    accident (choosing one needs a reason for the override). A shared rank is said as one."""
     names = {v.id: v.name for v in service.vendors(db.session, project_id)}
-    try:
-        lines = service.evaluation(db.session, project_id)["vendors"]
-    except ValueError:  # a board no evaluation can mean: offer the vendors as they are
-        lines = []
     standing = {v["vendor_id"]: v for v in lines}
+    sharing = Counter(v["rank"] for v in lines if v["rank"] is not None)
 
     def label(vid: int) -> tuple[int, str]:
         line = standing.get(vid)
         if line is not None and line["rank"] is not None:
-            return line["rank"], _("%(name)s — rank %(rank)d", name=names[vid], rank=line["rank"])
+            rank = line["rank"]
+            if sharing[rank] > 1:
+                return rank, _("%(name)s — rank %(rank)d, tied", name=names[vid], rank=rank)
+            return rank, _("%(name)s — rank %(rank)d", name=names[vid], rank=rank)
         if line is not None and line["knocked_out"]:
             return 10_000, _("%(name)s — knocked out (not ranked)", name=names[vid])
         return 10_001, _("%(name)s — incomplete (not ranked)", name=names[vid])
@@ -48,8 +60,9 @@ def _decision_choices(project_id: int) -> list:
 @project_view(Permission.VIEW_COMMERCIAL)
 def decision(project_id: int):
     row = service.decision(db.session, project_id)
+    board = _standings(project_id)
     dform = DecisionForm(prefix="d", obj=row)
-    dform.vendor_id.choices = _decision_choices(project_id)
+    dform.vendor_id.choices = _decision_choices(project_id, board["vendors"])
     cform = ContractForm(prefix="c", obj=row)
     status = 200
     if request.method == "POST":
@@ -82,10 +95,11 @@ def decision(project_id: int):
                 status = exc.status
         else:
             status = 422
-    return _decision_page(row, dform, cform, ApprovalForm(prefix="a", formdata=None), status)
+    aform = ApprovalForm(prefix="a", formdata=None)
+    return _decision_page(row, dform, cform, aform, status, board)
 
 
-def _decision_page(row, dform, cform, aform, status: int):
+def _decision_page(row, dform, cform, aform, status: int, board: dict):
     signed = service.decision_approvals(db.session, row) if row is not None else []
     digest = approvals.digest_of(service.decision_content(row)) if row is not None else ""
     aform.digest.data = digest
@@ -97,6 +111,7 @@ def _decision_page(row, dform, cform, aform, status: int):
         aform=aform,
         approvals=signed,
         digest=digest,
+        board=board,  # the board's suggestion: its first place, several vendors when tied
         # an executive who has not signed this decision yet
         may_sign=g.access.can(Permission.APPROVE)
         and not any(a.signer_id == g.access.user.id for a in signed),
@@ -128,8 +143,8 @@ def decision_approve(project_id: int):
             status = exc.status
     aform.password.data = ""  # never sent back
     row = service.decision(db.session, project_id)
+    board = _standings(project_id)
     dform = DecisionForm(prefix="d", obj=row, formdata=None)
-    dform.vendor_id.choices = _decision_choices(project_id)
-    return _decision_page(
-        row, dform, ContractForm(prefix="c", obj=row, formdata=None), aform, status
-    )
+    dform.vendor_id.choices = _decision_choices(project_id, board["vendors"])
+    cform = ContractForm(prefix="c", obj=row, formdata=None)
+    return _decision_page(row, dform, cform, aform, status, board)

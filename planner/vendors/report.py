@@ -41,6 +41,7 @@ def report_context(session: Session, access: Access) -> dict:
         "decision": service.decision(session, pid),
         "leader": ranked[0] if ranked else None,
         "ahp": ahp_result,
+        "random_index_source": scoring.RANDOM_INDEX_SOURCE,
         "round": service.get_round(session, pid),
         "commercial": service.prices_visible(access),
         # Why a reviewer declared a conflict is the lead's to read (as on the board page).
@@ -70,7 +71,10 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     audience = service.envelopes(access, rnd).audience
     if access.can(Permission.EDIT):
         audience += ":conflict-reasons"
-    return str(audit.last_change(session, access.project.id)), audience
+    # the data, and the format of the results computed from it: a report rendered from
+    # results an earlier format computed is rendered again (see RESULTS_FORMAT)
+    revision = f"{audit.last_change(session, access.project.id)}/{service.RESULTS_FORMAT}"
+    return revision, audience
 
 
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:

@@ -114,9 +114,29 @@ MC_DRAWS = 10_000
 
 MC_SEED = 20261124
 
+# What :func:`compute` gives for a board, numbered: bump it whenever the same board gives other
+# numbers or fields, so that evaluations cached by earlier code are computed again rather than
+# served (a closed round's board never changes its revision). 1: the cache rows without a
+# number, some computed when a tie for first went, in every Monte-Carlo draw, to the vendor
+# listed first (P(first) 100 % and 0 % for identical vendors). 2: ties shared (#12).
+RESULTS_FORMAT = 2
+
+
+def cache_variant(technical_only: bool, results_format: int = RESULTS_FORMAT) -> str:
+    """The cache row's name for an evaluation of this kind and format ("full.2",
+    "technical.2"; format 1 had no number). At most 12 characters, as the column allows."""
+    name = "technical" if technical_only else "full"
+    return name if results_format == 1 else f"{name}.{results_format}"
+
 
 def compute(board: scoring.Board) -> dict[str, Any]:
-    """The whole evaluation as plain JSON-able data."""
+    """The whole evaluation as plain JSON-able data.
+
+    ``first_place`` lists the vendors ranked first (several when tied), in the order of
+    ``vendors``; ``tie_breaks`` is {} unless first place is shared, and then says, for each
+    criterion and each tied vendor, which way a change of the criterion's share puts that
+    vendor first alone (:func:`planner.vendors.scoring.tie_breaks`).
+    """
     names = {v.id: v.name for v in board.vendors}
     result: dict[str, Any] = {
         "vendors": [],
@@ -135,15 +155,18 @@ def compute(board: scoring.Board) -> dict[str, Any]:
     }
     if not board.vendors or not board.criteria:
         result.update(
+            first_place=[],
             disagreements=[],
             kendalls_w=None,
             departments={},
             sensitivity={},
+            tie_breaks={},
             monte_carlo={},
             calibration=None,
         )
         return result
-    ev = scoring.evaluate(board)
+    everything = scoring.analyse(board, draws=MC_DRAWS, seed=MC_SEED)
+    ev = everything.evaluation
     for v in board.vendors:
         r = ev.vendors[v.id]
         result["vendors"].append(
@@ -158,6 +181,7 @@ def compute(board: scoring.Board) -> dict[str, Any]:
             }
         )
     result["vendors"].sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, x["name"]))
+    result["first_place"] = [v["vendor_id"] for v in result["vendors"] if v["rank"] == 1]
     result["disagreements"] = [
         {
             "vendor_id": d.vendor_id,
@@ -171,22 +195,36 @@ def compute(board: scoring.Board) -> dict[str, Any]:
                 for e in d.entries
             ],
         }
-        for d in scoring.disagreements(board)
+        for d in everything.disagreements
     ]
     result["reviewers"] = {str(s.reviewer_id): {"department": s.department} for s in board.scores}
-    result["kendalls_w"] = scoring.kendalls_w(board)
+    result["kendalls_w"] = everything.kendalls_w
     result["departments"] = {
         dept: {str(k): t for k, t in totals.items()}
-        for dept, totals in scoring.department_totals(board).items()
+        for dept, totals in everything.department_totals.items()
     }
     result["sensitivity"] = {
-        str(cid): (None if s is None else {"change_pp": s.change_pp, "new_winner": s.new_winner})
-        for cid, s in scoring.sensitivity(board).items()
+        str(cid): (
+            None
+            if s is None
+            else {
+                "change_pp": s.change_pp,
+                "new_winner": s.new_winner,
+                "new_winners": s.new_winners,
+            }
+        )
+        for cid, s in everything.sensitivity.items()
     }
-    result["monte_carlo"] = {
-        str(k): p for k, p in scoring.monte_carlo(board, draws=MC_DRAWS, seed=MC_SEED).items()
+    order = {vid: i for i, vid in enumerate(result["first_place"])}
+    result["tie_breaks"] = {
+        str(cid): {
+            str(vid): None if b is None else _plain(b)
+            for vid, b in sorted(by_vendor.items(), key=lambda item: order[item[0]])
+        }
+        for cid, by_vendor in everything.tie_breaks.items()
     }
-    cal = scoring.calibration(board)
+    result["monte_carlo"] = {str(k): p for k, p in everything.monte_carlo.items()}
+    cal = everything.calibration
     result["calibration"] = (
         None
         if cal is None
@@ -223,7 +261,7 @@ def _cached(session: Session, project_id: int, technical_only: bool, column: Any
     ``technical_only`` leaves the price criteria out: what people without commercial access
     see while a two-envelope round has not closed technical scoring.
     """
-    variant = "technical" if technical_only else "full"
+    variant = cache_variant(technical_only)
     revision = board_revision(session, project_id)
     key = (EvaluationCache.project_id == project_id) & (EvaluationCache.variant == variant)
     row = session.execute(select(EvaluationCache.revision, column).where(key)).first()

@@ -49,6 +49,8 @@ from planner.core.scoring import (  # noqa: F401 (gathered here)
 from planner.vendors.ahp import (  # noqa: F401 (gathered here)
     CR_LIMIT,
     RANDOM_INDEX,
+    RANDOM_INDEX_NOTE,
+    RANDOM_INDEX_SOURCE,
     SAATY_SCALE,
     AHPResult,
     ahp,
@@ -56,11 +58,14 @@ from planner.vendors.ahp import (  # noqa: F401 (gathered here)
 )
 from planner.vendors.robustness import (  # noqa: F401 (gathered here)
     SensitivityResult,
+    TieBreak,
     check_mc,
     monte_carlo,
     monte_carlo_of,
     sensitivity,
     sensitivity_of,
+    tie_breaks,
+    tie_breaks_of,
 )
 
 # --- everything at once ---------------------------------------------------------------------
@@ -77,6 +82,7 @@ class Analysis:
     calibration: Calibration
     sensitivity: dict[int, SensitivityResult | None]
     monte_carlo: dict[int, float]
+    tie_breaks: dict[int, dict[int, TieBreak | None]]
 
 
 def analyse(
@@ -88,9 +94,9 @@ def analyse(
     seed: int = 2026,
 ) -> Analysis:
     """All of :func:`evaluate`, :func:`disagreements`, :func:`kendalls_w`,
-    :func:`department_totals`, :func:`calibration`, :func:`sensitivity` and
-    :func:`monte_carlo`, reading the board's scores once (the same results, faster than seven
-    calls). Raises ValueError as they do.
+    :func:`department_totals`, :func:`calibration`, :func:`sensitivity`,
+    :func:`monte_carlo` and :func:`tie_breaks`, reading the board's scores once (the same
+    results, faster than eight calls). Raises ValueError as they do.
     """
     if threshold < 1:
         raise ValueError("the disagreement threshold must be at least 1")
@@ -106,6 +112,7 @@ def analyse(
         calibration=_calibration(board, sh, m),
         sensitivity=sensitivity_of(board, m),
         monte_carlo=monte_carlo_of(board, m, draws, spread, seed),
+        tie_breaks=tie_breaks_of(board, m),
     )
 
 
@@ -139,6 +146,7 @@ if __name__ == "__main__":  # pragma: no cover - timing on the benchmark's board
         calibration,
         sensitivity,
         monte_carlo,
+        tie_breaks,
         analyse,
     ):
         best = math.inf

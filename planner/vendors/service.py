@@ -62,6 +62,8 @@ from planner.vendors.decision import (  # noqa: F401 (gathered here)
 from planner.vendors.results import (  # noqa: F401 (gathered here)
     MC_DRAWS,
     MC_SEED,
+    RESULTS_FORMAT,
+    cache_variant,
     compute,
     disagreement_entries,
     evaluation,

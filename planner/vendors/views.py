@@ -276,6 +276,7 @@ def ahp(project_id: int):
         values=values,
         result=result,
         names=names,
+        random_index_source=scoring.RANDOM_INDEX_SOURCE,
     ), status
 
 

@@ -20,6 +20,7 @@ from planner.vendors.scoring import (
     Calibration,
     CriterionSpec,
     ScoreEntry,
+    TieBreak,
     VendorSpec,
     ahp,
     ahp_matrix_from_pairs,
@@ -34,6 +35,7 @@ from planner.vendors.scoring import (
     monte_carlo,
     round_total,
     sensitivity,
+    tie_breaks,
     weight_shares,
     weighted_total,
 )
@@ -579,28 +581,115 @@ def test_sensitivity_none_and_whole_weight():
     assert s[2].change_pp == pytest.approx(100 * 2 / 7) and s[2].new_winner == Z
 
 
-def test_sensitivity_with_a_tie_for_first():
-    # X (5, 0) and Q (4, 3) both total 75: the first listed, X, is the nominal winner and
-    # any cut of c1 (Q's line 60 + 20·s is flatter than X's 100·s) hands it to Q
+def test_sensitivity_with_a_tie_for_first_answers_for_the_tied_vendors_together():
+    # X (5, 0) and Q (4, 3) both total 75, Z (3, 3) 60. Lines in c1's share s (now 0.75):
+    # X = 100·s, Q = 60 + 20·s, Z = 60 whatever s. A cut favours Q at once, a rise X: the
+    # tie breaks, but no vendor outside it takes first place before s reaches 0 (Z only
+    # meets Q there, at 60). Nobody is the "nominal" winner by being listed first.
     tied = sheet_board([3, 1], {X: (5, 0), Q: (4, 3), Z: (3, 3)})
     assert evaluate(tied).vendors[Q].rank == 1 == evaluate(tied).vendors[X].rank
-    s = sensitivity(tied)
-    assert (s[1].change_pp, s[1].new_winner) == (0.0, Q)
-    assert (s[2].change_pp, s[2].new_winner) == (0.0, Q)
+    assert evaluate(tied).winner is None and evaluate(tied).first_place == [X, Q]
+    assert sensitivity(tied) == {1: None, 2: None}
+    # Z (2, 5) totals 55 and its line 40·s + 100·(1 − s) rises as c1 falls: it meets Q's
+    # (the tied line that falls slowest) at s = 0.5, where both are 70 and X 50: −25 pp
+    outsider = sheet_board([3, 1], {X: (5, 0), Q: (4, 3), Z: (2, 5)})
+    s = sensitivity(outsider)
+    assert s[1].change_pp == pytest.approx(-25.0) and s[1].new_winners == [Z]
+    assert s[2].change_pp == pytest.approx(+25.0) and s[2].new_winner == Z
+    # the same answer whatever the order in which the vendors are listed
+    reordered = sheet_board([3, 1], {Z: (2, 5), Q: (4, 3), X: (5, 0)})
+    assert sensitivity(reordered) == s
+    assert sensitivity(sheet_board([3, 1], {Q: (4, 3), X: (5, 0), Z: (3, 3)})) == {
+        1: None,
+        2: None,
+    }
     # an identical twin never overtakes: the answer is about the next vendor
     twins = sensitivity(sheet_board([3, 1], {X: (5, 0), X2: (5, 0), Z: (3, 3)}))
-    assert twins[1].change_pp == pytest.approx(-15.0) and twins[1].new_winner == Z
+    assert twins[1].change_pp == pytest.approx(-15.0) and twins[1].new_winners == [Z]
+
+
+def test_sensitivity_names_every_vendor_that_overtakes_together():
+    # identical Y and Y2 (3, 3) total 60 against X's 75: both meet X at c1's share 0.6
+    board = sheet_board([3, 1], {X: (5, 0), Y: (3, 3), X2: (3, 3)})
+    s = sensitivity(board)
+    assert s[1].change_pp == pytest.approx(-15.0)
+    assert (s[1].new_winner, s[1].new_winners) == (Y, [Y, X2])
 
 
 def test_sensitivity_among_ranked_vendors_only():
     s = sensitivity(make_board())
-    # V1 and V2 share first place (85; V1, listed first, is the nominal winner), V6 has 65.
-    # Functionality (4 and 4) and Security (5 and 5): V1's and V2's lines are the same, and
-    # V6 stays 20 points behind at any share (it is 20 points lower on both). Usability
-    # (V1 4, V2 2): a cut favours V2 at once; Price (V1 4, V2 5): a rise does.
-    assert s == {A: None, B: None, C: s[C], P: s[P]}
-    assert (s[C].change_pp, s[C].new_winner) == (0.0, V2)
-    assert (s[P].change_pp, s[P].new_winner) == (0.0, V2)
+    # V1 and V2 share first place (85), V6 has 65 (V3, V4, V5 are not ranked). Lines in a
+    # share s: T + (x − T)/(1 − s)·(s′ − s), x the score × 20. Functionality and Security:
+    # V1's and V2's lines are the same (80 and 100 each) and V6 stays 20 points behind at
+    # any share. Usability (s = 1/8; V1 80, V2 40, V6 80): V6's line rises 22.9 points per
+    # unit faster than V1's, 20 points behind: level only at a share of 100 %. Price (s =
+    # 1/4; V1 80, V2 100, V6 50): V6 gains 13.3 per unit on V1 as the share falls, needing
+    # 1.5 units, more than the share has. So no change of one share gives first place to V6.
+    assert s == {A: None, B: None, C: None, P: None}
+
+
+# --- a shared first place -------------------------------------------------------------------
+
+
+def test_tie_breaks_say_which_way_each_share_puts_each_tied_vendor_first():
+    board = make_board()
+    assert evaluate(board).first_place == [V1, V2]
+    tb = tie_breaks(board)
+    # Functionality and Security: V1's and V2's lines are the same: nothing separates them
+    assert tb[A] == {V1: None, V2: None} and tb[B] == {V1: None, V2: None}
+    # Usability (s = 12.5 %): V1's line falls 5.7 points per unit, V2's 51.4: a rise puts V1
+    # ahead, up to 100 % (where V6 meets it, both 80); a cut puts V2 ahead, down to 0 %
+    assert tb[C][V1] == TieBreak(direction=1, up_to_pp=pytest.approx(87.5), share_pp=12.5)
+    assert tb[C][V2] == TieBreak(direction=-1, up_to_pp=pytest.approx(-12.5), share_pp=12.5)
+    # Price (s = 25 %): V2's line rises 20 per unit, V1's falls 6.7: V2 with a rise up to
+    # 100 %, V1 with a cut down to 0 % (V6, 1.5 units behind, never catches up)
+    assert tb[P][V2] == TieBreak(direction=1, up_to_pp=pytest.approx(75.0), share_pp=25.0)
+    assert tb[P][V1] == TieBreak(direction=-1, up_to_pp=pytest.approx(-25.0), share_pp=25.0)
+
+
+def test_tie_breaks_stop_where_a_vendor_outside_the_tie_draws_level():
+    # X = 100·s, Q = 60 + 20·s, Z = 40·s + 100·(1 − s) in c1's share s (0.75 now): a cut puts
+    # Q ahead of X until Z meets Q at s = 0.5 (70 each): −25 pp; a rise puts X ahead up to 100 %
+    board = sheet_board([3, 1], {X: (5, 0), Q: (4, 3), Z: (2, 5)})
+    tb = tie_breaks(board)
+    assert tb[1][Q].direction == -1 and tb[1][Q].up_to_pp == pytest.approx(-25.0)
+    assert tb[1][X].direction == 1 and tb[1][X].up_to_pp == pytest.approx(25.0)
+    # just inside the limit Q leads alone; just past it Z does
+    for share, leader in ((0.5 + 1e-6, Q), (0.5 - 1e-6, Z)):
+        moved = Board(
+            board.vendors,
+            [CriterionSpec(1, "c1", share), CriterionSpec(2, "c2", 1 - share)],
+            board.scores,
+        )
+        assert evaluate(moved).winner == leader
+    # c2 (25 %): X's line falls fastest, so a cut puts X ahead (down to 0 %); a rise puts Q
+    # ahead until Z meets it at c2 = 50 %
+    assert tb[2][X].direction == -1 and tb[2][X].up_to_pp == pytest.approx(-25.0)
+    assert tb[2][Q].direction == 1 and tb[2][Q].up_to_pp == pytest.approx(25.0)
+
+
+def test_tie_breaks_of_a_three_way_tie_and_of_identical_vendors():
+    # X (5, 1), Y (1, 5), Z (3, 3) all total 60 on equal weights. In c1's share: X's line is
+    # the steepest up, Y's down, Z's lies between: no change of c1 alone puts Z first alone
+    three = tie_breaks(sheet_board([1, 1], {X: (5, 1), Y: (1, 5), Z: (3, 3)}))
+    assert three[1][X] == TieBreak(1, pytest.approx(50.0), 50.0)
+    assert three[1][Y] == TieBreak(-1, pytest.approx(-50.0), 50.0)
+    assert three[1][Z] is None
+    assert (three[2][X].direction, three[2][Y].direction, three[2][Z]) == (-1, 1, None)
+    # identical vendors: no change of any weight separates them
+    twins = tie_breaks(sheet_board([3, 1], {X: (5, 0), X2: (5, 0), Z: (3, 3)}))
+    assert twins == {1: {X: None, X2: None}, 2: {X: None, X2: None}}
+    # one vendor first alone, or nobody ranked: no tie to break
+    assert tie_breaks(sheet_board([3, 1], {X: (5, 0), Z: (3, 3)})) == {}
+    assert tie_breaks(Board([], [], [])) == {}
+
+
+def test_tie_breaks_when_a_criterion_holds_the_whole_weight_or_none():
+    # c1 holds everything: no rescaling of the others, None; c2 (weight 0) can only rise:
+    # X and Y (5, 0) vs (5, 5) tie on c1; a rise of c2 puts Y ahead, up to 100 %
+    tb = tie_breaks(sheet_board([1, 0], {X: (5, 0), Y: (5, 5)}))
+    assert tb[1] == {X: None, Y: None}
+    assert tb[2][Y] == TieBreak(1, pytest.approx(100.0), 0.0) and tb[2][X] is None
 
 
 # --- Monte Carlo ----------------------------------------------------------------------------
@@ -644,6 +733,65 @@ def test_monte_carlo_certain_winner_and_even_split_of_ties():
     assert got[Y] == pytest.approx(1 - p_x)
 
 
+def plain_monte_carlo(scores, weights, draws, spread, seed):
+    """P(first) draw by draw in plain Python, a tie (to 1e-9) shared evenly."""
+    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, (draws, len(weights)))
+    wins = dict.fromkeys(scores, 0.0)
+    for f in factors:
+        w = [fk * wk for fk, wk in zip(f, weights, strict=True)]
+        totals = {
+            v: 100 * sum(wk / sum(w) * sk / 5 for wk, sk in zip(w, s, strict=True))
+            for v, s in scores.items()
+        }
+        best = max(totals.values())
+        leaders = [v for v, total in totals.items() if total >= best - 1e-9]
+        for v in leaders:
+            wins[v] += 1 / len(leaders)
+    return {v: n / draws for v, n in wins.items()}
+
+
+def test_monte_carlo_identical_vendors_share_every_draw():
+    # X and X2 have the same mean on every criterion, from different scores (3 and 5 against
+    # 4 and 4, ...), on weights that are not round; Y beats them on some draws
+    weights = [0.7, 0.2, 0.1]
+    scores = {
+        X: [(3, 5), (4, 4), (1, 2)],
+        X2: [(4, 4), (5, 3), (2, 1)],
+        Y: [(3, 3), (5, 5), (5, 5)],
+    }
+    board = Board(
+        vendors=[VendorSpec(v, f"V{v}") for v in scores],
+        criteria=[CriterionSpec(k + 1, f"c{k + 1}", w) for k, w in enumerate(weights)],
+        scores=[
+            ScoreEntry(r, v, k + 1, pair[r])
+            for v, rows in scores.items()
+            for k, pair in enumerate(rows)
+            for r in (0, 1)
+        ],
+    )
+    assert evaluate(board).first_place == [X, X2]
+    got = monte_carlo(board, draws=1_000, spread=0.4, seed=12)
+    assert got[X] == got[X2]  # exactly: never 100 % and 0 %
+    means = {v: [sum(pair) / 2 for pair in rows] for v, rows in scores.items()}
+    assert got == pytest.approx(plain_monte_carlo(means, weights, 1_000, 0.4, 12), abs=1e-12)
+    assert 0 < got[Y] < 1 and sum(got.values()) == pytest.approx(1.0)
+    # alone at the top, twins get half each in every draw
+    alone = sheet_board([0.1, 0.7, 0.2], {X: (5, 4, 3), X2: (5, 4, 3), Z: (1, 2, 3)})
+    assert monte_carlo(alone) == {X: 0.5, X2: 0.5, Z: 0.0}
+
+
+def test_monte_carlo_a_three_way_tie_gives_a_third_each():
+    # identical triplets with a fourth vendor that wins some draws: the rest in thirds
+    rows = {X: (5, 1), X2: (5, 1), Y: (5, 1), Z: (1, 5)}
+    got = monte_carlo(sheet_board([2, 1], rows), draws=1_000, spread=0.5, seed=4)
+    assert got[X] == got[X2] == got[Y] == pytest.approx((1 - got[Z]) / 3)
+    expected = plain_monte_carlo(rows, [2, 1], 1_000, 0.5, 4)
+    assert got == pytest.approx(expected, abs=1e-12) and 0 < got[Z] < 1
+    # three different vendors level (60 each) with the weights left as they are
+    level = sheet_board([1, 1], {X: (5, 1), Y: (1, 5), Z: (3, 3)})
+    assert monte_carlo(level, spread=0.0) == pytest.approx({X: 1 / 3, Y: 1 / 3, Z: 1 / 3})
+
+
 def test_monte_carlo_reproducible_ranked_vendors_only():
     board = make_board()
     first = monte_carlo(board, seed=7)
@@ -671,6 +819,7 @@ EVERYTHING = [
     calibration,
     sensitivity,
     monte_carlo,
+    tie_breaks,
     analyse,
 ]
 
@@ -746,6 +895,7 @@ def test_analyse_gives_what_the_functions_give():
     assert everything.calibration == calibration(board)
     assert everything.sensitivity == sensitivity(board)
     assert everything.monte_carlo == monte_carlo(board, seed=3)
+    assert everything.tie_breaks == tie_breaks(board) != {}
 
 
 def test_weight_shares_in_percent():
