@@ -28,9 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from charset_normalizer import from_bytes
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils.exceptions import InvalidFileException
 
 from planner.core.errors import ValidationError
 from planner.core.i18n import quoted
@@ -56,10 +53,10 @@ _BINARY = {  # signatures of files people upload by mistake
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
 }
-# What openpyxl and zipfile raise on a damaged or hostile workbook: its XML (ParseError is a
+# What zipfile (and, with openpyxl's InvalidFileException, openpyxl) raise on a damaged or
+# hostile workbook: its XML (ParseError is a
 # SyntaxError, defusedxml's refusals are ValueErrors), its zip, its structure.
-_UNREADABLE = (
-    InvalidFileException,
+_UNREADABLE_ALSO = (
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
     zlib.error,
@@ -97,11 +94,11 @@ def cell_text(value: Any) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
 
 
-def _xlsx_cell(value: Any) -> Any:
-    """A value a worksheet can hold: control characters (which XML 1.0 forbids) become U+FFFD,
-    then formulas are neutralised."""
+def _xlsx_cell(value: Any, illegal: re.Pattern[str]) -> Any:
+    """A value a worksheet can hold: control characters (which XML 1.0 forbids, ``illegal``)
+    become U+FFFD, then formulas are neutralised."""
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        value = illegal.sub("\ufffd", value)
     return neutralise(value)
 
 
@@ -109,12 +106,16 @@ def xlsx_bytes(sheets: list[tuple[str, list[list[Any]]]]) -> bytes:
     """An XLSX workbook of ``(title, rows)`` sheets in order: cells neutralised, characters XML
     forbids as U+FFFD, titles cut to Excel's 31 characters, the header row frozen. Raises
     ValueError for a title Excel forbids (with one of ``[]:*?/\\``)."""
+    # openpyxl is imported when a workbook is made or read, not with the app (30 MB a process)
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     wb = Workbook()
     wb.remove(wb.active)
     for title, rows in sheets:
         ws = wb.create_sheet(ILLEGAL_CHARACTERS_RE.sub("", title)[:31])
         for row in rows:
-            ws.append([_xlsx_cell(v) for v in row])
+            ws.append([_xlsx_cell(v, ILLEGAL_CHARACTERS_RE) for v in row])
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
@@ -233,7 +234,7 @@ def _check_zip(data: bytes, name: str, max_uncompressed: int) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
-    except _UNREADABLE as exc:
+    except _UNREADABLE_ALSO as exc:
         raise ValidationError(f"{name} is not a readable XLSX workbook.") from exc
     total = sum(info.file_size for info in infos)
     if total > max_uncompressed:
@@ -254,9 +255,13 @@ def _read_xlsx(
 ) -> Table:
     _check_zip(data, name, max_uncompressed)
     rows = _Rows(name, max_rows)
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    unreadable = (InvalidFileException, *_UNREADABLE_ALSO)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except _UNREADABLE as exc:
+    except unreadable as exc:
         raise ValidationError(f"{name} is not a readable XLSX workbook.") from exc
     try:
         if not wb.worksheets:
@@ -272,7 +277,7 @@ def _read_xlsx(
             while row[-1] is None:
                 row.pop()
             rows.add(row)
-    except _UNREADABLE as exc:
+    except unreadable as exc:
         raise ValidationError(f"{name} is not a readable XLSX workbook.") from exc
     finally:
         wb.close()

@@ -29,7 +29,7 @@ from planner.core.errors import Conflict
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.projects.access import Access
-from planner.spec import pades, service, signoff
+from planner.spec import service, signoff
 from planner.spec.models import SealedSpec, SpecVersion
 from planner.spec.report import AUDIENCE, job_access, report_pdf
 
@@ -43,6 +43,8 @@ def signing_key(config: Any) -> Any | None:
     p12, passphrase = config.get("SIGNING_P12"), config.get("SIGNING_PASSPHRASE_FILE")
     if not p12 or not passphrase:
         return None
+    from planner.spec import pades  # pyHanko when signing, not with the app (40 MB a process)
+
     return pades.load_signer(Path(p12).read_bytes(), Path(passphrase).read_bytes().strip())
 
 
@@ -78,6 +80,8 @@ def sealed_pdf(
     data = report_pdf(session, access, scaled, version=version)
     if signer is None:
         return data
+    from planner.spec import pades
+
     for n, sig in enumerate(state.signatures, start=1):
         if progress:
             progress(

@@ -15,13 +15,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from planner.projects.models import Project
-from planner.spec import pades, seal, service, signoff
+from planner.spec import seal, service, signoff
 from planner.spec.models import SpecVersion
+
+if TYPE_CHECKING:  # pyHanko is imported when a file is verified, not with the app
+    from planner.spec import pades
 
 # What a file is, compared with the sealed PDF stored for its version.
 IDENTICAL = "identical"
@@ -93,6 +96,8 @@ class FileVerdict:
 
 
 def _carried_json(data: bytes) -> tuple[str | None, bytes | None]:
+    from planner.spec import pades
+
     carried = sorted((k, v) for k, v in pades.embedded_files(data).items() if k.endswith(".json"))
     return carried[0] if carried else (None, None)
 
@@ -123,6 +128,8 @@ def verify_file(
     """Verify ``data`` against the deployment's authority (``ca_pem``; None when none is
     configured, which is itself a problem named) and the versions stored here that
     ``may_see(project_id)`` lets the reader see. Reads only; never raises for the file."""
+    from planner.spec import pades
+
     problems: list[str] = []
     json_name, body = _carried_json(data)
     json_sha = hashlib.sha256(body).hexdigest() if body is not None else None

@@ -187,3 +187,24 @@ def test_no_message_says_s_in_brackets():
     for path in sorted((PACKAGE.parent / "templates").rglob("*.html")):
         found += [f"{path.name}: {m}" for m in pattern.findall(path.read_text(encoding="utf-8"))]
     assert found == []
+
+
+def test_the_app_starts_without_the_heavy_libraries_it_uses_now_and_then():
+    """WeasyPrint (reports), pyHanko (signing, verifying) and openpyxl (workbooks) are imported
+    by the code that uses them, not when the app starts: every web and worker process would
+    otherwise carry about 110 MB of them (a report worker's peak memory is measured against a
+    target, benchmarks/bench_spec.py)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from planner import create_app\n"
+        "create_app({'PLANNER_ENV': 'test', 'SECRET_KEY': 'x',"
+        " 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})\n"
+        "print(sorted(m for m in ('weasyprint', 'pyhanko', 'openpyxl') if m in sys.modules))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, with code of this test
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

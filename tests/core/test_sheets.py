@@ -9,10 +9,10 @@ import struct
 import zipfile
 import zlib
 
+import openpyxl
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from planner.core import sheets
 from planner.core.errors import ValidationError
 from planner.core.sheets import (
     FORMULA_START,
@@ -199,7 +199,7 @@ def forbid_unpacking(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("the file was unpacked")
 
-    monkeypatch.setattr(sheets, "load_workbook", refuse)
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)  # sheets imports it when reading
     monkeypatch.setattr(zipfile.ZipFile, "open", refuse)
 
 
