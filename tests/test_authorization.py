@@ -373,6 +373,15 @@ def test_every_route_with_every_role(app: Flask, factory, world, tmp_path, shard
                 bad = status != expected
             if bad:
                 failures.append(f"{method} {path} as {principal}: {status}, expected {expected}")
+            if (
+                rule.endpoint == "accounts_api.tokens_revoke"
+                and principal in tokens
+                and snapshot is None
+            ):
+                # the caller revoked the token it calls with (its latest): a new one, so that
+                # the walk goes on as this principal (on SQLite the snapshot brings the old
+                # one back; PostgreSQL has no snapshot)
+                tokens[principal] = factory.token(db.session.get(User, users[principal].id))
             if rule.endpoint == "accounts.logout" and principal != "anonymous":
                 assert login(clients[principal], principal).status_code == 302
                 forms.pop(principal, None)  # a new session has a new CSRF token
