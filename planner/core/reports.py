@@ -205,6 +205,31 @@ def static_url(filename: str) -> str:
     return BASE_URL + STATIC_PREFIX.lstrip("/") + filename
 
 
+def report_html(
+    template_name: str,
+    context: dict[str, Any],
+    *,
+    title: str,
+    author: str | None = None,
+    subject: str | None = None,
+    lang: str = "en",
+    generated: datetime | None = None,
+) -> str:
+    """The HTML that :func:`render_pdf` hands to WeasyPrint: ``templates/pdf/<template_name>``
+    with ``context`` and the report's metadata (a benchmark renders it alone to measure the
+    pipeline's own cost)."""
+    return render_template(
+        f"pdf/{template_name}",
+        **context,
+        report_title=title,
+        report_author=author,
+        report_subject=subject,
+        report_lang=lang,
+        report_generated=generated or datetime.now(UTC),
+        static_url=static_url,
+    )
+
+
 def render_pdf(
     template_name: str,
     context: dict[str, Any],
@@ -230,15 +255,14 @@ def render_pdf(
     through the locked fetcher. Raises KeyError for a variant WeasyPrint does not know.
     """
     generated = datetime.now(UTC)
-    html = render_template(
-        f"pdf/{template_name}",
-        **context,
-        report_title=title,
-        report_author=author,
-        report_subject=subject,
-        report_lang=lang,
-        report_generated=generated,
-        static_url=static_url,
+    html = report_html(
+        template_name,
+        context,
+        title=title,
+        author=author,
+        subject=subject,
+        lang=lang,
+        generated=generated,
     )
     from weasyprint import HTML
 

@@ -169,6 +169,20 @@ def _names(session: Session, user_ids: list[int]) -> list[str]:
     return [users.get(uid, "an account since removed") for uid in user_ids]
 
 
+def goal_refs(content: dict[str, Any]) -> dict[str, str]:
+    """Each goal's statement and its number as the specification prints it ("G1" …, in the
+    order the scope section lists them), for a requirement's traces; {} when the version has
+    no scope section with goals (the traces then print their statements)."""
+    for section in content.get("sections", []):
+        goals = (section.get("drawn") or {}).get("goals")
+        if goals:
+            refs: dict[str, str] = {}
+            for n, goal in enumerate(goals, start=1):
+                refs.setdefault(goal["statement"], f"G{n}")
+            return refs
+    return {}
+
+
 def report_context(
     session: Session, access: Access, version: SpecVersion | None = None
 ) -> dict[str, Any]:
@@ -188,6 +202,7 @@ def report_context(
         "version": version,
         "sections": content.get("sections", []),
         "requirements": {r["key"]: r for r in content.get("requirements", [])},
+        "goal_refs": goal_refs(content),
         "state": state,
         "status": status_label(state),
         "signatures": _signatures(state, version),

@@ -275,6 +275,9 @@ def test_the_specification_reads_back_archival_in_every_script_fetching_nothing(
     assert _flat(RO_MODULE) in functional and "Salesprocess" in functional
     assert "REQ-001" in functional and "revision1" in functional and "Musthave" in functional
     assert _flat(RO_CRITERION) in functional and _flat(ZH) in functional
+    # the goals a requirement serves are their numbers in the scope section (G1, G2)
+    assert re.search(r"G1\s+" + re.escape(RO_GOAL[:20]), text) and re.search(r"G2\s+", text)
+    assert re.search(r"REQ-\d{3} revision 1 · Must have · (G1, G2|G2, G1)", text), functional
     assert "REQ-007" not in flat and "Nice-to-have" not in text  # proposed: not in the version
     assert "No approved solution design yet." in text
     assert "Planned start" in text
