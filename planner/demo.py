@@ -25,6 +25,7 @@ from planner.goals.models import KPI, Goal
 from planner.projects import service as projects
 from planner.projects.models import Department, Membership, Project
 from planner.projects.phases import PhaseStatus, SolutionKind, Strategy
+from planner.spec import demo as spec_demo
 
 DEMO_PASSWORD = "demo-rollout-2026"  # noqa: S105 - printed to the user; demo data only
 
@@ -344,6 +345,12 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
     _requirements(session, access, depts, made, users)
     _design(session, access, users)
     _passed_phases(session, access, today)
+    spec_demo.load(
+        session,
+        access,
+        projects.Access(project=project, user=users["legal"], role=Role.REVIEWER),
+        [users["ceo"].id],
+    )
     if size == "large":
         _large(session, project, lead, depts, rng)
         _large_board(session, project, lead, rng)
