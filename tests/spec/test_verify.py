@@ -204,3 +204,23 @@ def test_the_page_verifies_an_upload(sealed, client, factory):
     assert "Not valid." in bad and "the file has 1 of 2 expected signatures" in bad
     expired = client.post("/verify", data={"file": (io.BytesIO(data), "s.pdf")})
     assert expired.status_code == 400
+
+
+def test_the_sealed_pdf_embeds_every_font_as_pdffonts_reads_it(sealed, tmp_path):
+    """poppler's pdffonts, an independent reader, lists every font of the signed PDF as
+    embedded (PDF/A): the fonts of the multilingual text, and no font the signatures added."""
+    import subprocess
+
+    _project, _version, data = sealed
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(data)
+    listing = subprocess.run(  # noqa: S603 - poppler's tool on a file this test wrote
+        ["/usr/bin/pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    # name, type (words), encoding, then emb, sub, uni and the object's number and generation
+    assert listing[0].split()[-5:] == ["emb", "sub", "uni", "object", "ID"], listing[0]
+    rows = listing[2:]
+    assert rows, listing
+    assert [r for r in rows if r.split()[-5] != "yes"] == [], listing
+    names = " ".join(r.split()[0] for r in rows)
+    assert "Noto-Sans-CJK" in names and "Noto-Sans-Hebrew" in names, names
