@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.factories import Factory
 
@@ -29,11 +30,13 @@ def test_lead_creates_rollout_adds_goal_with_kpi_and_passes_the_goals_gate(brows
     # No decision is preselected; the risk acknowledgement shows only for a skip.
     assert page.get_by_label("Decision").input_value() == ""
     risk = page.get_by_label("I acknowledge the risk of skipping this phase")
-    assert not risk.is_visible()
+    # expect() waits for the page's script (it hides the box once loaded): no race on a busy
+    # machine, where an immediate is_visible() once read the box before the script ran
+    expect(risk).to_be_hidden()
     page.get_by_label("Decision").select_option("skip")
-    assert risk.is_visible()
+    expect(risk).to_be_visible()
     page.get_by_label("Decision").select_option("pass")
-    assert not risk.is_visible()
+    expect(risk).to_be_hidden()
     page.get_by_role("button", name="Record decision").click()
     page.get_by_text("criteria are unmet").first.wait_for()
     assert page.get_by_text("At least one goal is stated").count() >= 1
