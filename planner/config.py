@@ -7,12 +7,14 @@ without ``SECRET_KEY``.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 DEV_ENVS = {"development", "test"}
+TEST_DATA_KEY = base64.urlsafe_b64encode(b"planner tests: not a secret key!").decode()
 
 
 class ConfigError(RuntimeError):
@@ -29,15 +31,54 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
-def _dev_secret(instance_path: str) -> str:
-    """A per-checkout secret for development, kept in the instance folder."""
-    path = Path(instance_path) / "secret_key"
+def _kept(instance_path: str, name: str, make: Any) -> str:
+    """A development secret kept in the instance folder (mode 600): read if it is there, else
+    made with ``make()`` and written."""
+    path = Path(instance_path) / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
+    value = make()
+    path.write_text(value)
     path.chmod(0o600)
+    return value
+
+
+def _dev_secret(instance_path: str) -> str:
+    """A per-checkout secret for development, kept in the instance folder."""
+    return _kept(instance_path, "secret_key", lambda: secrets.token_urlsafe(48))
+
+
+def _dev_data_key(instance_path: str) -> str:
+    """A per-checkout key for the customer data kept encrypted, for development, kept in the
+    instance folder beside the development database it protects."""
+    return _kept(
+        instance_path,
+        "data_key",
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    )
+
+
+def _data_key(env: str, instance_path: str, overrides: dict[str, Any]) -> str:
+    """PLANNER_DATA_KEY: 32 bytes in URL-safe base64, the key customer data is encrypted with
+    (an old CRM's exports). Production refuses to start without one; development keeps one
+    in the instance folder; tests use a fixed key."""
+    key = overrides.get("DATA_KEY") or os.environ.get("PLANNER_DATA_KEY")
+    if not key:
+        if env == "production":
+            raise ConfigError(
+                "PLANNER_DATA_KEY is not set: customer data is kept encrypted with it. Set it "
+                "(for example: export PLANNER_DATA_KEY=$(python -c 'import base64, secrets; "
+                "print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())')) and keep "
+                "it apart from the database's backups."
+            )
+        key = _dev_data_key(instance_path) if env == "development" else TEST_DATA_KEY
+    try:
+        raw = base64.urlsafe_b64decode(key.encode())
+    except (ValueError, TypeError) as exc:
+        raise ConfigError("PLANNER_DATA_KEY must be 32 bytes in URL-safe base64") from exc
+    if len(raw) != 32:
+        raise ConfigError("PLANNER_DATA_KEY must be 32 bytes in URL-safe base64")
     return key
 
 
@@ -94,6 +135,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SIGNING_P12": os.environ.get("PLANNER_SIGNING_P12"),
         "SIGNING_PASSPHRASE_FILE": os.environ.get("PLANNER_SIGNING_PASSPHRASE_FILE"),
         "SIGNING_CA": os.environ.get("PLANNER_SIGNING_CA"),
+        # the key customer data (an old CRM's exports) is encrypted with, and how many days
+        # after the migration gate passes the uploads are purged
+        "DATA_KEY": _data_key(env, instance_path, overrides),
+        "MIGRATION_PURGE_DAYS": _int("PLANNER_MIGRATION_PURGE_DAYS", 30),
         "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": _int(
             "PLANNER_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30
         ),

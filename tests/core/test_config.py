@@ -1,7 +1,18 @@
+import base64
+import stat
+
 import pytest
 
 from planner import create_app
-from planner.config import ConfigError
+from planner.config import ConfigError, load
+
+A_DATA_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture(autouse=True)
+def _data_key(monkeypatch):
+    """Production needs a data key; the tests of other settings have one."""
+    monkeypatch.setenv("PLANNER_DATA_KEY", A_DATA_KEY)
 
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
@@ -109,3 +120,26 @@ def test_trusted_proxies_must_be_a_small_number(monkeypatch, tmp_path, value):
     monkeypatch.setenv("PLANNER_TRUSTED_PROXIES", value)
     with pytest.raises(ConfigError, match="PLANNER_TRUSTED_PROXIES"):
         load(str(tmp_path), {"PLANNER_ENV": "test"})
+
+
+def test_production_refuses_to_start_without_a_data_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s3cret-from-the-environment")
+    monkeypatch.setenv("PLANNER_ONE_PROCESS", "1")
+    monkeypatch.delenv("PLANNER_DATA_KEY")
+    with pytest.raises(ConfigError, match="PLANNER_DATA_KEY is not set"):
+        load(str(tmp_path), {"PLANNER_ENV": "production"})
+    for bad in ("not base64 at all!", base64.urlsafe_b64encode(b"short").decode()):
+        monkeypatch.setenv("PLANNER_DATA_KEY", bad)
+        with pytest.raises(ConfigError, match="32 bytes in URL-safe base64"):
+            load(str(tmp_path), {"PLANNER_ENV": "production"})
+    monkeypatch.setenv("PLANNER_DATA_KEY", A_DATA_KEY)
+    assert load(str(tmp_path), {"PLANNER_ENV": "production"})["DATA_KEY"] == A_DATA_KEY
+
+
+def test_development_keeps_a_data_key_of_its_own_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("PLANNER_DATA_KEY")
+    first = load(str(tmp_path), {"PLANNER_ENV": "development"})["DATA_KEY"]
+    assert len(base64.urlsafe_b64decode(first)) == 32
+    assert load(str(tmp_path), {"PLANNER_ENV": "development"})["DATA_KEY"] == first
+    kept = tmp_path / "data_key"
+    assert kept.read_text() == first and stat.S_IMODE(kept.stat().st_mode) == 0o600
