@@ -70,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.design import waiting as _design_waiting  # noqa: F401 (a waiting list)
     from planner.goals import api as goals_api
     from planner.goals import views as goals_views
+    from planner.migration import api as migration_api
+    from planner.migration import views as migration_views
     from planner.projects import api as projects_api
     from planner.projects import views as projects_views
     from planner.requirements import api as requirements_api
@@ -99,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         vendors_views.bp,
         spec_views.bp,
         spec_verify.bp,
+        migration_views.bp,
         openapi.bp,
         accounts_api.bp,
         projects_api.bp,
@@ -108,6 +111,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         artifacts_api.bp,
         vendors_api.bp,
         spec_api.bp,
+        migration_api.bp,
     ):
         app.register_blueprint(bp)
 

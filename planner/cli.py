@@ -279,6 +279,23 @@ def verify(pdf: Path, ca: Path | None) -> None:
     sys.exit(0 if verdict.valid else 1)
 
 
+@click.command("purge-exports")
+@with_appcontext
+def purge_exports() -> None:
+    """Purge the old CRM's exports of the rollouts whose migration gate passed more than
+    PLANNER_MIGRATION_PURGE_DAYS days ago (their rows; their profiles' counts stay). Run it
+    daily, from cron or a systemd timer."""
+    from planner.migration import service
+
+    days = current_app.config["MIGRATION_PURGE_DAYS"]
+    purged = service.purge_expired(db.session, days)
+    db.session.commit()
+    click.echo(
+        f"{len(purged)} export{'' if len(purged) == 1 else 's'} purged "
+        f"({days} days after the migration gate passed)"
+    )
+
+
 COMMANDS = (
     init_db,
     create_user,
@@ -290,6 +307,7 @@ COMMANDS = (
     backup,
     init_signing,
     verify,
+    purge_exports,
 )
 
 

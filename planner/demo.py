@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,11 @@ from planner.core.accounts.models import User
 from planner.core.accounts.service import create_user, find_user
 from planner.core.audit import AuditEvent
 from planner.core.db import utcnow
+from planner.core.encryption import from_config
 from planner.core.permissions import Role
 from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
+from planner.migration import demo as migration_demo
 from planner.projects import service as projects
 from planner.projects.models import Department, Membership, Project
 from planner.projects.phases import PhaseStatus, SolutionKind, Strategy
@@ -351,6 +354,7 @@ def load(session: Session, size: str = "small", seed: int = 2026) -> DemoResult:
         projects.Access(project=project, user=users["legal"], role=Role.REVIEWER),
         [users["ceo"].id],
     )
+    migration_demo.load(session, access, from_config(current_app.config))
     if size == "large":
         _large(session, project, lead, depts, rng)
         _large_board(session, project, lead, rng)

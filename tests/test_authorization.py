@@ -18,17 +18,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from planner.artifacts import service as artifacts
 from planner.core import jobs
 from planner.core.accounts.models import User
 from planner.core.audit import AuditEvent
+from planner.core.encryption import from_config
 from planner.core.permissions import Permission, Role, can
 from planner.design import service as design
 from planner.extensions import db
 from planner.goals import service as goals
+from planner.migration import service as migration
 from planner.projects import service as projects
 from planner.requirements import imports, intake
 from planner.requirements import service as requirements
@@ -172,6 +174,14 @@ def _build(factory, people) -> dict[str, object]:
     # its sealed PDF: stored bytes are enough to walk who may read them (the seal itself is
     # tested in tests/spec; rendering it for every rebuilt rollout would slow the walk down)
     db.session.add(SealedSpec(version_id=spec_version.id, data=b"%PDF-1.7", sha256="0" * 64))
+    # an export of the old CRM, profiled and kept encrypted
+    upload = migration.upload(
+        db.session,
+        access,
+        io.BytesIO("ФИО;Телефон\r\nИванов;89123456789\r\n".encode("cp1251")),
+        "contacts.csv",
+        from_config(current_app.config),
+    )
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
@@ -213,6 +223,7 @@ def _build(factory, people) -> dict[str, object]:
         "module_id": module.id,
         "section_id": section_id,
         "comment_id": comment_id,
+        "upload_id": upload.id,
         "before": 1,
         "after": 1,
     }

@@ -23,11 +23,13 @@ from sqlalchemy import func, select
 from planner.core.accounts.service import create_user
 from planner.core.audit import AuditEvent
 from planner.core.db import Base, utcnow
+from planner.core.encryption import from_config
 from planner.core.permissions import Role
 from planner.design import service as design
 from planner.extensions import db
 from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
+from planner.migration import service as migration
 from planner.projects import service as projects
 from planner.projects.models import Phase, Project
 from planner.requirements import intake
@@ -362,6 +364,13 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             db.session, access, spec.submit_version(db.session, access), body="Costs?"
         ).id,
         "{number}": design.submit_version(db.session, access).number,
+        "{upload_id}": migration.upload(
+            db.session,
+            access,
+            io.BytesIO(b"Name;Phone\r\nAna;+40 721 000 000\r\n"),
+            "contacts.csv",
+            from_config(world.lead.client.application.config),
+        ).id,
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from planner import demo
 from planner.core.accounts.service import find_user
 from planner.extensions import db
+from planner.migration.models import MigrationUpload
 from planner.projects.models import Project
 from planner.requirements.intake_models import Questionnaire
 from planner.requirements.models import Requirement
@@ -47,6 +48,9 @@ def test_requirements_and_design_pages_are_accessible(app, browser_page, factory
     signoff.add_comment(db.session, lead, version, body="Costs in EUR?", anchor="section:9")
     db.session.commit()
     req = db.session.scalar(select(Requirement.id).where(Requirement.project_id == pid).limit(1))
+    upload_id = db.session.scalar(
+        select(MigrationUpload.id).where(MigrationUpload.project_id == pid)
+    )
     questionnaires = {
         q.department_id: q.id
         for q in db.session.scalars(select(Questionnaire).where(Questionnaire.project_id == pid))
@@ -72,6 +76,8 @@ def test_requirements_and_design_pages_are_accessible(app, browser_page, factory
         f"{base}/spec",
         f"{base}/spec/versions/1",
         "/verify",
+        f"{base}/migration",
+        f"{base}/migration/uploads/{upload_id}",
     ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path

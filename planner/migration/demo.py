@@ -1,0 +1,52 @@
+"""The data migration as the demo rollout has it: the lead has uploaded the legacy Bitrix24
+export of contacts (Windows-1251, semicolons, Russian and Ukrainian headers, as seed 003 says
+such exports come: phones in several formats, dates as dd.mm.yyyy and otherwise, a duplicate
+customer, a cell that would start a formula, an embedded line break), so that its profile shows
+what is wrong with it. ``planner.demo`` calls :func:`load`."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy.orm import Session
+
+from planner.core.encryption import DataKey
+from planner.migration import service
+from planner.migration.models import MigrationUpload
+from planner.projects.access import Access
+
+HEADER = ["ID", "ФИО", "Телефон", "E-mail", "Дата рождения", "Компания", "Комментарий"]
+ROWS = [
+    ["101", "Иванов Пётр Сергеевич", "8 (912) 345-67-89", "ivanov@example.ru", "31.12.1980",
+     "ООО Ромашка", "Постоянный клиент"],
+    ["102", "Петрова Анна", "+7 912 000-11-22", "anna.petrova@example.ru", "01.02.1990",
+     "ООО Ромашка", ""],
+    ["103", "Сидоров Иван", "89120001122", "", "1985-07-15", "ИП Сидоров", "Звонить после 18:00"],
+    ["104", "Коваленко Олена", "+380 44 123 4567", "olena@example.ua", "03/04/1979",
+     "ТОВ Світанок", "Оптовий клієнт"],
+    ["105", "Шевченко Тарас", "0441234567", "taras@example", "31.02.1988", "ТОВ Світанок", ""],
+    ["106", "Popescu Maria", "+40 721 234 567", "maria.popescu@example.ro", "12.05.1992",
+     "SC Carpatia SRL", "=HYPERLINK(\"http://example.com\")"],
+    ["107", "Иванов Петр Сергеевич", "+79123456789", "IVANOV@example.ru", "31.12.1980",
+     "ООО Ромашка", "Дубль?"],
+    ["108", "Кузнецова Ольга", "912-345-67-80", "olga@example.ru", "", "ООО Вектор",
+     "Адрес доставки:\nг. Пермь, ул. Ленина, 1"],
+    ["109", "Волков Дмитрий", "", "volkov@example.ru", "28.09.1975", "", ""],
+    ["110", "Lehmann Jonas", "+49 30 1234567", "jonas.lehmann@example.de", "07.11.1983",
+     "Mueller und Soehne GmbH", "Grosskunde"],
+]  # fmt: skip
+
+
+def export_bytes() -> bytes:
+    """The demo export as Bitrix24 writes it: Windows-1251, semicolons, CRLF."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(ROWS)
+    return out.getvalue().encode("cp1251")
+
+
+def load(session: Session, lead: Access, key: DataKey) -> MigrationUpload:
+    """Upload and profile the demo export as ``lead``."""
+    return service.upload(session, lead, io.BytesIO(export_bytes()), "bitrix24-contacts.csv", key)

@@ -1,0 +1,141 @@
+"""Pages of the data migration: the old CRM's exports, uploaded and profiled; one upload's
+profile, read again another way, or purged."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from planner.core.encryption import from_config
+from planner.core.errors import DomainError
+from planner.core.forms import ConfirmForm
+from planner.core.permissions import Permission
+from planner.core.versioning import unit_of_work
+from planner.core.web import confirm_page, flash_error
+from planner.extensions import db
+from planner.migration import service
+from planner.migration.schemas import DELIMITER_LABELS, ENCODING_LABELS, ReadAgainForm, UploadForm
+from planner.projects.access import project_view
+from planner.projects.phases import register_phase_page, register_phase_panel
+
+bp = Blueprint("migration", __name__, url_prefix="/projects/<int:project_id>/migration")
+
+register_phase_page("migration", "migration.index", _l("Open the data migration"))
+
+
+@register_phase_panel("migration.phase", "migration/_phase_panel.html", phases=("migration",))
+def phase_panel(session, access, _phase) -> dict:
+    """The uploads (one statement)."""
+    return {"uploads": service.uploads(session, access.project.id)}
+
+
+@bp.context_processor
+def labels() -> dict:
+    return {"ENCODING_LABELS": ENCODING_LABELS, "DELIMITER_LABELS": DELIMITER_LABELS}
+
+
+def _index_page(form: UploadForm, status: int = 200):
+    return render_template(
+        "migration/index.html",
+        uploads=service.uploads(db.session, g.project.id),
+        form=form,
+        may_upload=service.may_see_rows(g.access) and g.access.can(Permission.EDIT),
+    ), status
+
+
+@bp.get("")
+@project_view()
+def index(project_id: int):
+    return _index_page(UploadForm(formdata=None))
+
+
+@bp.post("/uploads")
+@project_view(Permission.EDIT)
+def upload(project_id: int):
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _index_page(form, 400 if "csrf_token" in form.errors else 422)
+    try:
+        with unit_of_work(db.session):
+            row = service.upload(
+                db.session,
+                g.access,
+                form.file.data.stream,
+                form.file.data.filename or "",
+                from_config(current_app.config),
+            )
+            upload_id = row.id
+    except DomainError as exc:
+        flash_error(exc, form)
+        return _index_page(form, exc.status)
+    return redirect(url_for("migration.profile", project_id=project_id, upload_id=upload_id))
+
+
+def _profile_page(upload, form: ReadAgainForm | None = None, status: int = 200):
+    if form is None:
+        form = ReadAgainForm(formdata=None)
+        form.encoding.data = upload.chosen.get("encoding", "")
+        form.delimiter.data = upload.chosen.get("delimiter", "")
+        chosen_row = upload.chosen.get("header_row")
+        form.header_row.data = None if chosen_row is None else chosen_row + 1
+    form.version.data = upload.version
+    return render_template(
+        "migration/profile.html",
+        upload=upload,
+        profile=service.profile_for(g.access, upload, from_config(current_app.config)),
+        sees_values=service.may_see_rows(g.access),
+        form=form,
+        confirm=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.get("/uploads/<int:upload_id>")
+@project_view()
+def profile(project_id: int, upload_id: int):
+    return _profile_page(service.get_upload(db.session, project_id, upload_id))
+
+
+@bp.post("/uploads/<int:upload_id>/read")
+@project_view(Permission.EDIT)
+def read_again(project_id: int, upload_id: int):
+    upload = service.get_upload(db.session, project_id, upload_id)
+    form = ReadAgainForm()
+    if not form.validate_on_submit():
+        return _profile_page(upload, form, 400 if "csrf_token" in form.errors else 422)
+    try:
+        with unit_of_work(db.session):
+            service.read_again(
+                db.session,
+                g.access,
+                upload,
+                version=form.version.data,
+                encoding=form.encoding.data or None,
+                delimiter=form.delimiter.data or None,
+                header_row=None if form.header_row.data is None else form.header_row.data - 1,
+                key=from_config(current_app.config),
+            )
+    except DomainError as exc:
+        db.session.refresh(upload)
+        flash_error(exc, form)
+        return _profile_page(upload, form, exc.status)
+    return redirect(url_for("migration.profile", project_id=project_id, upload_id=upload_id))
+
+
+@bp.route("/uploads/<int:upload_id>/purge", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def purge(project_id: int, upload_id: int):
+    upload = service.get_upload(db.session, project_id, upload_id)
+    return confirm_page(
+        lambda: service.purge(db.session, g.access, upload),
+        title=_("Purge the rows of %(name)s?", name=upload.filename),
+        message=_(
+            "Its encrypted file and the values its profile quotes are deleted for good; its "
+            "name, size and counts stay. This cannot be undone: to profile it again, upload "
+            "the export again."
+        ),
+        action=_("Purge the rows"),
+        cancel=url_for("migration.profile", project_id=project_id, upload_id=upload_id),
+        success=_("The rows of %(name)s are purged.", name=upload.filename),
+        next_url=url_for("migration.profile", project_id=project_id, upload_id=upload_id),
+    )
