@@ -43,6 +43,11 @@ class Cells:
     n: int
 
     @property
+    def engine(self) -> Any:
+        """Streaming for the cells of a file; in memory for distinct values already counted."""
+        return "auto" if self.distinct else "streaming"
+
+    @property
     def text(self) -> pl.Expr:
         """The cell as classified: its surrounding whitespace trimmed."""
         return pl.col(self.name).str.strip_chars()
@@ -55,27 +60,36 @@ class Cells:
         other = pl.lit(formats.OTHER)
         return self.frame.with_columns((label.otherwise(other) if table else other).alias(LABEL))
 
-    def examples(self, frame: pl.LazyFrame, labels: list[str]) -> dict[str, list[str]]:
-        """Up to ``n`` values of each of ``labels`` (most frequent first) from a labelled
-        frame, as {"invalid_examples": [...], ...}."""
-        found = (
+    def examples(self, frame: pl.LazyFrame, labels: list[str]) -> pl.LazyFrame:
+        """Up to ``n`` values of each of ``labels`` of a labelled frame, the most frequent
+        first (read with :func:`_quoted`)."""
+        return (
             frame.filter(pl.col(LABEL).is_in(labels))
             .group_by(LABEL, self.name)
             .agg(pl.col(COUNT).sum())
             .sort([COUNT, self.name], descending=[True, False])
             .group_by(LABEL, maintain_order=True)
             .head(self.n)
-            .collect(engine="streaming")
         )
-        return {
-            f"{label}_examples": found.filter(pl.col(LABEL) == label)[self.name].to_list()
-            for label in labels
-        }
+
+    def counted(self, *queries: pl.LazyFrame) -> list[pl.DataFrame]:
+        """The queries' results. Distinct values are counted at once (polars shares the work);
+        cells one query at a time, streaming: shared work would be held in memory."""
+        if self.distinct:
+            return pl.collect_all(list(queries))
+        return [query.collect(engine="streaming") for query in queries]
 
 
-def _by_label(frame: pl.LazyFrame) -> dict[str, int]:
-    counts = frame.group_by(LABEL).agg(pl.col(COUNT).sum()).collect(engine="streaming")
-    return {label: int(count) for label, count in counts.iter_rows()}
+def _quoted(found: pl.DataFrame, name: str, labels: list[str]) -> dict[str, list[str]]:
+    """{"invalid_examples": [...], ...} from :meth:`Cells.examples`."""
+    return {
+        f"{label}_examples": found.filter(pl.col(LABEL) == label)[name].to_list()
+        for label in labels
+    }
+
+
+def _labels(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.group_by(LABEL).agg(pl.col(COUNT).sum())
 
 
 _GROUPS = list(formats.GROUP_SEPARATORS)
@@ -98,10 +112,11 @@ def numbers(cells: Cells) -> Counted:
     for i, (_, _, how) in enumerate(shapes):
         number = number.when(pl.col(LABEL) == str(i)).then(_READ[how](cells.text))
     number = number.otherwise(None).cast(pl.Float64)
-    counted = (
-        frame.group_by(LABEL)
-        .agg(pl.col(COUNT).sum(), number.min().alias("least"), number.max().alias("most"))
-        .collect(engine="streaming")
+    counted, quoted = cells.counted(
+        frame.group_by(LABEL).agg(
+            pl.col(COUNT).sum(), number.min().alias("least"), number.max().alias("most")
+        ),
+        cells.examples(frame, [formats.OTHER]),
     )
     found: Counter[str] = Counter()
     for key, count, _, _ in counted.iter_rows():
@@ -110,8 +125,8 @@ def numbers(cells: Cells) -> Counted:
     bounds: list[Any] = [least, most]
     if all(isinstance(x, float) and x.is_integer() for x in bounds):
         bounds = [int(x) for x in bounds]
-    quoted = cells.examples(frame, [formats.OTHER])
-    return {"formats": dict(found)}, {"min": bounds[0], "max": bounds[1], **quoted}
+    examples = _quoted(quoted, cells.name, [formats.OTHER])
+    return {"formats": dict(found)}, {"min": bounds[0], "max": bounds[1], **examples}
 
 
 def emails(cells: Cells) -> Counted:
@@ -123,9 +138,11 @@ def emails(cells: Cells) -> Counted:
             (formats.INVALID, ".*@.*"),
         ]
     )
-    found = _by_label(frame)
-    quoted = cells.examples(frame, [formats.INVALID, formats.OTHER])
-    return {"formats": found, "invalid": found.get(formats.INVALID, 0)}, quoted
+    wrong = [formats.INVALID, formats.OTHER]
+    counted, quoted = cells.counted(_labels(frame), cells.examples(frame, wrong))
+    found = dict(counted.iter_rows())
+    invalid = found.get(formats.INVALID, 0)
+    return {"formats": found, "invalid": invalid}, _quoted(quoted, cells.name, wrong)
 
 
 def phones(cells: Cells) -> Counted:
@@ -133,13 +150,14 @@ def phones(cells: Cells) -> Counted:
     when there are at most :data:`PHONE_LIMIT`, else those of the sample (an estimate)."""
     shapes = formats.phone_shapes(cells.region)
     frame = cells.labelled([(shape.label, shape.pattern) for shape in shapes])
-    found = _by_label(frame)
+    counted, quoted = cells.counted(_labels(frame), cells.examples(frame, [formats.OTHER]))
+    found = dict(counted.iter_rows())
     international = [shape.label for shape in shapes if shape.prefix is not None]
     checked: list[tuple[str, int]] = []
     numbers = sum(count for label, count in found.items() if label in international)
     if cells.distinct:
         distinct = frame.filter(pl.col(LABEL).is_in(international)).select(cells.name, COUNT)
-        checked = list(distinct.head(PHONE_LIMIT + 1).collect(engine="streaming").iter_rows())
+        checked = list(distinct.head(PHONE_LIMIT + 1).collect().iter_rows())
     exact = cells.distinct and len(checked) <= PHONE_LIMIT
     if not exact:
         checked = [
@@ -155,8 +173,8 @@ def phones(cells: Cells) -> Counted:
     if not exact:
         aggregates["estimated"] = ["invalid"]
     worst = sorted(invalid, key=lambda item: (-item[1], item[0]))[: cells.n]
-    quoted = {"invalid_examples": [v for v, _ in worst]}
-    return aggregates, quoted | cells.examples(frame, [formats.OTHER])
+    examples = {"invalid_examples": [v for v, _ in worst]}
+    return aggregates, examples | _quoted(quoted, cells.name, [formats.OTHER])
 
 
 def dates(cells: Cells) -> Counted:
@@ -184,7 +202,7 @@ def dates(cells: Cells) -> Counted:
         .agg(pl.col(COUNT).sum(), pl.col("day").min().alias("least"), pl.col("day").max())
     )
     rest = frame.filter(pl.col("day").is_null()).group_by(cells.name).agg(pl.col(COUNT).sum())
-    done, left = pl.collect_all([read_by_polars, rest], engine="streaming")
+    done, left = cells.counted(read_by_polars, rest)
     found: Counter[str] = Counter()
     status: Counter[str] = Counter()
     days = [*done["least"].drop_nulls(), *done["day"].drop_nulls()]
@@ -218,7 +236,7 @@ def dates(cells: Cells) -> Counted:
 def booleans(cells: Cells) -> Counted:
     """The yes/no pairs used ("да/нет", "true/false"), and what is neither."""
     found: Counter[str] = Counter()
-    counts = cells.frame.group_by(cells.name).agg(pl.col(COUNT).sum()).collect(engine="streaming")
+    counts = cells.frame.group_by(cells.name).agg(pl.col(COUNT).sum()).collect(engine=cells.engine)
     for value, count in counts.iter_rows():
         found[formats.boolean_format(value) or formats.OTHER] += count
     return {"formats": dict(found)}, {}

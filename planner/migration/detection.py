@@ -16,7 +16,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,9 @@ def settle(
         whole_file = not file.read(1)
     _refuse_binary(head, name)
     if head.startswith(_ZIP):
-        return _settle_xlsx(path, name, header_row)
+        ignored = ("An XLSX workbook has no encoding or delimiter to choose.",)
+        found = _settle_xlsx(path, name, header_row)
+        return replace(found, notes=found.notes + (ignored if encoding or delimiter else ()))
     notes = []
     if encoding is None:
         encoding, note = _guess_encoding(head, name)
@@ -137,16 +139,18 @@ def settle(
     else:
         how = "as chosen"
     notes.append(f"Delimiter: {DELIMITER_NAMES.get(delimiter, repr(delimiter))}, {how}.")
+    chosen = header_row is not None
     if header_row is None:
         header_row = (1 if hint else 0) + _header_line(body, delimiter)
-        notes.append(_header_note(header_row, "line"))
+    notes.append(_header_note(header_row, "line", chosen))
     return Detected("csv", encoding, delimiter, header_row, tuple(notes))
 
 
-def _header_note(index: int, unit: str) -> str:
+def _header_note(index: int, unit: str, chosen: bool) -> str:
+    how = ", as chosen" if chosen else ""
     if not index:
-        return f"Header: {unit} 1."
-    return f"Header: {unit} {index + 1}; the {counted(index, unit)} above it are left out."
+        return f"Header: {unit} 1{how}."
+    return f"Header: {unit} {index + 1}{how}; the {counted(index, unit)} above it are left out."
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
@@ -175,8 +179,8 @@ def canonical(encoding: str) -> str:
 def _known_encoding(encoding: str) -> str:
     """A chosen encoding, as the user spelt it, once Python knows it as a text encoding."""
     try:
-        b"".decode(encoding)
-    except LookupError as exc:
+        b"-".decode(encoding)  # a bytes-to-bytes codec ("hex") is no text encoding either
+    except (LookupError, UnicodeError) as exc:
         raise ValidationError(f"{quoted(encoding)} is no text encoding known here.") from exc
     return encoding
 
@@ -197,7 +201,7 @@ def _guess_encoding(head: bytes, name: str) -> tuple[str, str]:
     if text is not None and "\x00" not in text:
         scope = "the whole file" if len(head) < SAMPLE_BYTES else "the first MB"
         return "utf-8", f"{scope} is {'ASCII' if head.isascii() else 'valid UTF-8'}"
-    best = from_bytes(head[: head.rfind(b"\n") + 1] or head).best()
+    best = from_bytes(head).best()
     if best is None:
         raise ValidationError(f"{name} is neither an XLSX workbook nor CSV text.")
     guess, text = canonical(best.encoding), str(best).removeprefix("\ufeff")
@@ -277,18 +281,18 @@ def _header_line(text: str, delimiter: str) -> int:
 
 
 def _settle_xlsx(path: Path, name: str, header_row: int | None) -> Detected:
-    notes: list[str] = []
-    if header_row is None:
-        first = []
-        for row in xlsx_rows(path, name):
-            first.append([cell_text(value) for value in row])
-            if len(first) >= HEADER_SEARCH:
-                break
-        if not any(any(row) for row in first):
-            raise ValidationError(f"{name} is a workbook whose first sheet is empty.")
-        header_row = _header_index(first)
-        notes.append(_header_note(header_row, "sheet row"))
-    return Detected("xlsx", None, None, header_row, tuple(notes))
+    first = []
+    for row in xlsx_rows(path, name):  # the workbook is checked even when the row is chosen
+        first.append([cell_text(value) for value in row])
+        if len(first) >= HEADER_SEARCH:
+            break
+    if not any(any(row) for row in first):
+        raise ValidationError(f"{name} is a workbook whose first sheet is empty.")
+    chosen = header_row is not None
+    header_row = _header_index(first) if header_row is None else header_row
+    return Detected(
+        "xlsx", None, None, header_row, (_header_note(header_row, "sheet row", chosen),)
+    )
 
 
 def xlsx_rows(path: Path, name: str) -> Iterator[list[Any]]:

@@ -40,7 +40,8 @@ SIMILARITY = 90  # rapidfuzz ratio, 0-100, of two names' sorted words
 # Each name is compared with the next WINDOW names of its company in sorted order (sorted
 # neighbourhood): the cost grows with the names, not with their pairs.
 WINDOW = 2
-BATCH = 100_000  # pairs of names scored at a time
+BATCH = 20_000  # pairs of names scored at a time
+SLICE_ROWS = 50_000  # rows of companies whose names are compared at a time, about
 LEGAL_FORMS = (
     "ооо|оао|зао|пао|ао|ип|нко|тов|пп|фоп|прат|пат|llc|ltd|inc|corp|co|gmbh|ag|kg|srl|sa|sc"
 )
@@ -197,20 +198,39 @@ def find_duplicates(
     return Duplicates(roles, counts, tuple(ordered[:max_groups]))
 
 
+def repeated(values: pl.Series) -> pl.Series:
+    """The values that occur more than once, found by sorting: a sorted array of 64-bit
+    hashes takes 8 bytes a value, where polars' hash table for ``is_duplicated`` takes ten
+    times that."""
+    ordered = values.drop_nulls().sort()
+    return ordered.filter(ordered == ordered.shift(1)).unique()
+
+
 def _keyed(
     frame: pl.LazyFrame, key: pl.Expr, limit: int, *, shared: bool = False
 ) -> tuple[int, list[Listed]]:
     """How many groups of rows share a non-null ``key``, and the first ``limit`` of them (by
-    their first row), with the key when it is ``shared`` (a value of the file)."""
-    groups = (
+    their first row), with the key when it is ``shared`` (a value of the file). First only
+    the keys' 64-bit hashes are held, then the rows whose hash repeats are grouped by the key
+    itself."""
+    hashed = (
         frame.select(ROW, key.alias("key"))
-        .filter(pl.col("key").is_not_null() & pl.col("key").is_duplicated())
+        .filter(pl.col("key").is_not_null())
+        .select(ROW, pl.col("key").hash(seed=1).alias("hash"))
+        .collect(engine="streaming")
+    )
+    again = hashed.filter(pl.col("hash").is_in(repeated(hashed["hash"]).implode()))[ROW]
+    del hashed
+    groups = (
+        frame.filter(pl.col(ROW).is_in(again.implode()))
+        .select(ROW, key.alias("key"))
         .group_by("key")
         .agg(
             pl.col(ROW).min().alias("first"),
             pl.len().alias("size"),
             pl.col(ROW).sort().head(MAX_ROWS).alias("rows"),
         )
+        .filter(pl.col("size") > 1)
         .collect(engine="streaming")
     )
     first = groups.sort("first").head(limit)
@@ -234,11 +254,16 @@ def _phone_keys(frame: pl.LazyFrame, column: str, region: str) -> pl.LazyFrame:
     last nine digits occur more than once (blocking); the others cannot be duplicates."""
     text = pl.col(column).str.strip_chars()
     digits = text.str.replace_many(_FILL, [""] * len(_FILL))  # letters stay: no phone then
+    tails = (
+        frame.select(ROW, digits.alias("digits"))
+        .filter(pl.col("digits").str.len_bytes() >= 7)
+        .select(ROW, pl.col("digits").str.slice(-9).hash(seed=3).alias("tail"))
+        .collect(engine="streaming")
+    )
+    again = tails.filter(pl.col("tail").is_in(repeated(tails["tail"]).implode()))[ROW]
     candidates = (
-        frame.select(ROW, text.alias("text"), digits.alias("digits"))
-        .filter(
-            (pl.col("digits").str.len_bytes() >= 7) & pl.col("digits").str.slice(-9).is_duplicated()
-        )
+        frame.filter(pl.col(ROW).is_in(again.implode()))
+        .select(ROW, text.alias("text"), digits.alias("digits"))
         .collect(engine="streaming")
     )
     key: Any = pl
@@ -293,8 +318,9 @@ def _company_key(column: str) -> pl.Expr:
 
 def _similar_names(frame: pl.LazyFrame, roles: Roles, limit: int) -> tuple[int, list[Listed]]:
     """Groups of rows of one company whose names are alike (see the module). Only companies
-    of two rows or more are looked at; the pairs of names are made by polars (each name and
-    the next :data:`WINDOW` of its company, sorted) and scored by rapidfuzz, in batches."""
+    of two rows or more are looked at: their rows' normalised names are read in one pass,
+    then compared :data:`SLICE_ROWS` rows at a time (companies split by hash), so that
+    memory stays bounded."""
     company = roles.company or ""
     companies = (
         frame.group_by(company)
@@ -303,19 +329,28 @@ def _similar_names(frame: pl.LazyFrame, roles: Roles, limit: int) -> tuple[int, 
         .collect(engine="streaming")
         .with_columns(_company_key(company).alias("company"))
         .filter((pl.col("company") != "") & (pl.col("n").sum().over("company") > 1))
+        .select(company, pl.col("company").hash(seed=0))
     )
-    joined = frame.join(companies.lazy().select(company, "company"), on=company)
-    keyed = (
+    joined = frame.join(companies.lazy(), on=company)
+    everyone = (
         _with_name_key(joined.select(ROW, "company", *roles.name), roles)
         .filter(pl.col("name") != "")
-        .select(
-            ROW,
-            "name",
-            pl.struct("company", "name").hash(seed=0).alias("pair"),
-            pl.col("company").hash(seed=0),
-        )
+        .select(ROW, "company", "name")
         .collect(engine="streaming")
     )
+    slices = max(1, -(-everyone.height // SLICE_ROWS))
+    part = pl.col("company") % slices
+    count, listed = 0, []
+    for index in range(slices):
+        found, first = _similar_in(everyone.filter(part == index), limit)
+        count, listed = count + found, listed + first
+    return count, sorted(listed)[:limit]
+
+
+def _similar_in(keyed: pl.DataFrame, limit: int) -> tuple[int, list[Listed]]:
+    """:func:`_similar_names` for the rows of some companies: :data:`ROW`, "company" (a
+    hash of its normalised name) and "name" (normalised)."""
+    keyed = keyed.with_columns(pair=pl.struct("company", "name").hash(seed=0))
     names = (
         keyed.unique("pair")
         .select("pair", "name", "company", pl.col("name").str.len_chars().alias("length"))
@@ -345,6 +380,7 @@ def _similar_names(frame: pl.LazyFrame, roles: Roles, limit: int) -> tuple[int, 
             names["name"].gather(batch["i_b"]).to_list(),
             scorer=fuzz.ratio,
             dtype="uint8",
+            workers=-1,  # rapidfuzz's own threads, on every core
         )
         matched = batch.filter(pl.Series(scores >= SIMILARITY, dtype=pl.Boolean))
         alike += matched.select("i", "i_b").iter_rows()
@@ -362,7 +398,9 @@ def _similar_names(frame: pl.LazyFrame, roles: Roles, limit: int) -> tuple[int, 
     roots = {i: root(i) for i in parent}
     component = pl.col("i").replace_strict(list(roots), list(roots.values()), default=pl.col("i"))
     members = names.filter(pl.col("i").is_in(list(roots))).select("pair")
-    grouped = keyed.filter(pl.col("pair").is_duplicated() | pl.col("pair").is_in(members["pair"]))
+    grouped = keyed.filter(
+        pl.col("pair").is_duplicated() | pl.col("pair").is_in(members["pair"].implode())
+    )
     groups = (
         grouped.join(names.select("pair", "name", component.alias("component")), on="pair")
         .group_by("component")

@@ -16,7 +16,8 @@ its distinct values and most frequent ones through 64-bit hashes, so memory stay
 type is inferred in Python from the distinct values, or from a systematic sample of
 :data:`SAMPLE` cells; formats are then counted exactly (:mod:`counting`). Only the validity of
 phone numbers of a column of many is checked on the sample; aggregates from a sample are named
-in ``estimated``. Two columns are profiled at a time, then the duplicates are looked for.
+in ``estimated``. Then the duplicates are looked for. (Columns profiled two at a time took as
+long, polars using both cores already, and more memory.)
 
 Values from the file (top values, examples, least and greatest, invalid examples, what a
 duplicate group shares) are kept under ``values`` keys, and nowhere else, so that the web layer
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,10 +43,9 @@ from planner.migration.counting import COUNT, COUNTERS, Cells
 from planner.migration.duplicates import Duplicates, find_duplicates, guess_roles, header_role
 from planner.migration.reading import Table, read_table
 
-SAMPLE = 2000  # cells a column's type is inferred from when it has more distinct values
+SAMPLE = 500  # cells a column's type is inferred from when it has more distinct values
 FEW_DISTINCT = 50_000  # a column with about as few distinct values is counted value by value
 EXAMPLE_ROWS = 1000  # rows of the file's start examples are taken from
-WORKERS = 2  # columns profiled at once: polars' string work on one column runs on one core
 # A cell that starts a formula (= + - @ tab CR), unless it is a number or a phone number: "-5"
 # and "+7 912…" are no formula, whatever Excel makes of them.
 _FORMULA_FIRST = "^[" + "".join(c for c in FORMULA_START if c != "-") + "-]"
@@ -137,12 +136,9 @@ def profile(
             )
         roles = guess_roles(table.columns)
         starts = table.frame.head(EXAMPLE_ROWS).collect()
-
-        def one(name: str) -> ColumnProfile:
-            return _column(table, name, starts[name], region, sample_values)
-
-        with ThreadPoolExecutor(WORKERS) as pool:
-            columns = tuple(pool.map(one, table.columns))
+        columns = tuple(
+            _column(table, name, starts[name], region, sample_values) for name in table.columns
+        )
         duplicates = find_duplicates(table.frame, table.columns, roles=roles, region=region)
     by_name = {_folded(column.name): column for column in columns}
     missing, absent = {}, []
@@ -187,26 +183,29 @@ def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> C
     )
     filled_cells = table.frame.select(name).filter(~blank)
     filled = table.rows - empty
-    if estimate > FEW_DISTINCT:
-        hashes = filled_cells.group_by(cell.hash(seed=0).alias("hash")).agg(pl.len().alias(COUNT))
-        hashes = hashes.collect(engine="streaming")
-        distinct = hashes.height
-        often = hashes.filter(pl.col(COUNT) > 1).top_k(n, by=COUNT)["hash"]
-        top = (
-            filled_cells.filter(cell.hash(seed=0).is_in(often))
-            .group_by(name)
-            .agg(pl.len().alias(COUNT))
-        )
-        counts = top.collect(engine="streaming")
-        step = max(1, filled // SAMPLE)
-        picked = filled_cells.select(cell.gather_every(step)).collect(engine="streaming")[name]
-        sample = list(Counter(picked.to_list()).items())
+    if estimate > FEW_DISTINCT:  # each query streams the column: nothing of it is held
         cells = filled_cells.with_columns(pl.lit(1, pl.UInt32).alias(COUNT))
+        hashed, picked, formulas = (
+            query.collect(engine="streaming")
+            for query in (
+                filled_cells.select(cell.hash(seed=0).alias("hash")),
+                filled_cells.select(cell.gather_every(max(1, filled // SAMPLE))),
+                _formulas(cells, name),
+            )
+        )
+        runs = hashed["hash"].sort().rle().struct.unnest()  # sorted: 8 bytes a cell, no table
+        del hashed
+        distinct = runs.height
+        often = runs.filter(pl.col("len") > 1).top_k(n, by="len")["value"]
+        top = filled_cells.filter(cell.hash(seed=0).is_in(often.implode()))
+        counts = top.group_by(name).agg(pl.len().alias(COUNT)).collect(engine="streaming")
+        sample = list(Counter(picked[name].to_list()).items())
     else:
         counts = filled_cells.group_by(name).agg(pl.len().alias(COUNT)).collect(engine="streaming")
         distinct = counts.height
         sample = _sample(counts, name) if distinct > SAMPLE else list(counts.iter_rows())
         cells = counts.lazy()
+        formulas = _formulas(cells, name).collect()
     kind = formats.infer_type(
         sample,
         filled=filled,
@@ -214,20 +213,13 @@ def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> C
         region=region,
         phone_column=header_role(name) == "phone",
     )
-    formula = (
-        filled_cells.filter(cell.str.contains(_FORMULA_FIRST))
-        .filter(~cell.str.contains(_NUMBER_LIKE) & (cell.str.len_chars() > 1))
-        .group_by(name, maintain_order=True)
-        .agg(pl.len().alias(COUNT))
-        .collect(engine="streaming")
-    )
     aggregates: dict[str, Any] = {
         "type": kind,
         "filled": filled,
         "empty": empty,
         "empty_share": round(empty / table.rows, 4),
         "distinct": distinct,
-        "formula_cells": int(formula[COUNT].sum()),
+        "formula_cells": int(formulas[COUNT].sum()),
         "formats": {},
         "estimated": ["type"] if distinct > SAMPLE else [],
     }
@@ -238,7 +230,7 @@ def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> C
     values: dict[str, Any] = {
         "top": [{"value": v, "count": c} for v, c in top_values.iter_rows()],
         "examples": _examples(start, counts, name, n),
-        "formula_examples": formula[name].head(n).to_list(),
+        "formula_examples": formulas[name].head(n).to_list(),
     }
     counter = COUNTERS.get(kind)
     if counter:
@@ -252,6 +244,17 @@ def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> C
             {"value": v, "e164": formats.normalise_phone(v, region)} for v in values["examples"]
         ]
     return ColumnProfile(name, aggregates, values)
+
+
+def _formulas(cells: pl.LazyFrame, name: str) -> pl.LazyFrame:
+    """The cells that start a formula (see :data:`_FORMULA_FIRST`), with how many of each."""
+    cell = pl.col(name)
+    return (
+        cells.filter(cell.str.contains(_FORMULA_FIRST))
+        .filter(~cell.str.contains(_NUMBER_LIKE) & (cell.str.len_chars() > 1))
+        .group_by(name, maintain_order=True)
+        .agg(pl.col(COUNT).sum())
+    )
 
 
 def _ordered(found: dict[str, int]) -> dict[str, int]:

@@ -44,8 +44,8 @@ SENTINEL = "\x1e"
 # polars' streaming CSV reader reads ahead in chunks sized for speed, not memory (a file of
 # 250 MB took 400 MB): these bound it. Process-wide; a deployment may set its own.
 POLARS_LIMITS = {
-    "POLARS_CSV_CHUNK_SIZE": str(MB),
-    "POLARS_IDEAL_SINK_MORSEL_SIZE_BYTES": str(16 * MB),
+    "POLARS_CSV_CHUNK_SIZE": str(MB // 2),
+    "POLARS_IDEAL_SINK_MORSEL_SIZE_BYTES": str(4 * MB),
 }
 
 
@@ -112,12 +112,15 @@ def _transcode(source: Path, target: Path, detected: Detected, name: str) -> str
         while True:
             chunk = file.read(CHUNK_BYTES)
             text = decode(decoder, chunk, not chunk, offset, lines, encoding, name)
-            _refuse_controls(text, lines, name)
-            offset, lines = offset + len(chunk), lines + text.count("\n")
+            offset += len(chunk)
             while skip and text:
                 cut = text.find("\n")
                 text, skip = ("", skip) if cut < 0 else (text[cut + 1 :], skip - 1)
-            data, carry = carry + text.encode("utf-8"), b""
+                lines += cut >= 0
+            encoded = text.encode("utf-8")  # bytes are searched faster than text
+            _refuse_controls(encoded, lines, name)
+            lines += encoded.count(b"\n")
+            data, carry = carry + encoded, b""
             if chunk and data.endswith(b"\r"):
                 data, carry = data[:-1], b"\r"
             if data:
@@ -135,11 +138,11 @@ def _transcode(source: Path, target: Path, detected: Detected, name: str) -> str
     return (end or b"\n").decode()
 
 
-def _refuse_controls(text: str, lines: int, name: str) -> None:
-    for char, what in (("\x00", "a NUL character"), (SENTINEL, "a U+001E control character")):
-        at = text.find(char)
+def _refuse_controls(data: bytes, lines: int, name: str) -> None:
+    for char, what in ((b"\x00", "a NUL character"), (b"\x1e", "a U+001E control character")):
+        at = data.find(char)
         if at >= 0:
-            line = lines + text.count("\n", 0, at) + 1
+            line = lines + data.count(b"\n", 0, at) + 1
             raise ValidationError(
                 f"{name} has {what} on line {line}; CSV text never holds one. Save the sheet "
                 "again as CSV (or XLSX) and upload that."
@@ -209,10 +212,10 @@ def _columnar(text: Path, parquet: Path, detected: Detected, end: str, name: str
     columns = _column_names(header)
     n = len(columns)
     raw = [f"c{i}" for i in range(n + 1)]
-    scan = pl.scan_csv(
+    scan = pl.scan_csv(  # the header read as a header: a first row that is short is fine
         text,
-        has_header=False,
-        skip_rows=1,
+        has_header=True,
+        new_columns=raw,
         separator=delimiter,
         schema=dict.fromkeys(raw, pl.String),
         truncate_ragged_lines=True,
@@ -321,5 +324,5 @@ def _parse_error(text: Path, detected: Detected, name: str, exc: Exception) -> s
                 f"{line} is not closed properly. Fix the quotes there, or choose another "
                 "delimiter."
             )
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"{name} could not be read as CSV ({first[:200]})."
+    # polars' own message may quote a value: only its kind is said
+    return f"{name} could not be read as CSV ({type(exc).__name__}): save it again as CSV."
