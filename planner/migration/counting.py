@@ -154,7 +154,7 @@ def phones(cells: Cells) -> Counted:
     found = dict(counted.iter_rows())
     international = [shape.label for shape in shapes if shape.prefix is not None]
     checked: list[tuple[str, int]] = []
-    numbers = sum(count for label, count in found.items() if label in international)
+    total = sum(count for label, count in found.items() if label in international)
     if cells.distinct:
         distinct = frame.filter(pl.col(LABEL).is_in(international)).select(cells.name, COUNT)
         checked = list(distinct.head(PHONE_LIMIT + 1).collect().iter_rows())
@@ -168,7 +168,7 @@ def phones(cells: Cells) -> Counted:
     invalid = [(v, c) for v, c in checked if formats.normalise_phone(v, cells.region) is None]
     bad = sum(c for _, c in invalid)
     if not exact:  # the sample's share of invalid numbers, over all numbers
-        bad = round(bad / max(1, sum(c for _, c in checked)) * numbers)
+        bad = round(bad / max(1, sum(c for _, c in checked)) * total)
     aggregates: dict[str, Any] = {"formats": found, "invalid": bad}
     if not exact:
         aggregates["estimated"] = ["invalid"]

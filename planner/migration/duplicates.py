@@ -1,8 +1,10 @@
 """Duplicates in an old CRM's export: identical rows, and the same customer entered twice.
 
-Four reasons, each found by polars over the whole file with a cost near-linear in its rows:
+Four reasons, each found by polars over the whole file with a cost near-linear in its rows.
+Memory holds the keys' 64-bit hashes (sorted, not in a hash table) until the repeating ones
+are known; only their rows are then grouped by the key itself.
 
-- **identical rows**: every cell equal (a 64-bit hash of the row, grouped);
+- **identical rows**: every cell equal (the row's hash, :data:`reading.HASH`);
 - **same e-mail**: the first address of the cell, trimmed and lower-cased;
 - **same phone**: the number in international form, by the rules of
   :func:`planner.migration.formats.phone_shapes` (8 912 … and +7 912 … are one number); only
@@ -13,7 +15,8 @@ Four reasons, each found by polars over the whole file with a cost near-linear i
   :data:`WINDOW` (sorted neighbourhood: the cost follows the names, not their pairs; names
   that differ in their first letters are not compared). Names at least :data:`SIMILARITY`
   alike (rapidfuzz's ratio) are one customer; a group is the chain of them, and the same
-  name twice in a company is a group too.
+  name twice in a company is a group too. Companies are taken :data:`SLICE_ROWS` rows at a
+  time.
 
 Which columns hold the name, company, e-mail and phone is guessed from their headers (Russian,
 Ukrainian, English, German, Romanian), or given. Groups are listed up to a cap, first rows

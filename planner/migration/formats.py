@@ -3,7 +3,7 @@
 Every family of values has a table of formats: a label a person recognises ("dd.mm.yyyy",
 "national 8…", "decimal comma") and the regular expression of its shape. The functions here
 classify one value in Python (to infer a column's type from its distinct values, to check a
-date or a phone number, to normalise one); :mod:`planner.migration.profiling` turns the very
+date or a phone number, to normalise one); :mod:`planner.migration.counting` turns the very
 same expressions into polars ones to count formats over millions of cells. So the expressions
 keep to what Python's ``re`` and Rust's ``regex`` (polars) read alike: no look-around, no
 back-references, ``[0-9]`` for a digit; both engines match them whole (:func:`whole`).
@@ -132,7 +132,7 @@ def _date_value(label: str, parts: dict[str, str | None]) -> DateValue:
     return DateValue(label, status, date if status == VALID else None, has_time)
 
 
-# The formats polars reads by itself, as (pattern, strftime format): profiling counts the
+# The formats polars reads by itself, as (pattern, strftime format): counting counts the
 # dates of these formats with polars and leaves the rest (slashed dates, two-digit years, time
 # zones, whatever polars refuses) to :func:`parse_date`.
 _POLARS_DATES = {"yyyy-mm-dd": "%Y-%m-%d", "dd.mm.yyyy": "%d.%m.%Y", "dd-mm-yyyy": "%d-%m-%Y"}

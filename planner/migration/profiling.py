@@ -223,8 +223,8 @@ def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> C
         "formats": {},
         "estimated": ["type"] if distinct > SAMPLE else [],
     }
-    repeated = counts.filter(pl.col(COUNT) > (0 if kind == "picklist" else 1))
-    top_values = repeated.sort([COUNT, name], descending=[True, False]).head(
+    shown = counts.filter(pl.col(COUNT) > (0 if kind == "picklist" else 1))
+    top_values = shown.sort([COUNT, name], descending=[True, False]).head(
         formats.PICKLIST_MAX if kind == "picklist" else n
     )
     values: dict[str, Any] = {
