@@ -7,15 +7,17 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from planner.core.api import api_blueprint, doc, validated
+from planner.core.api import api_blueprint, doc, json_body, validated
 from planner.core.encryption import from_config
 from planner.core.errors import ValidationError
+from planner.core.forms import form_from_json
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
+from planner.migration import plan as plans
 from planner.migration import service
-from planner.migration.models import MigrationUpload
-from planner.migration.schemas import ReadAgainForm
+from planner.migration.models import MigrationPlan, MigrationUpload
+from planner.migration.schemas import PlanForm, ReadAgainForm
 from planner.projects.access import Access, api_access
 
 bp = api_blueprint("migration_api", __name__)
@@ -138,3 +140,55 @@ def uploads_purge(project_id: int, upload_id: int):
     with unit_of_work(db.session):
         service.purge(db.session, access, upload)
     return "", 204
+
+
+# --- the migration plan ----------------------------------------------------------------------
+
+
+def plan_json(row: MigrationPlan) -> dict[str, Any]:
+    """The plan as the API shows it (version 0: never saved)."""
+    body: dict[str, Any] = {name: getattr(row, name) for name in plans.PLAN_FIELDS}
+    for name in ("backup_taken_on", "backup_verified_on"):
+        body[name] = body[name].isoformat() if body[name] else None
+    body["entity_order"] = list(row.entity_order or [])
+    body["version"] = row.version
+    return body
+
+
+@bp.get("/projects/<int:project_id>/migration/plan")
+@doc(
+    "The migration plan: bulk or incremental, batch size, the entities in order, the backup "
+    "(taken, where, when, verified by a restore) and who has access (version 0: not written)",
+    permission=Permission.VIEW,
+)
+def plan_get(project_id: int):
+    api_access(project_id)
+    return jsonify(plan_json(plans.plan(db.session, project_id)))
+
+
+@bp.put("/projects/<int:project_id>/migration/plan")
+@doc(
+    "Write the migration plan: the fields sent change, the others stay (`entity_order` a list "
+    "of texts); send the `version` you read (409 if saved since; 0 before the first save)",
+    body=PlanForm,
+    permission=Permission.EDIT,
+)
+def plan_put(project_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    order = body.get("entity_order")
+    if order is not None:
+        if not isinstance(order, list) or not all(isinstance(e, str) for e in order):
+            raise ValidationError(
+                "entity_order is a list of texts.", {"entity_order": ["Must be a list of texts."]}
+            )
+        body = {**body, "entity_order": "\n".join(order)}
+    current = plan_json(plans.plan(db.session, project_id))
+    kept = {k: v for k, v in current.items() if k != "version" and v is not None}
+    kept["entity_order"] = "\n".join(current["entity_order"])
+    form = form_from_json(PlanForm, {**kept, **body})
+    with unit_of_work(db.session):
+        row = plans.update_plan(db.session, access, form.values(), version=form.version.data)
+    return jsonify(plan_json(row))

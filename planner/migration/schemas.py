@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from planner.core.forms import VersionField, choices
 from planner.migration.detection import ENCODINGS
+from planner.migration.plan import APPROACHES, MAX_BATCH, PLAN_FIELDS, entities
 from planner.migration.service import DELIMITERS, MAX_HEADER_ROW
 
 ENCODING_LABELS = ENCODINGS  # how the engine names each encoding it reads
@@ -53,3 +54,54 @@ class ReadAgainForm(FlaskForm):
         description=_l("The line that names the columns, counted from 1; blank: as detected."),
     )
     version = VersionField(validators=[InputRequired()])
+
+
+APPROACH_LABELS = {
+    "bulk": _l("Bulk: everything in one move"),
+    "incremental": _l("Incremental: in batches, the old CRM still in use"),
+}
+
+
+class PlanForm(FlaskForm):
+    """The migration plan (see :mod:`planner.migration.plan`)."""
+
+    approach = SelectField(
+        _l("Approach"),
+        choices=choices(
+            [("", _l("not decided yet"))] + [(a, APPROACH_LABELS[a]) for a in APPROACHES]
+        ),
+        validators=[Optional()],
+    )
+    batch_size = IntegerField(
+        _l("Records per batch"),
+        validators=[Optional(), NumberRange(1, MAX_BATCH)],
+        description=_l("Blank: one batch."),
+    )
+    entity_order = TextAreaField(
+        _l("Entities, in the order they move"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("One a line: companies before the contacts who work there, deals last."),
+    )
+    backup_taken = BooleanField(_l("A backup of the old CRM is taken"))
+    backup_location = StringField(
+        _l("Where the backup is kept"), validators=[Optional(), Length(max=255)]
+    )
+    backup_taken_on = DateField(_l("Backup taken on"), validators=[Optional()])
+    backup_verified = BooleanField(_l("The backup was verified by restoring it"))
+    backup_verified_on = DateField(_l("Restore tried on"), validators=[Optional()])
+    access = TextAreaField(
+        _l("Who has access to the data on the way"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("People and systems that see the exports and the new CRM's import."),
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
+    version = VersionField(validators=[Optional()])
+
+    def values(self) -> dict[str, object]:
+        """The plan as :func:`planner.migration.plan.update_plan` takes it."""
+        found: dict[str, object] = {name: getattr(self, name).data for name in PLAN_FIELDS}
+        found["approach"] = found["approach"] or ""
+        found["entity_order"] = entities(str(found["entity_order"] or ""))
+        for name in ("backup_location", "access", "notes"):
+            found[name] = str(found[name] or "")
+        return found

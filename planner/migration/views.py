@@ -3,7 +3,7 @@ profile, read again another way, or purged."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,8 +14,19 @@ from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.core.web import confirm_page, flash_error
 from planner.extensions import db
-from planner.migration import service
-from planner.migration.schemas import DELIMITER_LABELS, ENCODING_LABELS, ReadAgainForm, UploadForm
+from planner.migration import (
+    gate,  # noqa: F401  (registers the gate criteria)
+    service,
+)
+from planner.migration import plan as plans
+from planner.migration.schemas import (
+    APPROACH_LABELS,
+    DELIMITER_LABELS,
+    ENCODING_LABELS,
+    PlanForm,
+    ReadAgainForm,
+    UploadForm,
+)
 from planner.projects.access import project_view
 from planner.projects.phases import register_phase_page, register_phase_panel
 
@@ -32,7 +43,11 @@ def phase_panel(session, access, _phase) -> dict:
 
 @bp.context_processor
 def labels() -> dict:
-    return {"ENCODING_LABELS": ENCODING_LABELS, "DELIMITER_LABELS": DELIMITER_LABELS}
+    return {
+        "ENCODING_LABELS": ENCODING_LABELS,
+        "DELIMITER_LABELS": DELIMITER_LABELS,
+        "APPROACH_LABELS": APPROACH_LABELS,
+    }
 
 
 def _index_page(form: UploadForm, status: int = 200):
@@ -139,3 +154,39 @@ def purge(project_id: int, upload_id: int):
         success=_("The rows of %(name)s are purged.", name=upload.filename),
         next_url=url_for("migration.profile", project_id=project_id, upload_id=upload_id),
     )
+
+
+def _plan_page(form: PlanForm | None = None, status: int = 200):
+    row = plans.plan(db.session, g.project.id)
+    if form is None:
+        form = PlanForm(formdata=None, obj=row)
+        form.entity_order.data = "\n".join(row.entity_order or [])
+    form.version.data = row.version
+    return render_template(
+        "migration/plan.html",
+        plan=row,
+        form=form,
+        may_edit=g.access.can(Permission.EDIT),
+    ), status
+
+
+@bp.get("/plan")
+@project_view()
+def plan(project_id: int):
+    return _plan_page()
+
+
+@bp.post("/plan")
+@project_view(Permission.EDIT)
+def plan_save(project_id: int):
+    form = PlanForm()
+    if not form.validate_on_submit():
+        return _plan_page(form, 400 if "csrf_token" in form.errors else 422)
+    try:
+        with unit_of_work(db.session):
+            plans.update_plan(db.session, g.access, form.values(), version=form.version.data)
+    except DomainError as exc:
+        flash_error(exc, form)
+        return _plan_page(form, exc.status)
+    flash(_("The migration plan is saved."), "success")
+    return redirect(url_for("migration.plan", project_id=project_id))
