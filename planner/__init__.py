@@ -71,6 +71,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from planner.goals import api as goals_api
     from planner.goals import views as goals_views
     from planner.migration import api as migration_api
+    from planner.migration import pilot_views as _migration_pilots  # noqa: F401 (routes on its bps)
+    from planner.migration import recipe_views as _migration_recipes  # noqa: F401 (routes on its bps)
+    from planner.migration import report_views as _migration_report  # noqa: F401 (routes on its bps)
     from planner.migration import views as migration_views
     from planner.projects import api as projects_api
     from planner.projects import views as projects_views

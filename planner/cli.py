@@ -296,6 +296,12 @@ def purge_exports() -> None:
     )
 
 
+def _migrate() -> click.Group:
+    from planner.migration.cli import migrate
+
+    return migrate
+
+
 COMMANDS = (
     init_db,
     create_user,
@@ -308,6 +314,7 @@ COMMANDS = (
     init_signing,
     verify,
     purge_exports,
+    _migrate(),
 )
 
 

@@ -30,6 +30,8 @@ from planner.core.permissions import Permission, Role, can
 from planner.design import service as design
 from planner.extensions import db
 from planner.goals import service as goals
+from planner.migration import pilots as migration_pilots
+from planner.migration import recipes as migration_recipes
 from planner.migration import service as migration
 from planner.projects import service as projects
 from planner.requirements import imports, intake
@@ -182,6 +184,12 @@ def _build(factory, people) -> dict[str, object]:
         "contacts.csv",
         from_config(current_app.config),
     )
+    key = from_config(current_app.config)
+    recipe = migration_recipes.create_recipe(db.session, access, entity="contacts", upload=upload)
+    pilot = migration_pilots.make_pilot(db.session, access, recipe, key, size=1)
+    reconciled = migration_pilots.reconcile(
+        db.session, access, pilot, io.BytesIO(b"phone\r\n+79990000000\r\n"), "crm.csv", key
+    )
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)
     other = vendors.create_vendor(db.session, access, name="HubSpot", cost_3y=900.0)
@@ -224,6 +232,10 @@ def _build(factory, people) -> dict[str, object]:
         "section_id": section_id,
         "comment_id": comment_id,
         "upload_id": upload.id,
+        "recipe_id": recipe.id,
+        "pilot_id": pilot.id,
+        "reconciliation_id": reconciled.id,
+        "difference_id": reconciled.summary["differences"][0]["id"],
         "before": 1,
         "after": 1,
     }

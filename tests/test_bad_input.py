@@ -29,6 +29,8 @@ from planner.design import service as design
 from planner.extensions import db
 from planner.goals import service as goals
 from planner.goals.models import KPI, Goal
+from planner.migration import pilots as migration_pilots
+from planner.migration import recipes as migration_recipes
 from planner.migration import service as migration
 from planner.projects import service as projects
 from planner.projects.models import Phase, Project
@@ -374,6 +376,19 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
         "{item_id}": projects.add_checklist_item(
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,
+    }
+    key = from_config(world.lead.client.application.config)
+    upload = migration.get_upload(db.session, world.p, ids["{upload_id}"])
+    recipe = migration_recipes.create_recipe(db.session, access, entity="contacts", upload=upload)
+    pilot = migration_pilots.make_pilot(db.session, access, recipe, key, size=1)
+    reconciled = migration_pilots.reconcile(
+        db.session, access, pilot, io.BytesIO(b"phone\r\n+79990000000\r\n"), "crm.csv", key
+    )
+    ids |= {
+        "{recipe_id}": recipe.id,
+        "{pilot_id}": pilot.id,
+        "{reconciliation_id}": reconciled.id,
+        "{difference_id}": reconciled.summary["differences"][0]["id"],
     }
     db.session.commit()
     valid_rows = {  # by the row form's schema: two lists may share a key ("scores")

@@ -15,6 +15,8 @@ whole file in memory.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
@@ -39,6 +41,12 @@ class DataKey:
         if len(key) != 32:
             raise ValueError("a data key is 32 bytes")
         self._aead = AESGCM(key)
+        self._derived = hmac.new(key, b"planner derived keys", hashlib.sha256).digest()
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte secret for ``purpose`` (an HMAC of it under a key derived from the data
+        key): ids that must not be traced back to a customer's value by trying them all."""
+        return hmac.new(self._derived, purpose.encode(), hashlib.sha256).digest()
 
     def __repr__(self) -> str:  # never the key itself
         return "DataKey(…)"

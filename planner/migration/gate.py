@@ -35,7 +35,7 @@ def latest_reconciliation(session: Session, project_id: int) -> MigrationReconci
 
 
 @register_criteria("migration")
-def _criteria(session: Session, project: Any) -> list[Criterion]:
+def criteria(session: Session, project: Any) -> list[Criterion]:
     """The latest reconciliation all explained; the backup verified (three statements)."""
     latest = latest_reconciliation(session, project.id)
     if latest is not None:

@@ -110,10 +110,10 @@ def _first(errors: dict[str, list[str]]) -> list[str]:
 def update_plan(
     session: Session, access: Access, values: dict[str, Any], *, version: int | None
 ) -> MigrationPlan:
-    """Write the plan's ``values`` (by :data:`PLAN_FIELDS`; needs EDIT). ``version`` is the one read (0 or None before the first
-    save): StaleEdit if someone saved it since. ValidationError, nothing saved, for an
-    unknown approach, a batch size out of range, dates in the future, a verified backup
-    without its restore's date or before it was taken."""
+    """Write the plan's ``values`` (by :data:`PLAN_FIELDS`; needs EDIT). ``version`` is the
+    one read (0 or None before the first save): StaleEdit if someone saved it since.
+    ValidationError, nothing saved, for an unknown approach, a batch size out of range, dates
+    in the future, a verified backup without its restore's date or before it was taken."""
     access.require(Permission.EDIT)
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:

@@ -105,3 +105,72 @@ class PlanForm(FlaskForm):
         for name in ("backup_location", "access", "notes"):
             found[name] = str(found[name] or "")
         return found
+
+
+class RecipeCreateForm(FlaskForm):
+    """Draw up a recipe from a starter template, mapped to an export's columns."""
+
+    entity = SelectField(_l("What the rows are"), choices=[])
+    upload = SelectField(
+        _l("The export it is for"),
+        choices=[],
+        validators=[Optional()],
+        description=_l(
+            "Its columns are mapped to the template's fields where their names are known."
+        ),
+    )
+    region = StringField(
+        _l("Country of phone numbers without a code"),
+        default="RU",
+        validators=[InputRequired(), Length(min=2, max=2)],
+        description=_l("Two letters: RU, UA, DE, IL, CN…"),
+    )
+
+
+class RecipeForm(FlaskForm):
+    """The recipe as one JSON document, as exported."""
+
+    document = TextAreaField(
+        _l("The recipe (JSON)"),
+        validators=[InputRequired(), Length(max=512 * 1024)],
+        description=_l("As exported; planner migrate apply reads the same document."),
+    )
+    version = VersionField(validators=[InputRequired()])
+
+
+class RecipeImportForm(FlaskForm):
+    """A recipe exported before, as a JSON file."""
+
+    file = FileField(
+        _l("Recipe file (JSON)"),
+        validators=[FileRequired(message=_l("Choose the recipe file."))],
+    )
+    version = VersionField(validators=[InputRequired()])
+
+
+class PilotForm(FlaskForm):
+    """How many records the pilot batch holds."""
+
+    size = IntegerField(
+        _l("Records in the pilot batch"),
+        default=20,
+        validators=[InputRequired(), NumberRange(1, 1000)],
+        description=_l("Chosen across the file so that every kind of problem found appears."),
+    )
+
+
+class ReconcileForm(FlaskForm):
+    """What the new CRM exported after importing the pilot."""
+
+    file = FileField(
+        _l("The new CRM's export of the pilot"),
+        validators=[FileRequired(message=_l("Choose the file to upload."))],
+        description=_l("CSV or XLSX: its records are matched to the pilot's by the recipe's key."),
+    )
+
+
+class ExplainForm(FlaskForm):
+    """The lead's explanation of one difference (empty: the explanation taken back)."""
+
+    text = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=2000)])
+    version = VersionField(validators=[InputRequired()])

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from planner.core import audit
@@ -31,7 +31,12 @@ from planner.core.versioning import ensure_version
 from planner.migration import profiling
 from planner.migration.detection import DELIMITER_NAMES as DELIMITERS
 from planner.migration.detection import ENCODINGS
-from planner.migration.models import MigrationUpload, MigrationUploadPiece
+from planner.migration.models import (
+    MigrationPilot,
+    MigrationReconciliation,
+    MigrationUpload,
+    MigrationUploadPiece,
+)
 from planner.projects.access import Access
 
 MAX_HEADER_ROW = 50
@@ -43,7 +48,8 @@ def may_see_rows(access: Access) -> bool:
     return access.role == Role.LEAD or access.user.is_admin
 
 
-def _require_rows(access: Access) -> None:
+def require_rows(access: Access) -> None:
+    """PermissionDenied unless this member may handle the rows (see :func:`may_see_rows`)."""
     access.require(Permission.EDIT)
     if not may_see_rows(access):
         raise PermissionDenied("Only the project lead handles the old CRM's customer rows.")
@@ -73,7 +79,7 @@ def get_upload(session: Session, project_id: int, upload_id: int) -> MigrationUp
 
 
 @contextmanager
-def _spooled(stream: BinaryIO) -> Iterator[tuple[Path, int, str]]:
+def spooled(stream: BinaryIO) -> Iterator[tuple[Path, int, str]]:
     """``stream`` copied to a temporary file of its own (read by the profiler, then deleted),
     with its size and SHA-256."""
     with tempfile.TemporaryDirectory(prefix="planner-migration-") as folder:
@@ -141,9 +147,9 @@ def upload(
 ) -> MigrationUpload:
     """Profile an export of the old CRM and keep it encrypted (the lead only). A file that
     cannot be read is refused with why, and nothing is stored."""
-    _require_rows(access)
+    require_rows(access)
     filename = (filename or "export").strip()[:255] or "export"
-    with _spooled(stream) as (path, size, sha256):
+    with spooled(stream) as (path, size, sha256):
         if size == 0:
             raise ValidationError(f"{quoted(filename)} is empty.", {"file": ["Empty."]})
         profile = _profile(path, filename, {})  # ValidationError: nothing stored yet
@@ -178,7 +184,7 @@ def upload(
 
 
 @contextmanager
-def _decrypted(session: Session, upload: MigrationUpload, key: DataKey) -> Iterator[Path]:
+def decrypted(session: Session, upload: MigrationUpload, key: DataKey) -> Iterator[Path]:
     """The upload's bytes in a temporary file of its own, deleted afterwards."""
     if upload.purged:
         raise Conflict(f"{quoted(upload.filename)} was purged: its rows are gone.")
@@ -214,7 +220,7 @@ def read_again(
     """Profile the upload again, read with this encoding, delimiter and header row (None: as
     detected); StaleEdit if it changed since ``version``. ValidationError, and nothing
     changed, if it cannot be read so."""
-    _require_rows(access)
+    require_rows(access)
     ensure_version(session, upload, version)
     if encoding and encoding not in ENCODINGS:
         raise ValidationError(
@@ -232,7 +238,7 @@ def read_again(
         for k, v in {"encoding": encoding, "delimiter": delimiter, "header_row": header_row}.items()
         if v not in (None, "")
     }
-    with _decrypted(session, upload, key) as path:
+    with decrypted(session, upload, key) as path:
         profile = _profile(path, upload.filename, chosen)
     before = {
         "encoding": upload.encoding,
@@ -263,10 +269,11 @@ def read_again(
 def purge(session: Session, access: Access, upload: MigrationUpload) -> None:
     """Delete the upload's rows (its encrypted bytes and the values its profile quotes); its
     name, shape and aggregates stay. Conflict if it was purged already."""
-    _require_rows(access)
+    require_rows(access)
     if upload.purged:
         raise Conflict(f"{quoted(upload.filename)} was purged already.")
     session.execute(delete(MigrationUploadPiece).where(MigrationUploadPiece.upload_id == upload.id))
+    purge_derived(session, upload.id)
     upload.pieces = 0
     upload.sealed_values = None
     upload.purged_at = utcnow()
@@ -328,6 +335,7 @@ def purge_expired(session: Session, days: int) -> list[MigrationUpload]:
         session.execute(
             delete(MigrationUploadPiece).where(MigrationUploadPiece.upload_id == upload.id)
         )
+        purge_derived(session, upload.id)
         upload.pieces = 0
         upload.sealed_values = None
         upload.purged_at = utcnow()
@@ -344,3 +352,20 @@ def purge_expired(session: Session, days: int) -> list[MigrationUpload]:
         )
     session.flush()
     return due
+
+
+def purge_derived(session: Session, upload_id: int) -> None:
+    """Delete the records derived from an upload: its pilots' records and their
+    reconciliations' values (their counts and kinds stay)."""
+    now = utcnow()
+    session.execute(
+        update(MigrationPilot)
+        .where(MigrationPilot.upload_id == upload_id, MigrationPilot.purged_at.is_(None))
+        .values(sealed_records=None, purged_at=now)
+    )
+    pilot_ids = select(MigrationPilot.id).where(MigrationPilot.upload_id == upload_id)
+    session.execute(
+        update(MigrationReconciliation)
+        .where(MigrationReconciliation.pilot_id.in_(pilot_ids))
+        .values(sealed_details=None)
+    )

@@ -3,20 +3,25 @@ profile, read again another way, or purged."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from planner.core.encryption import from_config
 from planner.core.errors import DomainError
-from planner.core.forms import ConfirmForm
+from planner.core.forms import ConfirmForm, choices
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.core.web import confirm_page, flash_error
 from planner.extensions import db
 from planner.migration import (
     gate,  # noqa: F401  (registers the gate criteria)
+    pilots,
+    recipes,
     service,
+    targets,
 )
 from planner.migration import plan as plans
 from planner.migration.schemas import (
@@ -25,6 +30,7 @@ from planner.migration.schemas import (
     ENCODING_LABELS,
     PlanForm,
     ReadAgainForm,
+    RecipeCreateForm,
     UploadForm,
 )
 from planner.projects.access import project_view
@@ -50,11 +56,29 @@ def labels() -> dict:
     }
 
 
+def recipe_create_form(formdata: Any = None) -> RecipeCreateForm:
+    """The form that draws up a recipe: the templates, and the exports still holding rows."""
+    form = RecipeCreateForm(formdata=formdata)
+    form.entity.choices = choices([(e, e) for e in targets.TEMPLATES])
+    form.upload.choices = choices(
+        [("", _("none: the template alone"))]
+        + [
+            (str(u.id), u.filename)
+            for u in service.uploads(db.session, g.project.id)
+            if not u.purged
+        ]
+    )
+    return form
+
+
 def _index_page(form: UploadForm, status: int = 200):
     return render_template(
         "migration/index.html",
         uploads=service.uploads(db.session, g.project.id),
+        recipes=recipes.recipes(db.session, g.project.id),
+        pilots=pilots.pilots(db.session, g.project.id),
         form=form,
+        recipe_form=recipe_create_form(None) if g.access.can(Permission.EDIT) else None,
         may_upload=service.may_see_rows(g.access) and g.access.can(Permission.EDIT),
     ), status
 

@@ -51,3 +51,13 @@ def test_a_file_is_sealed_in_pieces_that_open_only_in_order(key):
 def test_a_key_is_32_bytes():
     with pytest.raises(ValueError, match="32 bytes"):
         DataKey(b"short")
+
+
+def test_derived_secrets_differ_by_purpose_and_key_and_stay_the_same_for_both():
+    key = DataKey(bytes(range(32)))
+    same = DataKey(bytes(range(32)))
+    other = DataKey(bytes(range(1, 33)))
+    assert key.derive("reconcile") == same.derive("reconcile")
+    assert len(key.derive("reconcile")) == 32
+    assert key.derive("reconcile") != key.derive("pilot")
+    assert key.derive("reconcile") != other.derive("reconcile")

@@ -1,0 +1,108 @@
+"""A pilot batch drawn from an export cleaned by a recipe: the records the new CRM imports
+first, chosen so that every kind of problem the cleaning found appears in it.
+
+The kinds a kept row shows: each warning the cleaning gave it ("phone: not a phone number"),
+each field whose value the recipe changed ("phone changed": reformatted, converted), a value
+neutralised because it would start a formula, and a row that absorbed duplicates ("merged
+duplicate"). :func:`planner.migration.pilot.choose` then takes the rarest kinds first and
+spreads the rest across the file.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from planner.migration import pilot as sampling
+from planner.migration import recipe as engine
+from planner.migration.reading import ROW, read_table
+
+MERGED = "merged duplicate"
+FORMULA = "formula neutralised"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The chosen ``rows`` (numbers in the export), their cleaned ``records`` (field name →
+    value), the ``kinds`` they show with how many records show each, and the cleaning's
+    ``summary`` over the whole export (its counts)."""
+
+    rows: tuple[int, ...]
+    records: list[dict[str, Any]]
+    kinds: dict[str, int]
+    summary: dict[str, Any]
+
+
+def row_kinds(
+    recipe: engine.Recipe, original: pl.LazyFrame, cleaned: engine.Cleaned
+) -> dict[int, set[str]]:
+    """The kinds each kept row shows (see the module); rows showing none are left out."""
+    kinds: dict[int, set[str]] = {}
+    warnings = cleaned.problems.filter(pl.col("severity") == "warning")
+    for row, field, kind in warnings.select("row", "field", "kind").iter_rows():
+        kinds.setdefault(int(row), set()).add(f"{field}: {kind}")
+    for group in cleaned.merges:
+        kinds.setdefault(group.into, set()).add(MERGED)
+    single = [r for r in recipe.rules if len(r.sources) == 1 and r.field in cleaned.fields]
+    if not single:
+        return kinds
+    sources = sorted({r.sources[0] for r in single})
+    aliases = {column: f"__src{i}" for i, column in enumerate(sources)}
+    joined = cleaned.rows.join(
+        original.select(ROW, *[pl.col(c).alias(a) for c, a in aliases.items()]), on=ROW
+    )
+    changed = [
+        (
+            pl.col(r.field).fill_null("")
+            != pl.col(aliases[r.sources[0]]).str.strip_chars().fill_null("")
+        ).alias(f"__changed_{i}")
+        for i, r in enumerate(single)
+    ]
+    found = joined.select(ROW, *changed).filter(pl.any_horizontal(pl.exclude(ROW))).collect()
+    for values in found.iter_rows():
+        for i, flag in enumerate(values[1:]):
+            if flag:
+                kinds.setdefault(int(values[0]), set()).add(f"{single[i].field} changed")
+    return kinds
+
+
+def pilot_batch(
+    recipe: engine.Recipe,
+    path: Path,
+    filename: str,
+    *,
+    size: int,
+    seed: int = 0,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header_row: int | None = None,
+) -> Batch:
+    """``size`` records of the export at ``path`` cleaned by ``recipe`` (see the module).
+    Raises ValidationError for a file that cannot be read or lacks a column the recipe reads,
+    ValueError for a size out of range."""
+    with read_table(
+        path, filename, encoding=encoding, delimiter=delimiter, header_row=header_row
+    ) as table:
+        engine.check_columns(recipe, table.columns)
+        cleaned = engine.clean(recipe, table.frame)
+        kept = cleaned.rows.select(ROW).collect()[ROW].to_list()
+        kinds = row_kinds(recipe, table.frame, cleaned)
+        chosen = sampling.choose(kept, kinds, size=size, seed=seed)
+        picked = cleaned.rows.filter(pl.col(ROW).is_in(chosen)).sort(ROW).collect()
+    records = [{f: row.get(f) for f in cleaned.fields} for row in picked.iter_rows(named=True)]
+    shown = Counter(kind for row in chosen for kind in kinds.get(row, ()))
+    return Batch(
+        rows=tuple(chosen),
+        records=records,
+        kinds=dict(sorted(shown.items())),
+        summary=_plain(cleaned.counts),
+    )
+
+
+def _plain(counts: dict[str, Any]) -> dict[str, Any]:
+    """The counts as JSON keeps them (nested counters as plain dicts)."""
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in counts.items()}

@@ -1,0 +1,347 @@
+"""Pages and JSON API of the pilot batches: made from a recipe (the lead), exported for the new
+CRM (CSV or XLSX, audited), reconciled with what the new CRM exported after importing them,
+and each difference explained. Other members see counts and kinds, never a record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from planner.core.api import doc, json_body, validated
+from planner.core.encryption import from_config
+from planner.core.errors import DomainError, ValidationError
+from planner.core.forms import ConfirmForm
+from planner.core.permissions import Permission
+from planner.core.versioning import unit_of_work
+from planner.core.web import flash_error, send_download
+from planner.extensions import db
+from planner.migration import gate, pilots, recipes, service
+from planner.migration.api import bp as api_bp
+from planner.migration.models import MigrationPilot, MigrationReconciliation
+from planner.migration.schemas import ExplainForm, PilotForm, ReconcileForm
+from planner.migration.views import bp
+from planner.projects.access import Access, api_access, project_view
+
+TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _key():
+    return from_config(current_app.config)
+
+
+def _download(access: Access, pilot: MigrationPilot, fmt: str):
+    with unit_of_work(db.session):
+        data = pilots.pilot_file(db.session, access, pilot, fmt, _key())
+    entity = pilot.recipe_document.get("entity", "records")
+    return send_download(data, f"pilot-{pilot.id}-{entity}.{fmt}", TYPES[fmt])
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@bp.post("/recipes/<int:recipe_id>/pilots")
+@project_view(Permission.EDIT)
+def pilot_create(project_id: int, recipe_id: int):
+    row = recipes.get_recipe(db.session, project_id, recipe_id)
+    form = PilotForm()
+    if not form.validate_on_submit():
+        flash_error(ValidationError(_("The pilot is not made: choose 1 to 1000 records.")))
+        return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
+    try:
+        with unit_of_work(db.session):
+            made = pilots.make_pilot(db.session, g.access, row, _key(), size=form.size.data)
+            pilot_id = made.id
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
+    return redirect(url_for("migration.pilot", project_id=project_id, pilot_id=pilot_id))
+
+
+def _pilot_page(pilot: MigrationPilot, form: ReconcileForm | None = None, status: int = 200):
+    lead = service.may_see_rows(g.access)
+    shown = pilots.records(g.access, pilot, _key()) if lead and pilot.sealed_records else None
+    done = pilots.reconciliations(db.session, pilot.id)
+    return render_template(
+        "migration/pilot.html",
+        pilot=pilot,
+        fields=pilots.fields_of(pilot),
+        records=shown,
+        reconciliations=done,
+        unexplained={r.id: len(gate.unexplained(r)) for r in done},
+        form=form or ReconcileForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+        lead=lead and g.access.can(Permission.EDIT),
+    ), status
+
+
+@bp.get("/pilots/<int:pilot_id>")
+@project_view()
+def pilot(project_id: int, pilot_id: int):
+    return _pilot_page(pilots.get_pilot(db.session, project_id, pilot_id))
+
+
+@bp.post("/pilots/<int:pilot_id>.<any(csv, xlsx):fmt>")
+@project_view(Permission.EDIT)
+def pilot_file(project_id: int, pilot_id: int, fmt: str):
+    pilot = pilots.get_pilot(db.session, project_id, pilot_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description=_("The form has expired; reload the page and try again."))
+    try:
+        return _download(g.access, pilot, fmt)
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("migration.pilot", project_id=project_id, pilot_id=pilot_id))
+
+
+@bp.post("/pilots/<int:pilot_id>/reconciliations")
+@project_view(Permission.EDIT)
+def reconcile(project_id: int, pilot_id: int):
+    pilot = pilots.get_pilot(db.session, project_id, pilot_id)
+    form = ReconcileForm()
+    if not form.validate_on_submit():
+        return _pilot_page(pilot, form, 400 if "csrf_token" in form.errors else 422)
+    try:
+        with unit_of_work(db.session):
+            row = pilots.reconcile(
+                db.session,
+                g.access,
+                pilot,
+                form.file.data.stream,
+                form.file.data.filename or "",
+                _key(),
+            )
+            row_id = row.id
+    except DomainError as exc:
+        flash_error(exc, form)
+        return _pilot_page(pilot, form, exc.status)
+    return redirect(
+        url_for("migration.reconciliation", project_id=project_id, reconciliation_id=row_id)
+    )
+
+
+def _reconciliation_page(row: MigrationReconciliation, status: int = 200):
+    pilot = pilots.get_pilot(db.session, row.project_id, row.pilot_id)
+    form = ExplainForm(formdata=None)
+    form.version.data = row.version
+    return render_template(
+        "migration/reconciliation.html",
+        row=row,
+        pilot=pilot,
+        details=pilots.details_for(g.access, row, _key()),
+        unexplained=set(gate.unexplained(row)),
+        form=form,
+        lead=service.may_see_rows(g.access) and g.access.can(Permission.EDIT),
+    ), status
+
+
+@bp.get("/reconciliations/<int:reconciliation_id>")
+@project_view()
+def reconciliation(project_id: int, reconciliation_id: int):
+    return _reconciliation_page(
+        pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    )
+
+
+@bp.post("/reconciliations/<int:reconciliation_id>/differences/<difference_id>")
+@project_view(Permission.EDIT)
+def explain(project_id: int, reconciliation_id: int, difference_id: str):
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    form = ExplainForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
+        flash_error(ValidationError(" ".join(m for ms in form.errors.values() for m in ms)))
+        return _reconciliation_page(row, 422)
+    try:
+        with unit_of_work(db.session):
+            pilots.explain(
+                db.session,
+                g.access,
+                row,
+                difference_id,
+                form.text.data or "",
+                version=form.version.data,
+            )
+    except DomainError as exc:
+        db.session.refresh(row)
+        flash_error(exc)
+        return _reconciliation_page(row, exc.status)
+    return redirect(
+        url_for(
+            "migration.reconciliation",
+            project_id=project_id,
+            reconciliation_id=reconciliation_id,
+            _anchor=f"d-{difference_id}",
+        )
+    )
+
+
+# --- API -------------------------------------------------------------------------------------
+
+
+def pilot_json(access: Access, pilot: MigrationPilot) -> dict[str, Any]:
+    """A pilot as the API shows it; its records for the lead and a site admin only."""
+    body: dict[str, Any] = {
+        "id": pilot.id,
+        "recipe_id": pilot.recipe_id,
+        "recipe_version": pilot.recipe_version,
+        "upload_id": pilot.upload_id,
+        "entity": pilot.recipe_document.get("entity"),
+        "size": pilot.size,
+        "rows": list(pilot.rows),
+        "kinds": dict(pilot.kinds),
+        "summary": pilot.summary,
+        "created_by": pilot.created_by_name,
+        "created_at": pilot.created_at.isoformat(),
+        "purged": pilot.purged_at is not None,
+        "reconciliations": [r.id for r in pilots.reconciliations(db.session, pilot.id)],
+    }
+    if service.may_see_rows(access) and pilot.sealed_records is not None:
+        body["records"] = pilots.records(access, pilot, _key())
+    return body
+
+
+def reconciliation_json(access: Access, row: MigrationReconciliation) -> dict[str, Any]:
+    """A reconciliation; the differences' values for the lead and a site admin only."""
+    return {
+        "id": row.id,
+        "pilot_id": row.pilot_id,
+        "filename": row.filename,
+        "size": row.size,
+        "sha256": row.sha256,
+        "created_by": row.created_by_name,
+        "created_at": row.created_at.isoformat(),
+        "result": pilots.details_for(access, row, _key()),
+        "explanations": row.explanations or {},
+        "unexplained": gate.unexplained(row),
+        "version": row.version,
+    }
+
+
+@api_bp.get("/projects/<int:project_id>/migration/pilots")
+@doc("The pilot batches, newest first (without their records)", permission=Permission.VIEW)
+def pilots_list(project_id: int):
+    api_access(project_id)
+    return jsonify(
+        {
+            "items": [
+                {
+                    "id": p.id,
+                    "recipe_id": p.recipe_id,
+                    "entity": p.recipe_document.get("entity"),
+                    "size": p.size,
+                    "created_at": p.created_at.isoformat(),
+                }
+                for p in pilots.pilots(db.session, project_id)
+            ]
+        }
+    )
+
+
+@api_bp.post("/projects/<int:project_id>/migration/recipes/<int:recipe_id>/pilots")
+@doc(
+    "Make a pilot batch of `size` records (1 to 1000, default 20) with the recipe from its "
+    "export, chosen so that every kind of problem found appears; the project lead only",
+    status=201,
+    permission=Permission.EDIT,
+)
+def pilots_create(project_id: int, recipe_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    row = recipes.get_recipe(db.session, project_id, recipe_id)
+    body = json_body() if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    unknown = sorted(set(body) - {"size"})
+    if unknown:
+        raise ValidationError(
+            f"Unknown field {unknown[0]}.", {name: ["Unknown field."] for name in unknown}
+        )
+    size = body.get("size", 20)
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValidationError("size is a number of records.", {"size": ["Must be a number."]})
+    with unit_of_work(db.session):
+        made = pilots.make_pilot(db.session, access, row, _key(), size=size)
+    return jsonify(pilot_json(access, made)), 201
+
+
+@api_bp.get("/projects/<int:project_id>/migration/pilots/<int:pilot_id>")
+@doc(
+    "A pilot batch: its rows, the kinds of problem it shows, the cleaning's counts, its "
+    "records (the project lead only) and its reconciliations",
+    permission=Permission.VIEW,
+)
+def pilots_get(project_id: int, pilot_id: int):
+    access = api_access(project_id)
+    return jsonify(pilot_json(access, pilots.get_pilot(db.session, project_id, pilot_id)))
+
+
+@api_bp.post("/projects/<int:project_id>/migration/pilots/<int:pilot_id>.<any(csv, xlsx):fmt>")
+@doc(
+    "The pilot as a file for the new CRM's import (formulas neutralised; the export is "
+    "audited); the project lead only",
+    binary=tuple(TYPES.values()),
+    permission=Permission.EDIT,
+)
+def pilots_file(project_id: int, pilot_id: int, fmt: str):
+    access = api_access(project_id, Permission.EDIT)
+    return _download(access, pilots.get_pilot(db.session, project_id, pilot_id), fmt)
+
+
+@api_bp.post("/projects/<int:project_id>/migration/pilots/<int:pilot_id>/reconciliations")
+@doc(
+    "Reconcile the pilot with what the new CRM exported after importing it (multipart `file`, "
+    "CSV or XLSX): records matched by the recipe's key; missing records, duplicates, emptied "
+    "and changed fields, unexpected records; the project lead only",
+    multipart=True,
+    status=201,
+    permission=Permission.EDIT,
+)
+def reconciliations_create(project_id: int, pilot_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    pilot = pilots.get_pilot(db.session, project_id, pilot_id)
+    file = request.files.get("file")
+    if file is None:
+        raise ValidationError(
+            "Send the new CRM's export as multipart/form-data with the field file.",
+            {"file": ["Required."]},
+        )
+    with unit_of_work(db.session):
+        row = pilots.reconcile(db.session, access, pilot, file.stream, file.filename or "", _key())
+    return jsonify(reconciliation_json(access, row)), 201
+
+
+@api_bp.get("/projects/<int:project_id>/migration/reconciliations/<int:reconciliation_id>")
+@doc(
+    "A reconciliation: counts by kind, the differences (with the values for the project lead "
+    "only), the explanations and the differences not explained yet",
+    permission=Permission.VIEW,
+)
+def reconciliations_get(project_id: int, reconciliation_id: int):
+    access = api_access(project_id)
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    return jsonify(reconciliation_json(access, row))
+
+
+@api_bp.put(
+    "/projects/<int:project_id>/migration/reconciliations/<int:reconciliation_id>"
+    "/differences/<difference_id>"
+)
+@doc(
+    "Explain a difference (`text`; empty takes the explanation back); send the "
+    "reconciliation's `version` (409 if changed since); the project lead only",
+    body=ExplainForm,
+    permission=Permission.EDIT,
+)
+def differences_explain(project_id: int, reconciliation_id: int, difference_id: str):
+    access = api_access(project_id, Permission.EDIT)
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    form = validated(ExplainForm)
+    text, version = form.text.data or "", form.version.data
+    with unit_of_work(db.session):
+        pilots.explain(db.session, access, row, difference_id, text, version=version)
+    return jsonify(reconciliation_json(access, row))

@@ -1,0 +1,299 @@
+"""The rules of pilot batches and their reconciliation (seed 003: move a few customers first
+and check how the new CRM reads them).
+
+The lead makes a pilot from a recipe and its export: the records are cleaned by the recipe
+(:mod:`planner.migration.recipe`), chosen so that every kind of problem appears
+(:mod:`planner.migration.pilot`) and kept encrypted with the recipe's version. The lead exports
+them for the new CRM (every export audited), imports them there, and uploads what the new CRM
+exports afterwards: it is compared with the pilot (:mod:`planner.migration.reconcile`), the
+differences' values kept encrypted, their counts and kinds in clear. The lead explains each
+difference; the gate asks for all of them explained (:mod:`planner.migration.gate`).
+
+Only the lead (and a site admin) handle the records; other members see counts and kinds.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from planner.core import audit
+from planner.core.db import utcnow
+from planner.core.encryption import DataKey
+from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import counted, quoted
+from planner.core.versioning import ensure_version
+from planner.migration import batches
+from planner.migration import pilot as sampling
+from planner.migration import recipe as engine
+from planner.migration import reconcile as matching
+from planner.migration.models import (
+    MigrationPilot,
+    MigrationRecipe,
+    MigrationReconciliation,
+    MigrationUpload,
+)
+from planner.migration.service import decrypted, may_see_rows, require_rows, spooled
+from planner.projects.access import Access
+
+KINDS = ("csv", "xlsx")
+MAX_EXPLANATION = 2000
+
+
+def _context(pilot: MigrationPilot) -> str:
+    return f"migration_pilot:{pilot.project_id}:{pilot.id}"
+
+
+def _reconciliation_context(row: MigrationReconciliation) -> str:
+    return f"migration_reconciliation:{row.project_id}:{row.id}"
+
+
+def pilots(session: Session, project_id: int) -> list[MigrationPilot]:
+    """The rollout's pilots, newest first (one statement)."""
+    return list(
+        session.scalars(
+            select(MigrationPilot)
+            .where(MigrationPilot.project_id == project_id)
+            .order_by(MigrationPilot.id.desc())
+        )
+    )
+
+
+def get_pilot(session: Session, project_id: int, pilot_id: int) -> MigrationPilot:
+    """Pilot ``pilot_id`` of the rollout; NotFound else."""
+    row = session.get(MigrationPilot, pilot_id)
+    if row is None or row.project_id != project_id:
+        raise NotFound("No such pilot batch.")
+    return row
+
+
+def fields_of(pilot: MigrationPilot) -> tuple[Any, ...]:
+    """The fields of the recipe the pilot was made with."""
+    return engine.parse(pilot.recipe_document).fields
+
+
+def make_pilot(
+    session: Session, access: Access, recipe_row: MigrationRecipe, key: DataKey, *, size: int
+) -> MigrationPilot:
+    """Clean the recipe's export with the recipe, choose ``size`` of its records so that every
+    kind of problem found appears, and keep them encrypted (the lead only). ValidationError
+    for a size out of range or a recipe reading a column the export lacks; Conflict without
+    an export, or once it is purged."""
+    require_rows(access)
+    if not 1 <= size <= sampling.MAX_PILOT:
+        raise ValidationError(
+            f"A pilot holds 1 to {sampling.MAX_PILOT} records.", {"size": ["Out of range."]}
+        )
+    if recipe_row.upload_id is None:
+        raise Conflict("Choose the export the recipe is for before making a pilot.")
+    upload = session.get(MigrationUpload, recipe_row.upload_id)
+    recipe = engine.parse(recipe_row.document)
+    with decrypted(session, upload, key) as path:
+        batch = batches.pilot_batch(
+            recipe, path, upload.filename, size=size, seed=recipe_row.id, **upload.chosen
+        )
+    row = MigrationPilot(
+        project_id=access.project.id,
+        recipe_id=recipe_row.id,
+        recipe_version=recipe_row.version,
+        recipe_document=recipe_row.document,
+        upload_id=upload.id,
+        size=len(batch.records),
+        rows=list(batch.rows),
+        kinds=dict(batch.kinds),
+        summary=batch.summary,
+        created_by_name=access.user.name,
+    )
+    if not batch.records:
+        raise ValidationError(
+            "No record of the export passes the recipe: see the preview for why.",
+            {"size": ["No record to choose."]},
+        )
+    session.add(row)
+    session.flush()
+    row.sealed_records = key.seal(
+        json.dumps(batch.records, ensure_ascii=False).encode(), _context(row)
+    )
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "migration.pilot",
+        row,
+        f"pilot batch of {counted(row.size, 'record')} made from export "
+        f"{quoted(upload.filename)} with version {row.recipe_version} of the recipe of "
+        f"{recipe_row.entity}",
+        after={"records": row.size, "rows": row.rows, "kinds": row.kinds},
+    )
+    return row
+
+
+def records(access: Access, pilot: MigrationPilot, key: DataKey) -> list[dict[str, Any]]:
+    """The pilot's records (the lead and a site admin only; Conflict once purged)."""
+    require_rows(access)
+    if pilot.sealed_records is None:
+        raise Conflict("The pilot's records were purged with its export.")
+    return json.loads(key.open(pilot.sealed_records, _context(pilot)))
+
+
+def pilot_file(
+    session: Session, access: Access, pilot: MigrationPilot, kind: str, key: DataKey
+) -> bytes:
+    """The pilot as a file for the new CRM's import (CSV or XLSX, formulas neutralised); the
+    export is audited."""
+    if kind not in KINDS:
+        raise ValidationError("A pilot is exported as csv or xlsx.", {"format": ["csv or xlsx."]})
+    data = sampling.export(fields_of(pilot), records(access, pilot, key), kind)  # type: ignore[arg-type]
+    audit.log(
+        session,
+        access,
+        "migration.export",
+        pilot,
+        f"pilot batch {pilot.id} exported as {kind.upper()}: {counted(pilot.size, 'record')}",
+    )
+    return data
+
+
+def reconciliations(session: Session, pilot_id: int) -> list[MigrationReconciliation]:
+    """The pilot's reconciliations, newest first (one statement)."""
+    return list(
+        session.scalars(
+            select(MigrationReconciliation)
+            .where(MigrationReconciliation.pilot_id == pilot_id)
+            .order_by(MigrationReconciliation.id.desc())
+        )
+    )
+
+
+def get_reconciliation(
+    session: Session, project_id: int, reconciliation_id: int
+) -> MigrationReconciliation:
+    """Reconciliation ``reconciliation_id`` of the rollout; NotFound else."""
+    row = session.get(MigrationReconciliation, reconciliation_id)
+    if row is None or row.project_id != project_id:
+        raise NotFound("No such reconciliation.")
+    return row
+
+
+def reconcile(
+    session: Session,
+    access: Access,
+    pilot: MigrationPilot,
+    stream: BinaryIO,
+    filename: str,
+    key: DataKey,
+) -> MigrationReconciliation:
+    """Compare the pilot with what the new CRM exported after importing it (the lead only):
+    the counts and kinds kept in clear, the differences' values encrypted, the file itself not
+    kept. Explanations given to an earlier reconciliation of the pilot carry over to the same
+    differences. ValidationError, nothing stored, for a file that cannot be read or lacks the
+    key's column."""
+    require_rows(access)
+    filename = (filename or "export").strip()[:255] or "export"
+    recipe = engine.parse(pilot.recipe_document)
+    pilot_records = records(access, pilot, key)
+    with spooled(stream) as (path, size, sha256):
+        if size == 0:
+            raise ValidationError(f"{quoted(filename)} is empty.", {"file": ["The file is empty."]})
+        found = matching.reconcile(
+            pilot_records,
+            recipe.fields,
+            recipe.key,
+            path,
+            filename,
+            region=recipe.region,
+            secret=key.derive(f"reconcile:{pilot.project_id}"),
+        )
+    summary = found.as_dict(values=False)
+    earlier = reconciliations(session, pilot.id)
+    ids = {d["id"] for d in summary["differences"]}
+    carried = {
+        k: v for r in reversed(earlier) for k, v in (r.explanations or {}).items() if k in ids
+    }
+    row = MigrationReconciliation(
+        project_id=pilot.project_id,
+        pilot_id=pilot.id,
+        filename=filename,
+        size=size,
+        sha256=sha256,
+        summary=summary,
+        explanations=carried,
+        created_by_name=access.user.name,
+        updated_by_id=access.user.id,
+    )
+    session.add(row)
+    session.flush()
+    row.sealed_details = key.seal(
+        json.dumps(found.as_dict(values=True), ensure_ascii=False).encode(),
+        _reconciliation_context(row),
+    )
+    session.flush()
+    counts = ", ".join(f"{n} {kind}" for kind, n in summary["counts"].items() if n) or "none"
+    audit.log(
+        session,
+        access,
+        "migration.reconcile",
+        row,
+        f"pilot batch {pilot.id} reconciled with {quoted(filename)}: "
+        f"{found.matched} of {found.pilot} records matched; differences: {counts}",
+        after={"counts": summary["counts"], "matched": found.matched},
+    )
+    return row
+
+
+def details_for(access: Access, row: MigrationReconciliation, key: DataKey) -> dict[str, Any]:
+    """The reconciliation as this member may see it: with the values for the lead and a site
+    admin (until purged), counts, kinds and fields for everyone else."""
+    if may_see_rows(access) and row.sealed_details is not None:
+        return json.loads(key.open(row.sealed_details, _reconciliation_context(row)))
+    return row.summary
+
+
+def explain(
+    session: Session,
+    access: Access,
+    row: MigrationReconciliation,
+    difference_id: str,
+    text: str,
+    *,
+    version: int | None,
+) -> MigrationReconciliation:
+    """Record why a difference is as it is (the lead only; empty text takes the explanation
+    back). NotFound for a difference the reconciliation does not list; StaleEdit if someone
+    explained since ``version``."""
+    require_rows(access)
+    ensure_version(session, row, version)
+    if difference_id not in {d["id"] for d in row.summary.get("differences", [])}:
+        raise NotFound("No such difference.")
+    text = (text or "").strip()
+    if len(text) > MAX_EXPLANATION:
+        raise ValidationError(
+            f"An explanation has at most {MAX_EXPLANATION} characters.", {"text": ["Too long."]}
+        )
+    explanations = dict(row.explanations or {})
+    before = {"explanation": (explanations.get(difference_id) or {}).get("text", "")}
+    if text:
+        explanations[difference_id] = {
+            "text": text,
+            "by": access.user.name,
+            "at": utcnow().isoformat(),
+        }
+    else:
+        explanations.pop(difference_id, None)
+    row.explanations = explanations
+    row.updated_by_id = access.user.id
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "migration.explain",
+        row,
+        f"difference {difference_id} of reconciliation {row.id} "
+        + ("explained" if text else "no longer explained"),
+        before=before,
+        after={"explanation": text},
+    )
+    return row

@@ -1,0 +1,205 @@
+"""The rules of a rollout's recipes: one per entity (contacts, companies, deals...), drawn up
+for an export from a starter template, edited as a whole document with its version, imported
+and exported as JSON, every change audited. The recipe itself (what it may say, how it cleans)
+is :mod:`planner.migration.recipe`'s; this module keeps it and says who may change it.
+
+A recipe holds no customer value: column names, field names, transformations and their
+options. Whoever may edit the rollout may change one; only the lead previews it on rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from planner.core import audit
+from planner.core.errors import Conflict, NotFound, ValidationError
+from planner.core.i18n import counted, quoted
+from planner.core.permissions import Permission
+from planner.core.versioning import ensure_version
+from planner.migration import recipe as recipes_engine
+from planner.migration import targets
+from planner.migration.models import MigrationPilot, MigrationRecipe, MigrationUpload
+from planner.projects.access import Access
+
+MAX_DOCUMENT_BYTES = 512 * 1024
+
+
+def recipes(session: Session, project_id: int) -> list[MigrationRecipe]:
+    """The rollout's recipes by entity (one statement)."""
+    return list(
+        session.scalars(
+            select(MigrationRecipe)
+            .where(MigrationRecipe.project_id == project_id)
+            .order_by(MigrationRecipe.entity)
+        )
+    )
+
+
+def get_recipe(session: Session, project_id: int, recipe_id: int) -> MigrationRecipe:
+    """Recipe ``recipe_id`` of the rollout; NotFound else."""
+    row = session.get(MigrationRecipe, recipe_id)
+    if row is None or row.project_id != project_id:
+        raise NotFound("No such recipe.")
+    return row
+
+
+def column_names(upload: MigrationUpload) -> list[str]:
+    """The upload's columns as its profile names them (no customer value)."""
+    return [str(c.get("name", "")) for c in (upload.aggregates or {}).get("columns", [])]
+
+
+def parsed(row: MigrationRecipe) -> recipes_engine.Recipe:
+    """The stored document as a recipe (it was checked when it was saved)."""
+    return recipes_engine.parse(row.document)
+
+
+def _summary(recipe: recipes_engine.Recipe) -> str:
+    return (
+        f"{recipe.entity}: {counted(len(recipe.fields), 'field')}, "
+        f"{counted(len(recipe.rules), 'rule')}"
+    )
+
+
+def create_recipe(
+    session: Session,
+    access: Access,
+    *,
+    entity: str,
+    upload: MigrationUpload | None,
+    region: str = "RU",
+) -> MigrationRecipe:
+    """Draw up the recipe of ``entity`` from its starter template, its columns mapped to
+    ``upload``'s where their names are known (Bitrix24, amoCRM, HubSpot). Conflict if the
+    rollout has a recipe of that entity; ValidationError for an unknown entity or region."""
+    access.require(Permission.EDIT)
+    if entity not in targets.TEMPLATES:
+        raise ValidationError(
+            f"No template for {quoted(entity)}: one of {', '.join(targets.TEMPLATES)}.",
+            {"entity": ["Not one offered."]},
+        )
+    taken = session.scalar(
+        select(MigrationRecipe.id).where(
+            MigrationRecipe.project_id == access.project.id, MigrationRecipe.entity == entity
+        )
+    )
+    if taken is not None:
+        raise Conflict(
+            f"The rollout has a recipe for {entity} already: change that one.",
+            {"entity": ["Taken."]},
+        )
+    columns = column_names(upload) if upload is not None else []
+    profile = upload.aggregates if upload is not None else None
+    drawn = targets.suggest(columns, entity, region=region, profile=profile)
+    row = MigrationRecipe(
+        project_id=access.project.id,
+        entity=entity,
+        document=drawn.as_document(),
+        upload_id=upload.id if upload is not None else None,
+        created_by_name=access.user.name,
+        updated_by_id=access.user.id,
+    )
+    session.add(row)
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "migration.recipe.create",
+        row,
+        f"recipe drawn up: {_summary(drawn)}"
+        + (f", for export {quoted(upload.filename)}" if upload is not None else ""),
+    )
+    return row
+
+
+def save_recipe(
+    session: Session,
+    access: Access,
+    row: MigrationRecipe,
+    document: Any,
+    *,
+    version: int | None,
+) -> MigrationRecipe:
+    """Replace the recipe's document (needs EDIT; an imported file goes the same way).
+    ``version`` is the one read: StaleEdit if someone saved it since. ValidationError, nothing
+    changed, for a document the engine refuses, one of another entity, or one reading a column
+    the recipe's export lacks."""
+    access.require(Permission.EDIT)
+    if version is None:
+        raise ValidationError(
+            "Send the version of the recipe you read, so that nobody's edit is overwritten.",
+            {"version": ["Required."]},
+        )
+    ensure_version(session, row, version)
+    recipe = recipes_engine.parse(document)
+    if recipe.entity != row.entity:
+        raise ValidationError(
+            f"This is a recipe for {recipe.entity}, not for {row.entity}.",
+            {"entity": [f"Must be {row.entity}."]},
+        )
+    upload = session.get(MigrationUpload, row.upload_id) if row.upload_id else None
+    if upload is not None:
+        recipes_engine.check_columns(recipe, column_names(upload))
+    before = {"document": row.document}
+    row.document = recipe.as_document()
+    row.updated_by_id = access.user.id
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "migration.recipe.update",
+        row,
+        f"recipe changed: {_summary(recipe)}",
+        before=before,
+        after={"document": row.document},
+    )
+    return row
+
+
+def use_upload(
+    session: Session,
+    access: Access,
+    row: MigrationRecipe,
+    upload: MigrationUpload,
+    *,
+    version: int | None,
+) -> MigrationRecipe:
+    """Preview and pilot the recipe on ``upload`` from now on (a newer export of the old
+    CRM); ValidationError if the recipe reads a column the export lacks."""
+    access.require(Permission.EDIT)
+    ensure_version(session, row, version)
+    if upload.project_id != row.project_id:
+        raise NotFound("No such upload.")
+    recipes_engine.check_columns(parsed(row), column_names(upload))
+    before = {"upload": row.upload_id}
+    row.upload_id = upload.id
+    row.updated_by_id = access.user.id
+    session.flush()
+    audit.log(
+        session,
+        access,
+        "migration.recipe.update",
+        row,
+        f"recipe of {row.entity} now previewed on export {quoted(upload.filename)}",
+        before=before,
+        after={"upload": upload.id},
+    )
+    return row
+
+
+def delete_recipe(session: Session, access: Access, row: MigrationRecipe) -> None:
+    """Delete the recipe (needs EDIT). Conflict once a pilot was made with it: the pilot and
+    its reconciliation are the gate's evidence and keep the recipe they were made with."""
+    access.require(Permission.EDIT)
+    piloted = session.scalar(
+        select(func.count()).select_from(MigrationPilot).where(MigrationPilot.recipe_id == row.id)
+    )
+    if piloted:
+        made = counted(piloted, "pilot batch", "pilot batches")
+        raise Conflict(f"The recipe of {row.entity} made {made}: it stays with them.")
+    entity = row.entity
+    audit.log(session, access, "migration.recipe.delete", row, f"recipe of {entity} deleted")
+    session.delete(row)
+    session.flush()

@@ -1,0 +1,254 @@
+"""The pilot and reconciliation pages, ``planner migrate apply`` giving exactly what the page
+previews, and the migration report (PDF, a background job) quoting no customer value."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from planner.core.audit import AuditEvent
+from planner.core.permissions import Role
+from planner.extensions import db
+from planner.migration.models import MigrationReconciliation
+from tests.conftest import csrf_token, login
+from tests.migration import files
+from tests.report_flow import documented_like_a_report, fetch_through_the_api, prepare_on_the_page
+
+
+@pytest.fixture
+def rollout(factory):
+    lead = factory.user("ana", name="Ana Popescu")
+    project = factory.project(lead)
+    viewer = factory.member(project, factory.user("vera"), Role.VIEWER)
+    return project, lead, viewer
+
+
+@pytest.fixture
+def piloted(rollout, api_as, tmp_path):
+    """An uploaded Bitrix24 export, its contacts recipe and a pilot of 4 records."""
+    project, lead, _viewer = rollout
+    base = f"/projects/{project.id}/migration"
+    data = files.bitrix24(tmp_path).read_bytes()
+    upload = (
+        api_as(lead)
+        .post(
+            f"{base}/uploads",
+            json=None,
+            data={"file": (io.BytesIO(data), "bitrix24-contacts.csv")},
+            content_type="multipart/form-data",
+        )
+        .get_json()
+    )
+    recipe = (
+        api_as(lead)
+        .post(f"{base}/recipes", json={"entity": "contacts", "upload_id": upload["id"]})
+        .get_json()
+    )
+    pilot = api_as(lead).post(f"{base}/recipes/{recipe['id']}/pilots", json={"size": 4}).get_json()
+    return base, upload, recipe, pilot
+
+
+def _returned(pilot, recipe, *, drop_first: bool) -> bytes:
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(fields)
+    for record in pilot["records"][1 if drop_first else 0 :]:
+        writer.writerow([record.get(f) or "" for f in fields])
+    return out.getvalue().encode("cp1251", errors="replace")
+
+
+def test_the_pilot_and_reconciliation_pages_for_the_lead_and_for_a_viewer(
+    rollout, piloted, client, app
+):
+    project, _lead, _viewer = rollout
+    _base, _upload, recipe, pilot = piloted
+    page = f"/projects/{project.id}/migration/pilots/{pilot['id']}"
+    other = app.test_client()
+    login(other, "vera")
+    seen = other.get(page).get_data(as_text=True)
+    assert "only the project lead sees the pilot" in seen
+    assert all((r.get("email") or "") not in seen for r in pilot["records"] if r.get("email"))
+    login(client, "ana")
+    shown = client.get(page).get_data(as_text=True)
+    assert "Download as CSV" in shown and "Reconcile" in shown
+    assert client.post(f"{page}.csv").status_code == 400  # no CSRF token
+    token = csrf_token(client, page)
+    file = client.post(f"{page}.xlsx", data={"csrf_token": token})
+    assert file.status_code == 200 and file.data[:2] == b"PK"
+    empty = client.post(
+        f"{page}/reconciliations",
+        data={"csrf_token": token, "file": (io.BytesIO(b""), "crm.csv")},
+        content_type="multipart/form-data",
+    )
+    assert empty.status_code == 422 and "The file is empty." in empty.get_data(as_text=True)
+    sent = client.post(
+        f"{page}/reconciliations",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(_returned(pilot, recipe, drop_first=True)), "crm.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    report = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "not explained yet" in report
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    first = row.summary["differences"][0]["id"]
+    explained = client.post(
+        f"/projects/{project.id}/migration/reconciliations/{row.id}/differences/{first}",
+        data={
+            "csrf_token": token,
+            "text": "Пропущен при импорте: повторим",
+            "version": str(row.version),
+        },
+    )
+    assert explained.status_code == 302
+    db.session.refresh(row)
+    assert row.explanations[first]["text"] == "Пропущен при импорте: повторим"
+    stale = client.post(
+        f"/projects/{project.id}/migration/reconciliations/{row.id}/differences/{first}",
+        data={"csrf_token": token, "text": "again", "version": str(row.version - 1)},
+    )
+    assert stale.status_code == 409
+    too_long = client.post(
+        f"/projects/{project.id}/migration/reconciliations/{row.id}/differences/{first}",
+        data={"csrf_token": token, "text": "x" * 2001, "version": str(row.version)},
+    )
+    assert too_long.status_code == 422
+    db.session.refresh(row)
+    assert row.explanations[first]["text"] == "Пропущен при импорте: повторим"
+
+
+def test_migrate_apply_writes_what_the_preview_shows(rollout, piloted, api_as, runner, tmp_path):
+    project, lead, _viewer = rollout
+    base, upload, recipe, _pilot = piloted
+    recipe_file = tmp_path / "recipe.json"
+    recipe_file.write_text(json.dumps(recipe["document"], ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "in").mkdir()
+    export = files.bitrix24(tmp_path / "in")
+    out, rejects = tmp_path / "cleaned.csv", tmp_path / "rejects.csv"
+    result = runner.invoke(
+        args=[
+            "migrate", "apply", str(recipe_file), str(export), "-o", str(out),
+            "--rejects", str(rejects), "--record", str(project.id),
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    db.session.rollback()  # the test's snapshot predates the run's audit event
+    run = json.loads(result.output)
+    assert run["summary"]["rows"] == len(files.BITRIX_ROWS)
+    assert len(run["output"]["sha256"]) == 64
+    written = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    preview = api_as(lead).get(f"{base}/recipes/{recipe['id']}/preview?limit=200").get_json()
+    kept = [r for r in preview["rows"] if not r["rejected"]]
+    if not recipe["document"].get("merge"):
+        assert len(written) == len(kept) == run["summary"]["kept"]
+        for line, shown in zip(written, kept, strict=True):
+            expected = {k: (v or "") for k, v in shown["fields"].items()}
+            assert {k: v.removeprefix("'") for k, v in line.items()} == {
+                k: v.removeprefix("'") for k, v in expected.items()
+            }
+    assert rejects.exists()
+    audited = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "migration.apply")
+    ).one()
+    assert audited.project_id == project.id and audited.actor_id is None
+    again = runner.invoke(
+        args=["migrate", "apply", str(recipe_file), str(export), "-o", str(tmp_path / "b.csv")]
+    )
+    assert again.exit_code == 0 and (tmp_path / "b.csv").read_bytes() == out.read_bytes()
+
+
+def test_migrate_apply_refuses_a_bad_recipe_and_a_missing_column(runner, tmp_path):
+    export = files.bitrix24(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "planner-migration-recipe", "format_version": 1}', "utf-8")
+    refused = runner.invoke(
+        args=["migrate", "apply", str(bad), str(export), "-o", str(tmp_path / "o.csv")]
+    )
+    assert refused.exit_code == 1 and "entity" in refused.output
+    assert not (tmp_path / "o.csv").exists()
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope", "utf-8")
+    assert (
+        runner.invoke(args=["migrate", "apply", str(broken), str(export), "-o", "x.csv"]).exit_code
+        != 0
+    )
+    document = {
+        "format": "planner-migration-recipe",
+        "format_version": 1,
+        "entity": "contacts",
+        "region": "RU",
+        "key": "email",
+        "fields": [
+            {
+                "name": "email",
+                "label": "E-mail",
+                "type": "email",
+                "required": True,
+                "sensitive": True,
+                "values": [],
+            }
+        ],
+        "rules": [{"field": "email", "from": ["Почта"], "transform": "email", "options": {}}],
+    }
+    missing = tmp_path / "missing.json"
+    missing.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    result = runner.invoke(
+        args=["migrate", "apply", str(missing), str(export), "-o", str(tmp_path / "o.csv")]
+    )
+    assert result.exit_code == 1 and "Почта" in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_migration_report_quotes_no_customer_value(
+    rollout, piloted, client, api_as, monkeypatch
+):
+    project, lead, viewer = rollout
+    base, _upload, _recipe, pilot = piloted
+    api_as(lead).put(
+        f"{base}/plan",
+        json={
+            "approach": "incremental",
+            "batch_size": 500,
+            "entity_order": ["Компании", "Контакты"],
+            "version": 0,
+        },
+    )
+    login(client, "vera")
+    pdf = prepare_on_the_page(
+        client, f"/projects/{project.id}/migration/report.pdf", project.id, "Data migration"
+    )
+    reader = PdfReader(io.BytesIO(pdf.data))
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    for expected in (
+        "bitrix24-contacts.csv",
+        "Recipe of contacts",
+        "Телефон",
+        "Компании",
+        "The gate",
+    ):
+        assert expected in text, expected
+    for record in pilot["records"]:
+        for value in record.values():
+            if value and len(value) > 4 and not value.replace(".", "").isdigit():
+                assert value not in text, value
+    for row in files.BITRIX_ROWS:
+        assert row[1] not in text and (not row[4] or row[4] not in text)
+    attached = reader.attachments
+    assert "recipe-contacts.json" in attached
+    assert json.loads(attached["recipe-contacts.json"][0])["entity"] == "contacts"
+
+
+def test_the_migration_report_through_the_api(rollout, piloted, api_as, monkeypatch):
+    _project, lead, _viewer = rollout
+    base = piloted[0]
+    api = fetch_through_the_api(api_as(lead), f"{base}/report.pdf", monkeypatch, "migration.report")
+    assert PdfReader(io.BytesIO(api.data)).metadata.title.startswith("Data migration")
+    documented_like_a_report(api_as(lead), f"{base}/report.pdf", "view")

@@ -1,0 +1,359 @@
+"""Recipes, pilots and reconciliation in the app: the lead draws up a recipe for an export,
+changes it (stale edits and bad documents refused, nothing half-saved), previews it on the
+rows, makes a pilot, exports it for the new CRM, reconciles what the new CRM sent back and
+explains every difference until the gate is met; other members see counts, never a value;
+purging the export takes the pilot's records and the differences' values with it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from planner.core.audit import AuditEvent
+from planner.core.permissions import Role
+from planner.extensions import db
+from planner.migration.models import MigrationPilot, MigrationRecipe, MigrationReconciliation
+from tests.conftest import csrf_token, login
+from tests.migration import files
+
+PILOT_GATE = "A pilot batch is reconciled with the new CRM, every difference explained"
+
+
+@pytest.fixture
+def rollout(factory):
+    lead = factory.user("ana", name="Ana Popescu")
+    project = factory.project(lead)
+    reviewer = factory.member(project, factory.user("mihai"), Role.REVIEWER, "Sales")
+    viewer = factory.member(project, factory.user("vera"), Role.VIEWER)
+    return project, lead, reviewer, viewer
+
+
+@pytest.fixture
+def uploaded(rollout, api_as, tmp_path):
+    project, lead, _reviewer, _viewer = rollout
+    data = files.bitrix24(tmp_path).read_bytes()
+    made = api_as(lead).post(
+        f"/projects/{project.id}/migration/uploads",
+        json=None,
+        data={"file": (io.BytesIO(data), "bitrix24-contacts.csv")},
+        content_type="multipart/form-data",
+    )
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"]
+
+
+def _base(project) -> str:
+    return f"/projects/{project.id}/migration"
+
+
+def _recipe(api, project, upload_id, entity="contacts"):
+    made = api.post(f"{_base(project)}/recipes", json={"entity": entity, "upload_id": upload_id})
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()
+
+
+def _actions(project) -> list[str]:
+    return list(
+        db.session.scalars(select(AuditEvent.action).where(AuditEvent.project_id == project.id))
+    )
+
+
+def _rules(document) -> dict[str, dict]:
+    return {r["field"]: r for r in document["rules"]}
+
+
+def test_a_recipe_is_drawn_up_for_the_export_and_maps_its_columns(rollout, api_as, uploaded):
+    project, lead, _reviewer, viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    rules = _rules(recipe["document"])
+    sources = {s for r in rules.values() for s in r["from"]}
+    assert {"Телефон", "E-mail", "Дата рождения"} <= sources
+    phone = next(r for r in rules.values() if r["from"] == ["Телефон"])
+    assert phone["transform"] == "phone"
+    assert recipe["version"] == 1 and recipe["upload_id"] == uploaded
+    seen = api_as(viewer).get(f"{_base(project)}/recipes/{recipe['id']}")
+    assert seen.status_code == 200 and seen.get_json()["document"] == recipe["document"]
+    again = api_as(lead).post(
+        f"{_base(project)}/recipes", json={"entity": "contacts", "upload_id": uploaded}
+    )
+    assert again.status_code == 409
+    unknown = api_as(lead).post(f"{_base(project)}/recipes", json={"entity": "invoices"})
+    assert unknown.status_code == 422 and "entity" in unknown.get_json()["errors"]
+    assert (
+        api_as(viewer).post(f"{_base(project)}/recipes", json={"entity": "deals"}).status_code
+        == 403
+    )
+    targets = api_as(viewer).get(f"{_base(project)}/targets").get_json()
+    assert {"contacts", "companies", "deals"} <= set(targets["templates"])
+    assert "migration.recipe.create" in _actions(project)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d["rules"][0].update(transform="teleport"), "rules[0].transform"),
+        (lambda d: d.update(format_version=99), "format_version"),
+        (lambda d: d["rules"][0].update({"from": ["Нет такой колонки"]}), "rules[0].from"),
+        (lambda d: d.update(key="nobody"), "key"),
+        (lambda d: d["fields"][0].update(type="colour"), "fields[0].type"),
+    ],
+)
+def test_a_bad_recipe_is_refused_by_its_place_and_nothing_changes(
+    rollout, api_as, uploaded, change, path
+):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    document = json.loads(json.dumps(recipe["document"]))
+    change(document)
+    url = f"{_base(project)}/recipes/{recipe['id']}"
+    refused = api_as(lead).put(url, json={"document": document, "version": 1})
+    assert refused.status_code == 422, refused.get_json()
+    assert any(key.startswith(path) for key in refused.get_json()["errors"]), refused.get_json()
+    after = api_as(lead).get(url).get_json()
+    assert after["version"] == 1 and after["document"] == recipe["document"]
+
+
+def test_a_recipe_changes_with_its_version_and_stale_edits_are_refused(rollout, api_as, uploaded):
+    project, lead, _reviewer, viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    url = f"{_base(project)}/recipes/{recipe['id']}"
+    document = json.loads(json.dumps(recipe["document"]))
+    document["region"] = "UA"
+    saved = api_as(lead).put(url, json={"document": document, "version": 1})
+    assert saved.status_code == 200 and saved.get_json()["version"] == 2
+    assert saved.get_json()["document"]["region"] == "UA"
+    stale = api_as(lead).put(url, json={"document": recipe["document"], "version": 1})
+    assert stale.status_code == 409
+    assert api_as(lead).put(url, json={"document": document}).status_code == 422  # no version
+    assert api_as(lead).put(url, json={"version": 2, "colour": 1}).status_code == 422
+    other = dict(document, entity="deals")
+    wrong = api_as(lead).put(url, json={"document": other, "version": 2})
+    assert wrong.status_code == 422
+    assert api_as(viewer).put(url, json={"document": document, "version": 2}).status_code == 403
+    assert "migration.recipe.update" in _actions(project)
+
+
+def test_the_preview_shows_original_and_cleaned_rows_to_the_lead_alone(rollout, api_as, uploaded):
+    project, lead, reviewer, viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    url = f"{_base(project)}/recipes/{recipe['id']}/preview"
+    shown = api_as(lead).get(url)
+    assert shown.status_code == 200, shown.get_json()
+    body = shown.get_json()
+    assert body["counts"]["rows"] == len(files.BITRIX_ROWS)
+    first = body["rows"][0]
+    assert first["row"] == 1 and first["source"]["Телефон"] == "8 (912) 345-67-89"
+    assert "+79123456789" in first["fields"].values()
+    for member in (reviewer, viewer):
+        assert api_as(member).get(url).status_code == 403
+    for bad in ("0", "201", "x"):
+        assert api_as(lead).get(f"{url}?limit={bad}").status_code == 422
+
+
+def _pilot(api, project, recipe_id, size=5):
+    made = api.post(f"{_base(project)}/recipes/{recipe_id}/pilots", json={"size": size})
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()
+
+
+def _returned_file(tmp_path: Path, records, fields, *, drop: int, change: tuple[int, str, str]):
+    """What the new CRM exports after importing the pilot: one record dropped, one changed."""
+    rows = [list(fields)]
+    for i, record in enumerate(records):
+        if i == drop:
+            continue
+        values = dict(record)
+        if i == change[0]:
+            values[change[1]] = change[2]
+        rows.append([values.get(f) or "" for f in fields])
+    return files.write_csv(tmp_path / "crm-export.csv", rows)
+
+
+def test_pilot_reconcile_explain_until_the_gate_is_met(rollout, api_as, uploaded, tmp_path):
+    project, lead, reviewer, viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    pilot = _pilot(api_as(lead), project, recipe["id"], size=4)
+    assert pilot["size"] == 4 and len(pilot["records"]) == 4 and len(pilot["rows"]) == 4
+    for member in (reviewer, viewer):
+        seen = api_as(member).get(f"{_base(project)}/pilots/{pilot['id']}")
+        assert seen.status_code == 200 and "records" not in seen.get_json()
+        text = seen.get_data(as_text=True)
+        for record in pilot["records"]:
+            for value in record.values():
+                if value and len(value) > 3 and not value.isdigit():
+                    assert value not in text, value
+    exported = api_as(lead).post(f"{_base(project)}/pilots/{pilot['id']}.csv")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    header = next(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    assert header == fields
+    assert "migration.export" in _actions(project)
+    assert api_as(viewer).post(f"{_base(project)}/pilots/{pilot['id']}.csv").status_code == 403
+
+    key = recipe["document"]["key"]
+    keyed = [i for i, r in enumerate(pilot["records"]) if r.get(key)]
+    changed_field = next(f for f in fields if f != key and pilot["records"][keyed[1]].get(f))
+    returned = _returned_file(
+        tmp_path, pilot["records"], fields, drop=keyed[0], change=(keyed[1], changed_field, "X")
+    )
+    sent = api_as(lead).post(
+        f"{_base(project)}/pilots/{pilot['id']}/reconciliations",
+        json=None,
+        data={"file": (io.BytesIO(returned.read_bytes()), "crm-export.csv")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 201, sent.get_json()
+    result = sent.get_json()
+    counts = result["result"]["counts"]
+    assert counts["missing"] >= 1 and counts["changed"] >= 1
+    assert result["unexplained"]
+    phases = api_as(viewer).get(f"/projects/{project.id}/phases").get_json()["items"]
+    (phase,) = [p for p in phases if p["key"] == "migration"]
+    assert not next(c for c in phase["criteria"] if c["label"] == PILOT_GATE)["met"]
+    seen = api_as(viewer).get(f"{_base(project)}/reconciliations/{result['id']}").get_json()
+    assert all("expected" not in d and "key" not in d for d in seen["result"]["differences"])
+    url = f"{_base(project)}/reconciliations/{result['id']}/differences"
+    version = result["version"]
+    for difference in result["unexplained"]:
+        done = api_as(lead).put(
+            f"{url}/{difference}",
+            json={"text": "Dropped on purpose in the test.", "version": version},
+        )
+        assert done.status_code == 200, done.get_json()
+        version = done.get_json()["version"]
+    assert (
+        api_as(lead).put(f"{url}/nope", json={"text": "x", "version": version}).status_code == 404
+    )
+    assert (
+        api_as(lead).put(f"{url}/{difference}", json={"text": "x", "version": 1}).status_code == 409
+    )
+    assert (
+        api_as(viewer)
+        .put(f"{url}/{difference}", json={"text": "x", "version": version})
+        .status_code
+        == 403
+    )
+    phases = api_as(viewer).get(f"/projects/{project.id}/phases").get_json()["items"]
+    (phase,) = [p for p in phases if p["key"] == "migration"]
+    assert next(c for c in phase["criteria"] if c["label"] == PILOT_GATE)["met"]
+    assert {"migration.pilot", "migration.reconcile", "migration.explain"} <= set(_actions(project))
+
+    # a recipe that made a pilot stays; purging the export takes the derived values with it
+    assert api_as(lead).raw("DELETE", f"{_base(project)}/recipes/{recipe['id']}").status_code == 409
+    assert api_as(lead).raw("DELETE", f"{_base(project)}/uploads/{uploaded}").status_code == 204
+    after = api_as(lead).get(f"{_base(project)}/pilots/{pilot['id']}").get_json()
+    assert after["purged"] is True and "records" not in after
+    row = db.session.get(MigrationReconciliation, result["id"])
+    db.session.refresh(row)
+    assert row.sealed_details is None and row.summary["counts"] == counts
+    assert db.session.get(MigrationPilot, pilot["id"]).sealed_records is None
+
+
+def test_bad_pilot_and_reconciliation_input_is_refused_with_nothing_stored(
+    rollout, api_as, uploaded, tmp_path
+):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    url = f"{_base(project)}/recipes/{recipe['id']}/pilots"
+    for body in ({"size": 0}, {"size": 1001}, {"size": "20"}, {"size": True}, {"colour": 1}):
+        assert api_as(lead).post(url, json=body).status_code == 422, body
+    assert db.session.scalars(select(MigrationPilot)).all() == []
+    pilot = _pilot(api_as(lead), project, recipe["id"], size=3)
+    target = f"{_base(project)}/pilots/{pilot['id']}/reconciliations"
+    no_file = api_as(lead).post(target, json=None, data={}, content_type="multipart/form-data")
+    assert no_file.status_code == 422
+    for data, name in (
+        (b"", "empty.csv"),
+        (b"%PDF-1.7\n\x00\x01binary", "export.pdf"),
+        (b"Name,City\r\nA,B\r\n", "no-key.csv"),
+        (f"{recipe['document']['key']}\r\n".encode(), "header-only.csv"),
+    ):
+        refused = api_as(lead).post(
+            target,
+            json=None,
+            data={"file": (io.BytesIO(data), name)},
+            content_type="multipart/form-data",
+        )
+        assert refused.status_code == 422, (name, refused.get_json())
+        assert refused.get_json()["detail"]
+    assert db.session.scalars(select(MigrationReconciliation)).all() == []
+
+
+def test_a_non_member_gets_404_everywhere(rollout, api_as, uploaded, factory):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    pilot = _pilot(api_as(lead), project, recipe["id"], size=2)
+    stranger = api_as(factory.user("stan"))
+    for path in (
+        f"{_base(project)}/recipes",
+        f"{_base(project)}/recipes/{recipe['id']}",
+        f"{_base(project)}/recipes/{recipe['id']}/preview",
+        f"{_base(project)}/pilots/{pilot['id']}",
+        f"{_base(project)}/targets",
+    ):
+        assert stranger.get(path).status_code == 404, path
+    assert stranger.post(f"{_base(project)}/pilots/{pilot['id']}.csv").status_code == 404
+
+
+def test_the_recipe_pages_edit_import_export_and_delete(rollout, client, api_as, uploaded):
+    project, lead, _reviewer, _viewer = rollout
+    login(client, "ana")
+    base = _base(project)
+    index = client.get(base).get_data(as_text=True)
+    assert "No recipe yet." in index
+    made = client.post(
+        f"{base}/recipes",
+        data={
+            "csrf_token": csrf_token(client, base),
+            "entity": "contacts",
+            "upload": str(uploaded),
+            "region": "ru",
+        },
+    )
+    assert made.status_code == 302
+    page_url = made.headers["Location"]
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Телефон" in page and "planner migrate apply" in page
+    row = db.session.scalars(select(MigrationRecipe)).one()
+    exported = client.get(f"{base}/recipes/{row.id}.json")
+    assert exported.status_code == 200 and json.loads(exported.data)["entity"] == "contacts"
+    token = csrf_token(client, page_url)
+    broken = client.post(
+        f"{base}/recipes/{row.id}",
+        data={"csrf_token": token, "document": "{not json", "version": "1"},
+    )
+    assert broken.status_code == 422 and "The recipe is not JSON" in broken.get_data(as_text=True)
+    document = json.loads(exported.data)
+    document["region"] = "UA"
+    imported = client.post(
+        f"{base}/recipes/{row.id}/import",
+        data={
+            "csrf_token": token,
+            "version": "1",
+            "file": (io.BytesIO(json.dumps(document).encode()), "recipe.json"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert imported.status_code == 302
+    db.session.refresh(row)
+    assert row.document["region"] == "UA" and row.version == 2
+    stale = client.post(
+        f"{base}/recipes/{row.id}",
+        data={"csrf_token": token, "document": exported.data.decode(), "version": "1"},
+    )
+    assert stale.status_code == 409
+    preview = client.get(f"{base}/recipes/{row.id}/preview")
+    assert preview.status_code == 200 and "+79123456789" in preview.get_data(as_text=True)
+    ask = client.get(f"{base}/recipes/{row.id}/delete")
+    assert ask.status_code == 200
+    gone = client.post(
+        f"{base}/recipes/{row.id}/delete",
+        data={"csrf_token": csrf_token(client, f"{base}/recipes/{row.id}/delete")},
+    )
+    assert gone.status_code == 302
+    assert db.session.scalars(select(MigrationRecipe)).all() == []
