@@ -15,7 +15,7 @@ from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
 from planner.extensions import db
 from planner.migration import plan as plans
-from planner.migration import service
+from planner.migration import recipes, service
 from planner.migration.models import MigrationPlan, MigrationUpload
 from planner.migration.schemas import PlanForm, ReadAgainForm
 from planner.projects.access import Access, api_access
@@ -46,7 +46,12 @@ def upload_json(access: Access, upload: MigrationUpload, *, profile: bool = True
         "values_shown": service.may_see_rows(access) and not upload.purged,
     }
     if profile:
-        body["profile"] = service.profile_for(access, upload, from_config(current_app.config))
+        body["profile"] = service.profile_for(
+            access,
+            upload,
+            from_config(current_app.config),
+            public_columns=recipes.public_columns(db.session, upload),
+        )
     return body
 
 

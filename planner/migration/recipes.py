@@ -203,3 +203,16 @@ def delete_recipe(session: Session, access: Access, row: MigrationRecipe) -> Non
     audit.log(session, access, "migration.recipe.delete", row, f"recipe of {entity} deleted")
     session.delete(row)
     session.flush()
+
+
+def public_columns(session: Session, upload: MigrationUpload) -> frozenset[str]:
+    """The upload's columns whose most frequent values every member may see: read by the
+    rollout's recipes into fields not marked sensitive, and into no sensitive one."""
+    public: set[str] = set()
+    private: set[str] = set()
+    for row in recipes(session, upload.project_id):
+        recipe = parsed(row)
+        sensitive = {f.name for f in recipe.fields if f.sensitive}
+        for rule in recipe.rules:
+            (private if rule.field in sensitive else public).update(rule.sources)
+    return frozenset(public - private)

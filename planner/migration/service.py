@@ -289,13 +289,31 @@ def purge(session: Session, access: Access, upload: MigrationUpload) -> None:
     )
 
 
-def profile_for(access: Access, upload: MigrationUpload, key: DataKey) -> dict[str, Any]:
+def profile_for(
+    access: Access,
+    upload: MigrationUpload,
+    key: DataKey,
+    *,
+    public_columns: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """The upload's profile as this member may see it: the values it quotes for the lead and a
-    site admin (until it is purged), the aggregates alone for everyone else."""
-    if not may_see_rows(access) or upload.sealed_values is None:
+    site admin (until it is purged); for everyone else the aggregates, with the most frequent
+    values of the ``public_columns`` alone (those a recipe maps to fields not marked sensitive:
+    a status, a city), never an example, a minimum or a maximum."""
+    if upload.sealed_values is None:
         return merge_values(upload.aggregates, {})
     values = json.loads(key.open(upload.sealed_values, f"{_context(upload)}:values"))
-    return merge_values(upload.aggregates, values)
+    if may_see_rows(access):
+        return merge_values(upload.aggregates, values)
+    names = [c.get("name") for c in upload.aggregates.get("columns", [])]
+    shown = {
+        "columns": {
+            i: {"top": column.get("top", [])}
+            for i, column in values.get("columns", {}).items()
+            if int(i) < len(names) and names[int(i)] in public_columns
+        }
+    }
+    return merge_values(upload.aggregates, shown)
 
 
 def purge_expired(session: Session, days: int) -> list[MigrationUpload]:

@@ -52,7 +52,7 @@ TEMPLATES: dict[str, tuple[Field, ...]] = {
         Field("phone", "Phone", PHONE, sensitive=True),
         Field("mobile", "Mobile phone", PHONE, sensitive=True),
         Field("birthday", "Birthday", DATE, sensitive=True),
-        Field("company", "Company"),
+        Field("company", "Company", sensitive=True),  # a sole trader's is a person's name
         Field("position", "Position"),
         Field("city", "City"),
         Field("address", "Address", sensitive=True),
@@ -88,7 +88,7 @@ TEMPLATES: dict[str, tuple[Field, ...]] = {
         Field("stage", "Stage", PICKLIST),
         Field("close_date", "Close date", DATE),
         Field("created", "Created", DATE),
-        Field("company", "Company"),
+        Field("company", "Company", sensitive=True),
         _name("contact_name", "Contact"),
         Field("contact_phone", "Contact's phone", PHONE, sensitive=True),
         Field("contact_email", "Contact's e-mail", EMAIL, sensitive=True),

@@ -119,10 +119,14 @@ def _profile_page(upload, form: ReadAgainForm | None = None, status: int = 200):
         chosen_row = upload.chosen.get("header_row")
         form.header_row.data = None if chosen_row is None else chosen_row + 1
     form.version.data = upload.version
+    public = recipes.public_columns(db.session, upload)
     return render_template(
         "migration/profile.html",
         upload=upload,
-        profile=service.profile_for(g.access, upload, from_config(current_app.config)),
+        public_columns=public,
+        profile=service.profile_for(
+            g.access, upload, from_config(current_app.config), public_columns=public
+        ),
         sees_values=service.may_see_rows(g.access),
         form=form,
         confirm=ConfirmForm(formdata=None),

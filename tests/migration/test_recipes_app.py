@@ -357,3 +357,26 @@ def test_the_recipe_pages_edit_import_export_and_delete(rollout, client, api_as,
     )
     assert gone.status_code == 302
     assert db.session.scalars(select(MigrationRecipe)).all() == []
+
+
+def test_others_see_the_top_values_of_columns_mapped_to_fields_not_sensitive(
+    rollout, api_as, uploaded, client
+):
+    project, lead, _reviewer, viewer = rollout
+    url = f"{_base(project)}/uploads/{uploaded}"
+
+    def columns(member) -> dict[str, dict]:
+        body = api_as(member).get(url).get_json()
+        return {c["name"]: c.get("values", {}) for c in body["profile"]["columns"]}
+
+    assert all(not values for values in columns(viewer).values())  # no recipe: nothing
+    _recipe(api_as(lead), project, uploaded)
+    seen = columns(viewer)
+    assert [t["value"] for t in seen["Статус"]["top"]][0] == "Новый"
+    assert set(seen["Статус"]) == {"top"}  # no example, no minimum or maximum
+    for secret in ("ФИО", "Телефон", "E-mail", "Компания", "Дата рождения", "Примітка"):
+        assert not seen[secret], secret
+    assert columns(lead)["ФИО"]["examples"]  # the lead sees them all
+    login(client, "vera")
+    page = client.get(f"/projects/{project.id}/migration/uploads/{uploaded}").get_data(as_text=True)
+    assert "Новый" in page and "hidden: customer data" in page and "Иванов" not in page
