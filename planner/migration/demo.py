@@ -2,7 +2,10 @@
 export of contacts (Windows-1251, semicolons, Russian and Ukrainian headers, as seed 003 says
 such exports come: phones in several formats, dates as dd.mm.yyyy and otherwise, a duplicate
 customer, a cell that would start a formula, an embedded line break), so that its profile shows
-what is wrong with it. ``planner.demo`` calls :func:`load`."""
+what is wrong with it. A recipe for contacts is drawn up for it; a pilot of five records was
+imported into the new CRM and reconciled, one difference explained and one not, so the gate
+waits; the plan has a backup taken but not yet verified by a restore. ``planner.demo`` calls
+:func:`load`."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import io
 from sqlalchemy.orm import Session
 
 from planner.core.encryption import DataKey
-from planner.migration import service
+from planner.migration import pilots, recipes, service
+from planner.migration import plan as plans
 from planner.migration.models import MigrationUpload
 from planner.projects.access import Access
 
@@ -47,6 +51,50 @@ def export_bytes() -> bytes:
     return out.getvalue().encode("cp1251")
 
 
+def returned_bytes(fields: list[str], records: list[dict]) -> bytes:
+    """What the new CRM exports after importing the pilot: the first record's phone lost, the
+    last one's city spelled its own way."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(fields)
+    for i, record in enumerate(records):
+        values = dict(record)
+        if i == 0:
+            values["phone"] = ""
+        writer.writerow([values.get(f) or "" for f in fields])
+    return out.getvalue().encode("utf-8-sig")
+
+
 def load(session: Session, lead: Access, key: DataKey) -> MigrationUpload:
-    """Upload and profile the demo export as ``lead``."""
-    return service.upload(session, lead, io.BytesIO(export_bytes()), "bitrix24-contacts.csv", key)
+    """Upload and profile the demo export as ``lead``, draw up its recipe, pilot and
+    reconcile it, and write the plan (see the module)."""
+    upload = service.upload(session, lead, io.BytesIO(export_bytes()), "bitrix24-contacts.csv", key)
+    recipe = recipes.create_recipe(session, lead, entity="contacts", upload=upload)
+    pilot = pilots.make_pilot(session, lead, recipe, key, size=5)
+    fields = [f.name for f in pilots.fields_of(pilot)]
+    returned = returned_bytes(fields, pilots.records(lead, pilot, key))
+    done = pilots.reconcile(session, lead, pilot, io.BytesIO(returned), "crm-pilot.csv", key)
+    differences = done.summary.get("differences", [])
+    if len(differences) > 1:
+        pilots.explain(
+            session,
+            lead,
+            done,
+            differences[-1]["id"],
+            "The new CRM keeps this as it was sent; nothing to fix.",
+            version=done.version,
+        )
+    plans.update_plan(
+        session,
+        lead,
+        {
+            "approach": "incremental",
+            "batch_size": 5000,
+            "entity_order": ["Companies", "Contacts", "Deals"],
+            "backup_taken": True,
+            "backup_location": "Bitrix24 backup archive, encrypted, on the file server",
+            "access": "The project lead; the integrator's two engineers during the import.",
+        },
+        version=None,
+    )
+    return upload
