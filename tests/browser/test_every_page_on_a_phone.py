@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 # Links that are not pages: files, leaving, the API's JSON.
 NOT_PAGES = re.compile(
-    r"^/(api/|static/|logout)|/(download|file|export|pdf|sheet)(\b|\.|/)|\.(pdf|xlsx|csv)$"
+    r"^/(api/|static/|logout)|/(download|file|export|pdf|sheet)(\b|\.|/)|\.(pdf|xlsx|csv|json)$"
 )
 
 

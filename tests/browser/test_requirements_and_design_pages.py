@@ -11,7 +11,12 @@ from sqlalchemy import select
 from planner import demo
 from planner.core.accounts.service import find_user
 from planner.extensions import db
-from planner.migration.models import MigrationUpload
+from planner.migration.models import (
+    MigrationPilot,
+    MigrationRecipe,
+    MigrationReconciliation,
+    MigrationUpload,
+)
 from planner.projects.models import Project
 from planner.requirements.intake_models import Questionnaire
 from planner.requirements.models import Requirement
@@ -51,6 +56,10 @@ def test_requirements_and_design_pages_are_accessible(app, browser_page, factory
     upload_id = db.session.scalar(
         select(MigrationUpload.id).where(MigrationUpload.project_id == pid)
     )
+    recipe_id, pilot_id, reconciliation_id = (
+        db.session.scalar(select(model.id).where(model.project_id == pid))
+        for model in (MigrationRecipe, MigrationPilot, MigrationReconciliation)
+    )
     questionnaires = {
         q.department_id: q.id
         for q in db.session.scalars(select(Questionnaire).where(Questionnaire.project_id == pid))
@@ -78,6 +87,11 @@ def test_requirements_and_design_pages_are_accessible(app, browser_page, factory
         "/verify",
         f"{base}/migration",
         f"{base}/migration/uploads/{upload_id}",
+        f"{base}/migration/recipes/{recipe_id}",
+        f"{base}/migration/recipes/{recipe_id}/preview",
+        f"{base}/migration/pilots/{pilot_id}",
+        f"{base}/migration/reconciliations/{reconciliation_id}",
+        f"{base}/migration/plan",
     ):
         response = page.goto(path)
         assert response is not None and response.status == 200, path
