@@ -5,7 +5,10 @@ The kinds a kept row shows: each warning the cleaning gave it ("phone: not a pho
 each field whose value the recipe changed ("phone changed": reformatted, converted), a value
 neutralised because it would start a formula, and a row that absorbed duplicates ("merged
 duplicate"). :func:`planner.migration.pilot.choose` then takes the rarest kinds first and
-spreads the rest across the file.
+spreads the rest across the file. An export of more than :data:`SAMPLE_ROWS` rows is cleaned
+on a systematic sample of that many rows spread over the whole file (every k-th row), so that
+making a pilot takes seconds whatever the export's length; ``planner migrate apply`` cleans
+every row.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from planner.migration import pilot as sampling
 from planner.migration import recipe as engine
 from planner.migration.reading import ROW, read_table
 
+SAMPLE_ROWS = 100_000  # rows of a larger export the pilot is chosen from: a systematic sample
 MERGED = "merged duplicate"
 FORMULA = "formula neutralised"
 
@@ -88,9 +92,13 @@ def pilot_batch(
         path, filename, encoding=encoding, delimiter=delimiter, header_row=header_row
     ) as table:
         engine.check_columns(recipe, table.columns)
-        cleaned = engine.clean(recipe, table.frame)
+        frame = table.frame
+        step = -(-table.rows // SAMPLE_ROWS)  # ceiling
+        if step > 1:
+            frame = frame.filter((pl.col(ROW) - 1) % step == 0)
+        cleaned = engine.clean(recipe, frame)
         kept = cleaned.rows.select(ROW).collect()[ROW].to_list()
-        kinds = row_kinds(recipe, table.frame, cleaned)
+        kinds = row_kinds(recipe, frame, cleaned)
         chosen = sampling.choose(kept, kinds, size=size, seed=seed)
         picked = cleaned.rows.filter(pl.col(ROW).is_in(chosen)).sort(ROW).collect()
     records = [{f: row.get(f) for f in cleaned.fields} for row in picked.iter_rows(named=True)]
@@ -99,7 +107,7 @@ def pilot_batch(
         rows=tuple(chosen),
         records=records,
         kinds=dict(sorted(shown.items())),
-        summary=_plain(cleaned.counts),
+        summary=_plain(cleaned.counts) | ({"sampled_every": step} if step > 1 else {}),
     )
 
 

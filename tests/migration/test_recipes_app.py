@@ -380,3 +380,19 @@ def test_others_see_the_top_values_of_columns_mapped_to_fields_not_sensitive(
     login(client, "vera")
     page = client.get(f"/projects/{project.id}/migration/uploads/{uploaded}").get_data(as_text=True)
     assert "Новый" in page and "hidden: customer data" in page and "Иванов" not in page
+
+
+def test_a_long_export_is_previewed_on_its_first_rows_and_piloted_on_a_sample(
+    rollout, api_as, uploaded, monkeypatch
+):
+    from planner.migration import batches, preview
+
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    monkeypatch.setattr(preview, "SCAN_ROWS", 3)
+    shown = api_as(lead).get(f"{_base(project)}/recipes/{recipe['id']}/preview").get_json()
+    assert shown["scanned"] == 3 and shown["counts"]["rows"] == 3
+    assert len(shown["rows"]) == len(files.BITRIX_ROWS)  # the rows shown are not cut
+    monkeypatch.setattr(batches, "SAMPLE_ROWS", 4)  # 11 rows: every third one
+    pilot = _pilot(api_as(lead), project, recipe["id"], size=10)
+    assert set(pilot["rows"]) <= {1, 4, 7, 10} and pilot["summary"]["sampled_every"] == 3
