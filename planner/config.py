@@ -139,6 +139,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # after the migration gate passes the uploads are purged
         "DATA_KEY": _data_key(env, instance_path, overrides),
         "MIGRATION_PURGE_DAYS": _int("PLANNER_MIGRATION_PURGE_DAYS", 30),
+        # an old CRM's export is larger than other uploads: its own limit (the uploads of the
+        # data migration and the new CRM's exports reconciled with a pilot)
+        "MIGRATION_MAX_UPLOAD_BYTES": _int("PLANNER_MIGRATION_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
         "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": _int(
             "PLANNER_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30
         ),

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import markdown as md
 import nh3
-from flask import Flask, Response, flash, render_template, request
+from flask import Flask, Response, current_app, flash, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -131,6 +131,25 @@ def writes(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def upload_limit(config_key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view (right under its route) that takes larger files than the app's limit:
+    its requests may be as large as ``config[config_key]`` bytes (plus room for the form's
+    other fields), 413 above that before anything is read."""
+
+    def deco(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.upload_limit = config_key  # type: ignore[attr-defined]  # read before a request
+        return view
+
+    return deco
+
+
+def _apply_upload_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    key = getattr(view, "upload_limit", None)
+    if key is not None:
+        request.max_content_length = current_app.config[key] + 64 * 1024
+
+
 def send_download(
     data: bytes, filename: str, content_type: str, *, etag: str | None = None
 ) -> Response:
@@ -195,10 +214,12 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def refuse_unusable_text() -> None:
-        """Form fields and query arguments with NUL characters: 422, not a database error."""
+        """Form fields and query arguments with NUL characters: 422, not a database error.
+        (First, a view's own upload limit: the form is read here.)"""
         from planner.core.errors import ValidationError
         from planner.core.forms import unusable_text
 
+        _apply_upload_limit()
         for source in (request.args, request.form):
             for key, value in source.items(multi=True):
                 if unusable_text(key) or unusable_text(value):
@@ -218,6 +239,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        if exc.code == 413:  # the limit that applied, in words
+            limit = max((request.max_content_length or 0) - 64 * 1024, 1024)
+            size = f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+            exc.description = f"The upload is too large: at most {size} here. Nothing was stored."
         if _wants_json():
             from planner.core.api import problem
 

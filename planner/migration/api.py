@@ -13,11 +13,13 @@ from planner.core.errors import ValidationError
 from planner.core.forms import form_from_json
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
+from planner.core.web import upload_limit
 from planner.extensions import db
 from planner.migration import plan as plans
 from planner.migration import recipes, service
 from planner.migration.models import MigrationPlan, MigrationUpload
 from planner.migration.schemas import PlanForm, ReadAgainForm
+from planner.migration.views import EXPORT_LIMIT
 from planner.projects.access import Access, api_access
 
 bp = api_blueprint("migration_api", __name__)
@@ -81,6 +83,7 @@ def uploads_list(project_id: int):
     status=201,
     permission=Permission.EDIT,
 )
+@upload_limit(EXPORT_LIMIT)
 def uploads_create(project_id: int):
     access = api_access(project_id, Permission.EDIT)
     file = request.files.get("file")

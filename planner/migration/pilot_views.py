@@ -15,13 +15,13 @@ from planner.core.errors import DomainError, ValidationError
 from planner.core.forms import ConfirmForm
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, send_download
+from planner.core.web import flash_error, send_download, upload_limit
 from planner.extensions import db
 from planner.migration import gate, pilots, recipes, service
 from planner.migration.api import bp as api_bp
 from planner.migration.models import MigrationPilot, MigrationReconciliation
 from planner.migration.schemas import ExplainForm, PilotForm, ReconcileForm
-from planner.migration.views import bp
+from planner.migration.views import EXPORT_LIMIT, bp
 from planner.projects.access import Access, api_access, project_view
 
 TYPES = {
@@ -99,6 +99,7 @@ def pilot_file(project_id: int, pilot_id: int, fmt: str):
 
 
 @bp.post("/pilots/<int:pilot_id>/reconciliations")
+@upload_limit(EXPORT_LIMIT)
 @project_view(Permission.EDIT)
 def reconcile(project_id: int, pilot_id: int):
     pilot = pilots.get_pilot(db.session, project_id, pilot_id)
@@ -301,6 +302,7 @@ def pilots_file(project_id: int, pilot_id: int, fmt: str):
     status=201,
     permission=Permission.EDIT,
 )
+@upload_limit(EXPORT_LIMIT)
 def reconciliations_create(project_id: int, pilot_id: int):
     access = api_access(project_id, Permission.EDIT)
     pilot = pilots.get_pilot(db.session, project_id, pilot_id)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,7 +22,7 @@ from planner.core.errors import DomainError
 from planner.core.forms import ConfirmForm, choices
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import confirm_page, flash_error
+from planner.core.web import confirm_page, flash_error, upload_limit
 from planner.extensions import db
 from planner.migration import (
     gate,  # noqa: F401  (registers the gate criteria)
@@ -39,6 +47,8 @@ from planner.projects.phases import register_phase_page, register_phase_panel
 bp = Blueprint("migration", __name__, url_prefix="/projects/<int:project_id>/migration")
 
 register_phase_page("migration", "migration.index", _l("Open the data migration"))
+
+EXPORT_LIMIT = "MIGRATION_MAX_UPLOAD_BYTES"  # an export's size limit: larger than others'
 
 
 @register_phase_panel("migration.phase", "migration/_phase_panel.html", phases=("migration",))
@@ -90,6 +100,7 @@ def index(project_id: int):
 
 
 @bp.post("/uploads")
+@upload_limit(EXPORT_LIMIT)
 @project_view(Permission.EDIT)
 def upload(project_id: int):
     form = UploadForm()

@@ -136,12 +136,19 @@ def test_a_file_that_cannot_be_read_is_refused_and_nothing_is_stored(
     assert _count(MigrationUpload) == 0 and _count(MigrationUploadPiece) == 0
 
 
-def test_a_file_over_the_limit_is_refused_before_it_is_read(rollout, api_as, app):
+def test_a_file_over_the_limit_is_refused_before_it_is_read(rollout, api_as, app, monkeypatch):
+    """An export has its own limit, larger than other uploads': a file over the app's limit
+    but under the export's is profiled; one over the export's limit is refused with 413."""
     project, lead, _reviewer, _viewer = rollout
-    big = b"a;b\r\n" + b"1;2\r\n" * (app.config["MAX_CONTENT_LENGTH"] // 5 + 10)
-    refused = _upload(api_as(lead), project, big, "big.csv")
+    over_the_app = b"a;b\r\n" + b"1;2\r\n" * (app.config["MAX_CONTENT_LENGTH"] // 5 + 10)
+    assert len(over_the_app) < app.config["MIGRATION_MAX_UPLOAD_BYTES"]
+    taken = _upload(api_as(lead), project, over_the_app, "big.csv")
+    assert taken.status_code == 201, taken.get_json()
+    monkeypatch.setitem(app.config, "MIGRATION_MAX_UPLOAD_BYTES", 10_000)
+    refused = _upload(api_as(lead), project, b"a;b\r\n" + b"1;2\r\n" * 20_000, "bigger.csv")
     assert refused.status_code == 413
-    assert _count(MigrationUpload) == 0
+    assert "too large" in refused.get_json()["detail"].lower()
+    assert _count(MigrationUpload) == 1
 
 
 def test_no_file_is_a_clear_422(rollout, api_as):
