@@ -7,7 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from planner.core.api import doc, json_body
@@ -24,7 +34,7 @@ from planner.migration import recipes, service, targets
 from planner.migration.api import bp as api_bp
 from planner.migration.models import MigrationRecipe
 from planner.migration.recipes import MAX_DOCUMENT_BYTES
-from planner.migration.schemas import PilotForm, RecipeForm, RecipeImportForm
+from planner.migration.schemas import MappingForm, PilotForm, RecipeForm, RecipeImportForm
 from planner.migration.views import bp, recipe_create_form
 from planner.projects.access import Access, api_access, project_view
 
@@ -121,6 +131,13 @@ def _recipe_page(
         form=form,
         import_form=import_form,
         pilot_form=PilotForm(formdata=None),
+        columns=columns,
+        choosable={
+            f.name: [
+                t for t in engine.TRANSFORMS.values() if f.type in t.fills and t.sources == "one"
+            ]
+            for f in recipe.fields
+        },
         sees_rows=service.may_see_rows(g.access),
         may_edit=g.access.can(Permission.EDIT),
     ), status
@@ -148,6 +165,48 @@ def recipe_save(project_id: int, recipe_id: int):
         db.session.refresh(row)
         _place(exc, form)
         return _recipe_page(row, form, status=exc.status)
+    return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
+
+
+@bp.post("/recipes/<int:recipe_id>/mapping")
+@project_view(Permission.EDIT)
+def recipe_mapping(project_id: int, recipe_id: int):
+    row = recipes.get_recipe(db.session, project_id, recipe_id)
+    form = MappingForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
+        flash_error(ValidationError(_("Reload the recipe: the form is incomplete.")))
+        return _recipe_page(row, status=422)
+    recipe = recipes.parsed(row)
+    choices = [
+        {
+            "from": request.form.get(f"from-{i}") or None,
+            "transform": request.form.get(f"transform-{i}") or None,
+            "required": bool(request.form.get(f"required-{i}")),
+            "sensitive": bool(request.form.get(f"sensitive-{i}")),
+        }
+        for i in range(len(recipe.fields))
+    ]
+    try:
+        with unit_of_work(db.session):
+            recipes.save_recipe(
+                db.session,
+                g.access,
+                row,
+                recipes.remapped(recipe, choices),
+                version=form.version.data,
+            )
+    except DomainError as exc:
+        db.session.refresh(row)
+        errors = getattr(exc, "errors", {}) or {}
+        flash_error(
+            ValidationError(
+                " ".join([exc.detail] + [f"{k}: {m}" for k, ms in errors.items() for m in ms])
+            )
+        )
+        return _recipe_page(row, status=exc.status)
+    flash(_("The mapping is saved."), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 
@@ -240,7 +299,7 @@ def targets_get(project_id: int):
                 entity: [f.as_dict() for f in fields]
                 for entity, fields in targets.TEMPLATES.items()
             },
-            "transforms": engine.TRANSFORMS,
+            "transforms": engine.catalogue(),
         }
     )
 

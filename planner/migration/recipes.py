@@ -22,6 +22,7 @@ from planner.core.versioning import ensure_version
 from planner.migration import recipe as recipes_engine
 from planner.migration import targets
 from planner.migration.models import MigrationPilot, MigrationRecipe, MigrationUpload
+from planner.migration.transforms import NATURAL
 from planner.projects.access import Access
 
 MAX_DOCUMENT_BYTES = 512 * 1024
@@ -156,6 +157,44 @@ def save_recipe(
         after={"document": row.document},
     )
     return row
+
+
+SPLIT_PARTS = {"first_name": "first", "last_name": "last", "middle_name": "middle"}
+
+
+def remapped(recipe: recipes_engine.Recipe, choices: list[dict[str, Any]]) -> dict[str, Any]:
+    """The recipe's document with each field's mapping as chosen on the mapping form:
+    ``choices[i]`` for field i holds ``from`` (one column, or None: not mapped),
+    ``transform``, ``required`` and ``sensitive``. A rule kept as it was keeps its options;
+    a new or changed one gets its transformation's defaults. A rule reading several columns
+    or none (join, constant) is kept as it is: the document edits those."""
+    if len(choices) != len(recipe.fields):
+        raise ValidationError("The mapping does not match the recipe's fields: reload it.")
+    document = recipe.as_document()
+    rules = {r.field: r for r in recipe.rules}
+    kept = []
+    for i, (field, chosen) in enumerate(zip(recipe.fields, choices, strict=True)):
+        document["fields"][i]["required"] = bool(chosen.get("required"))
+        document["fields"][i]["sensitive"] = bool(chosen.get("sensitive"))
+        rule = rules.get(field.name)
+        if rule is not None and len(rule.sources) != 1:
+            kept.append(rule.as_dict())
+            continue
+        column, transform = chosen.get("from") or None, chosen.get("transform") or None
+        if column is None:
+            continue
+        transform = transform or NATURAL.get(field.type, "text")
+        if rule is not None and rule.sources == (column,) and rule.transform == transform:
+            kept.append(rule.as_dict())
+            continue
+        options = {}
+        if transform == "split_name" and field.name in SPLIT_PARTS:
+            options["part"] = SPLIT_PARTS[field.name]
+        kept.append(
+            {"field": field.name, "from": [column], "transform": transform, "options": options}
+        )
+    document["rules"] = kept
+    return document
 
 
 def use_upload(

@@ -138,6 +138,13 @@ class RecipeForm(FlaskForm):
     version = VersionField(validators=[InputRequired()])
 
 
+class MappingForm(FlaskForm):
+    """The mapping form's own fields (its rows are read by position: from-N, transform-N,
+    required-N, sensitive-N for the recipe's field N)."""
+
+    version = VersionField(validators=[InputRequired()])
+
+
 class RecipeImportForm(FlaskForm):
     """A recipe exported before, as a JSON file."""
 

@@ -396,3 +396,41 @@ def test_a_long_export_is_previewed_on_its_first_rows_and_piloted_on_a_sample(
     monkeypatch.setattr(batches, "SAMPLE_ROWS", 4)  # 11 rows: every third one
     pilot = _pilot(api_as(lead), project, recipe["id"], size=10)
     assert set(pilot["rows"]) <= {1, 4, 7, 10} and pilot["summary"]["sampled_every"] == 3
+
+
+def test_the_mapping_form_changes_columns_transformations_and_flags(
+    rollout, api_as, uploaded, client
+):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    rules = _rules(recipe["document"])
+    login(client, "ana")
+    page = f"{_base(project)}/recipes/{recipe['id']}"
+    shown = client.get(page).get_data(as_text=True)
+    assert 'name="from-0"' in shown and "Save the mapping" in shown
+    form = {"csrf_token": csrf_token(client, page), "version": "1"}
+    for i, name in enumerate(fields):
+        rule = rules.get(name)
+        if rule and len(rule["from"]) == 1:
+            form[f"from-{i}"] = rule["from"][0]
+            form[f"transform-{i}"] = rule["transform"]
+        if recipe["document"]["fields"][i]["sensitive"]:
+            form[f"sensitive-{i}"] = "y"
+        if recipe["document"]["fields"][i]["required"]:
+            form[f"required-{i}"] = "y"
+    phone, birthday = fields.index("phone"), fields.index("birthday")
+    form[f"from-{phone}"] = ""  # no longer mapped
+    form[f"required-{birthday}"] = "y"
+    bad = dict(form, **{f"transform-{birthday}": "teleport"})
+    refused = client.post(f"{page}/mapping", data=bad)
+    assert refused.status_code == 422 and "teleport" in refused.get_data(as_text=True)
+    assert api_as(lead).get(f"{_base(project)}/recipes/{recipe['id']}").get_json()["version"] == 1
+    saved = client.post(f"{page}/mapping", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    after = api_as(lead).get(f"{_base(project)}/recipes/{recipe['id']}").get_json()
+    assert after["version"] == 2
+    assert "phone" not in _rules(after["document"])
+    assert after["document"]["fields"][birthday]["required"] is True
+    assert _rules(after["document"])["birthday"] == rules["birthday"]  # options kept
+    assert client.post(f"{page}/mapping", data=form).status_code == 409  # version 1 is stale
