@@ -252,3 +252,53 @@ def test_the_migration_report_through_the_api(rollout, piloted, api_as, monkeypa
     api = fetch_through_the_api(api_as(lead), f"{base}/report.pdf", monkeypatch, "migration.report")
     assert PdfReader(io.BytesIO(api.data)).metadata.title.startswith("Data migration")
     documented_like_a_report(api_as(lead), f"{base}/report.pdf", "view")
+
+
+def _statements(client, path: str) -> int:
+    from sqlalchemy import event
+
+    seen = [0]
+
+    def tick(*_args) -> None:
+        seen[0] += 1
+
+    event.listen(db.engine, "before_cursor_execute", tick)
+    try:
+        assert client.get(path).status_code == 200, path
+    finally:
+        event.remove(db.engine, "before_cursor_execute", tick)
+    return seen[0]
+
+
+def test_the_migration_pages_run_as_many_statements_with_more_pilots_and_reconciliations(
+    rollout, piloted, client, api_as
+):
+    project, lead, _viewer = rollout
+    base, upload, recipe, pilot = piloted
+    login(client, "ana")
+    pages = [
+        f"/projects/{project.id}/migration",
+        f"/projects/{project.id}/migration/uploads/{upload['id']}",
+        f"/projects/{project.id}/migration/recipes/{recipe['id']}",
+        f"/projects/{project.id}/migration/pilots/{pilot['id']}",
+        f"/projects/{project.id}/migration/plan",
+        f"/projects/{project.id}/phases/migration",
+    ]
+
+    def reconcile_once() -> int:
+        sent = api_as(lead).post(
+            f"{base}/pilots/{pilot['id']}/reconciliations",
+            json=None,
+            data={"file": (io.BytesIO(_returned(pilot, recipe, drop_first=True)), "crm.csv")},
+            content_type="multipart/form-data",
+        )
+        assert sent.status_code == 201, sent.get_json()
+        return sent.get_json()["id"]
+
+    first = reconcile_once()
+    pages.append(f"/projects/{project.id}/migration/reconciliations/{first}")
+    before = [_statements(client, page) for page in pages]
+    for _ in range(4):
+        api_as(lead).post(f"{base}/recipes/{recipe['id']}/pilots", json={"size": 3})
+        reconcile_once()
+    assert [_statements(client, page) for page in pages] == before
