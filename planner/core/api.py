@@ -101,7 +101,7 @@ def json_body() -> Any:
         raise ValidationError("The JSON body is nested too deeply.") from exc
     if data is None:
         raise ValidationError("The request body is not valid JSON.")
-    found = _unusable_text_at(data)
+    found = unusable_text_at(data)
     if found:
         where = found[0]
         raise ValidationError(
@@ -111,7 +111,7 @@ def json_body() -> Any:
     return data
 
 
-def _unusable_text_at(data: Any) -> list[str]:
+def unusable_text_at(data: Any) -> list[str]:
     """The paths (``statement``, ``scores[2].comment``) of every unusable string, in order."""
     found: list[str] = []
     stack: list[tuple[str, Any]] = [("", data)]

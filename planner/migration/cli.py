@@ -25,6 +25,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_rollout(project_id: int, info: ScriptInfo) -> None:
+    from planner.extensions import db
+    from planner.projects.models import Project
+
+    with info.load_app().app_context():
+        if db.session.get(Project, project_id) is None:
+            raise click.ClickException(f"No rollout {project_id} in this database.")
+
+
 def _record(project_id: int, run: dict[str, Any], info: ScriptInfo) -> None:
     """The run in the rollout's audit trail, as the system's act (names and hashes, no value)."""
     from planner.core import audit
@@ -100,8 +109,10 @@ def apply(
 
     try:
         document = json.loads(recipe_file.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise click.ClickException(f"{recipe_file.name} is not a JSON recipe: {exc}") from None
+    if record_in is not None:
+        _check_rollout(record_in, info)  # before anything is written
     if delimiter == "\\t":
         delimiter = "\t"
     kind = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"

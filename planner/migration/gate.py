@@ -1,16 +1,27 @@
 """The migration gate's computed criteria (seed 003: move a few customers first and check how
-the new CRM reads them; seed 001: a backup first, verified): a reconciled pilot with every
-difference explained, and a backup of the old CRM verified by a restore."""
+the new CRM reads them; seed 001: a backup first, verified): every recipe's latest pilot
+reconciled with every difference explained, and a backup of the old CRM verified by a restore.
+
+Per recipe (one per entity) the latest pilot batch counts, and of that pilot its latest
+reconciliation: an earlier pilot is superseded by the next one made after the recipe changed,
+an earlier reconciliation by the next upload of the new CRM's export.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.core.i18n import counted
-from planner.migration.models import MigrationPilot, MigrationPlan, MigrationReconciliation
+from planner.migration.models import (
+    MigrationPilot,
+    MigrationPlan,
+    MigrationRecipe,
+    MigrationReconciliation,
+)
 from planner.projects.phases import Criterion, register_criteria
 
 
@@ -24,37 +35,76 @@ def unexplained(reconciliation: MigrationReconciliation) -> list[str]:
     ]
 
 
-def latest_reconciliation(session: Session, project_id: int) -> MigrationReconciliation | None:
-    """The rollout's latest reconciliation of a pilot, if any (one statement)."""
-    return session.scalar(
+@dataclass(frozen=True)
+class Standing:
+    """Where one recipe stands for the gate: its latest pilot and that pilot's latest
+    reconciliation (None where there is none yet), and what it still waits for."""
+
+    recipe: MigrationRecipe
+    pilot: MigrationPilot | None
+    reconciliation: MigrationReconciliation | None
+
+    @property
+    def waiting_for(self) -> str:
+        """What the recipe still needs, in words ("" when nothing)."""
+        if self.pilot is None:
+            return f"the recipe of {self.recipe.entity} has no pilot batch yet"
+        if self.reconciliation is None:
+            return f"pilot {self.pilot.id} of {self.recipe.entity} is not reconciled yet"
+        left = unexplained(self.reconciliation)
+        if left:
+            return (
+                f"pilot {self.pilot.id} of {self.recipe.entity}: "
+                f"{counted(len(left), 'difference')} not explained yet"
+            )
+        return ""
+
+
+def standings(session: Session, project_id: int) -> list[Standing]:
+    """Every recipe of the rollout with its latest pilot and latest reconciliation (three
+    statements, whatever their number)."""
+    rows = list(
+        session.scalars(
+            select(MigrationRecipe)
+            .where(MigrationRecipe.project_id == project_id)
+            .order_by(MigrationRecipe.entity)
+        )
+    )
+    latest_pilot: dict[int, MigrationPilot] = {}
+    for pilot in session.scalars(
+        select(MigrationPilot)
+        .where(MigrationPilot.project_id == project_id)
+        .order_by(MigrationPilot.id)
+    ):
+        latest_pilot[pilot.recipe_id] = pilot
+    latest_done: dict[int, MigrationReconciliation] = {}
+    for done in session.scalars(
         select(MigrationReconciliation)
         .where(MigrationReconciliation.project_id == project_id)
-        .order_by(MigrationReconciliation.id.desc())
-        .limit(1)
-    )
+        .order_by(MigrationReconciliation.id)
+    ):
+        latest_done[done.pilot_id] = done
+    found = []
+    for row in rows:
+        pilot = latest_pilot.get(row.id)
+        found.append(Standing(row, pilot, latest_done.get(pilot.id) if pilot else None))
+    return found
 
 
 @register_criteria("migration")
 def criteria(session: Session, project: Any) -> list[Criterion]:
-    """The latest reconciliation all explained; the backup verified (three statements)."""
-    latest = latest_reconciliation(session, project.id)
-    if latest is not None:
-        left = unexplained(latest)
-        detail = f"{counted(len(left), 'difference')} not explained yet" if left else ""
-        met = not left
-    else:
-        piloted = session.scalar(
-            select(MigrationPilot.id).where(MigrationPilot.project_id == project.id).limit(1)
-        )
-        detail = "no pilot reconciled yet" if piloted else "no pilot batch yet"
-        met = False
+    """Every recipe's latest pilot reconciled and explained; the backup verified (four
+    statements)."""
+    found = standings(session, project.id)
+    waiting = [s.waiting_for for s in found if s.waiting_for]
+    detail = "; ".join(waiting) if found else "no recipe yet"
     backup = session.scalar(
         select(MigrationPlan.backup_verified).where(MigrationPlan.project_id == project.id)
     )
     return [
         Criterion(
             "A pilot batch is reconciled with the new CRM, every difference explained",
-            met=met,
+            met=bool(found) and not waiting,
             detail=detail,
         ),
         Criterion(

@@ -57,7 +57,7 @@ class MigrationUpload(Versioned, Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     columns: Mapped[int] = mapped_column(Integer, default=0)
     aggregates: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # no values
-    sealed_values: Mapped[bytes | None] = mapped_column(LargeBinary)  # encrypted JSON
+    sealed_values: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # sealed JSON
     uploaded_by_name: Mapped[str] = mapped_column(String(120), default="")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_by_name: Mapped[str] = mapped_column(String(120), default="")
@@ -122,7 +122,7 @@ class MigrationPilot(Timestamped, Base):
     rows: Mapped[list[int]] = mapped_column(JSON, default=list)  # row numbers in the export
     kinds: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # kinds shown: records
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # cleaning's counts
-    sealed_records: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_records: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_by_name: Mapped[str] = mapped_column(String(120), default="")
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -145,7 +145,7 @@ class MigrationReconciliation(Versioned, Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    sealed_details: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_details: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     explanations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_name: Mapped[str] = mapped_column(String(120), default="")
 

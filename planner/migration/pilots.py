@@ -40,6 +40,7 @@ from planner.migration.service import decrypted, may_see_rows, require_rows, spo
 from planner.projects.access import Access
 
 KINDS = ("csv", "xlsx")
+ABSENT = "absent"  # a field the new CRM's export lacks: a difference of its own
 MAX_EXPLANATION = 2000
 
 
@@ -112,6 +113,12 @@ def make_pilot(
             "No record of the export passes the recipe: see the preview for why.",
             {"size": ["No record to choose."]},
         )
+    # A purge of the export, or the recipe deleted, while the pilot was being made: on a
+    # database that runs them side by side, the locks make one wait for the other.
+    session.refresh(upload, with_for_update=True)
+    session.refresh(recipe_row, with_for_update=True)
+    if upload.purged:
+        raise Conflict(f"{quoted(upload.filename)} was purged meanwhile: no pilot is kept.")
     session.add(row)
     session.flush()
     row.sealed_records = key.seal(
@@ -207,12 +214,15 @@ def reconcile(
             region=recipe.region,
             secret=key.derive(f"reconcile:{pilot.project_id}"),
         )
-    summary = found.as_dict(values=False)
+    session.refresh(pilot, with_for_update=True)  # a purge meanwhile: see make_pilot
+    if pilot.sealed_records is None:
+        raise Conflict("The pilot's records were purged meanwhile: nothing is kept.")
+    summary, details = found.as_dict(values=False), found.as_dict(values=True)
+    _also_to_explain(found, summary, details)
     earlier = reconciliations(session, pilot.id)
     ids = {d["id"] for d in summary["differences"]}
-    carried = {
-        k: v for r in reversed(earlier) for k, v in (r.explanations or {}).items() if k in ids
-    }
+    last = earlier[0].explanations or {} if earlier else {}  # the latest one only
+    carried = {k: v for k, v in last.items() if k in ids}
     row = MigrationReconciliation(
         project_id=pilot.project_id,
         pilot_id=pilot.id,
@@ -227,8 +237,7 @@ def reconcile(
     session.add(row)
     session.flush()
     row.sealed_details = key.seal(
-        json.dumps(found.as_dict(values=True), ensure_ascii=False).encode(),
-        _reconciliation_context(row),
+        json.dumps(details, ensure_ascii=False).encode(), _reconciliation_context(row)
     )
     session.flush()
     counts = ", ".join(f"{n} {kind}" for kind, n in summary["counts"].items() if n) or "none"
@@ -242,6 +251,48 @@ def reconcile(
         after={"counts": summary["counts"], "matched": found.matched},
     )
     return row
+
+
+def _also_to_explain(
+    found: matching.Reconciliation, summary: dict[str, Any], details: dict[str, Any]
+) -> None:
+    """Add to both forms of the reconciliation what the gate also needs explained: each field
+    the new CRM's export lacks (it was not compared) and the unexpected records beyond those
+    listed (one difference for them all); then make every id unique (two pilot records of
+    one key would share one), the same way in both."""
+    extra = [
+        {
+            "id": f"absent-{name}",
+            "kind": ABSENT,
+            "field": name,
+            "record": None,
+            "rows": [],
+            "reason": "the new CRM's export has no column for it: not compared",
+        }
+        for name in found.absent
+    ]
+    listed = sum(1 for d in found.differences if d.kind == matching.UNEXPECTED)
+    if found.unexpected > listed:
+        extra.append(
+            {
+                "id": "unexpected-more",
+                "kind": matching.UNEXPECTED,
+                "field": None,
+                "record": None,
+                "rows": [],
+                "reason": f"{found.unexpected - listed} more records that are not in the pilot",
+            }
+        )
+    seen: dict[str, int] = {}
+    for form in (summary, details):
+        form["differences"] = list(form["differences"]) + [dict(d) for d in extra]
+        form["counts"] = dict(form["counts"]) | {ABSENT: len(found.absent)}
+    for i, difference in enumerate(summary["differences"]):
+        n = seen[difference["id"]] = seen.get(difference["id"], 0) + 1
+        if n > 1:
+            summary["differences"][i]["id"] = details["differences"][i]["id"] = (
+                f"{difference['id']}-{n}"
+            )
 
 
 def details_for(access: Access, row: MigrationReconciliation, key: DataKey) -> dict[str, Any]:
@@ -274,7 +325,7 @@ def explain(
             f"An explanation has at most {MAX_EXPLANATION} characters.", {"text": ["Too long."]}
         )
     explanations = dict(row.explanations or {})
-    before = {"explanation": (explanations.get(difference_id) or {}).get("text", "")}
+    had = bool((explanations.get(difference_id) or {}).get("text"))
     if text:
         explanations[difference_id] = {
             "text": text,
@@ -292,8 +343,6 @@ def explain(
         "migration.explain",
         row,
         f"difference {difference_id} of reconciliation {row.id} "
-        + ("explained" if text else "no longer explained"),
-        before=before,
-        after={"explanation": text},
-    )
+        + ("explained again" if text and had else "explained" if text else "no longer explained"),
+    )  # the text is not kept in the trail: it may quote what it explains
     return row

@@ -11,11 +11,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from planner.core import audit
 from planner.core.db import utcnow
-from planner.core.errors import ValidationError
+from planner.core.errors import Conflict, ValidationError
 from planner.core.permissions import Permission
 from planner.core.versioning import ensure_version
 from planner.migration.models import MigrationPlan
@@ -135,13 +136,21 @@ def update_plan(
     merged["notes"] = (merged["notes"] or "").strip()
     _check(merged)
     before = audit.snapshot(row, PLAN_FIELDS) if stored else None
-    if not stored:
-        row.version = 1
-        session.add(row)
     for name in PLAN_FIELDS:
         setattr(row, name, merged[name])
     row.updated_by_id = access.user.id
-    session.flush()
+    if stored:
+        session.flush()
+    else:
+        row.version = 1
+        try:
+            with session.begin_nested():  # someone else's first save, meanwhile
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise Conflict(
+                "Someone wrote the plan at the same moment: reload it to see theirs."
+            ) from None
     audit.log(
         session,
         access,

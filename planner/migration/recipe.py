@@ -306,7 +306,7 @@ def _rules(value: Any, fields: dict[str, Field], region: str, errors: _Errors) -
             filled[name] = i
         sources = [_name(s, f"{at}.from", errors) for s in _list(item.get("from"), at, 50, errors)]
         transform = item.get("transform")
-        if transform not in TRANSFORMS:
+        if not isinstance(transform, str) or transform not in TRANSFORMS:
             errors.add(
                 f"{at}.transform",
                 f"Unknown transformation {quoted(transform)}: one of {', '.join(TRANSFORMS)}.",
@@ -346,10 +346,10 @@ def _merge(value: Any, names: set[str], errors: _Errors) -> Merge | None:
     if isinstance(value.get("by"), list) and not by:
         errors.add("merge.by", "Name the fields that make rows one record.")
     for name in by:
-        if name not in names:
+        if not isinstance(name, str) or name not in names:
             errors.add("merge.by", f"No field {quoted(name)} among the recipe's fields.")
     winner = value.get("winner", "most_complete")
-    if winner not in WINNERS:
+    if not isinstance(winner, str) or winner not in WINNERS:
         errors.add("merge.winner", f"Unknown winner {quoted(winner)}: one of {', '.join(WINNERS)}.")
     policies = value.get("fields", {})
     if not isinstance(policies, dict):
@@ -360,7 +360,7 @@ def _merge(value: Any, names: set[str], errors: _Errors) -> Merge | None:
             errors.add(
                 f"merge.fields.{name}", f"No field {quoted(name)} among the recipe's fields."
             )
-        elif policy not in POLICIES:
+        elif not isinstance(policy, str) or policy not in POLICIES:
             errors.add(
                 f"merge.fields.{name}",
                 f"Unknown policy {quoted(policy)}: one of {', '.join(POLICIES)}.",

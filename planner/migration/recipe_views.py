@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from planner.core.api import doc, json_body
+from planner.core.api import doc, json_body, unusable_text_at
 from planner.core.encryption import from_config
 from planner.core.errors import DomainError, ValidationError
 from planner.core.forms import ConfirmForm
@@ -47,17 +47,29 @@ def document_text(row: MigrationRecipe) -> str:
 
 
 def _loaded(text: str | bytes) -> Any:
+    """A recipe file or the document field, parsed: ValidationError for what is no JSON, is
+    nested too deeply, or holds text no database stores (NUL characters)."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise ValidationError(
             f"A recipe has at most {MAX_DOCUMENT_BYTES // 1024} KB.", {"document": ["Too long."]}
         )
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
         raise ValidationError(
             f"The recipe is not JSON{where}.", {"document": ["Not JSON."]}
         ) from None
+    except RecursionError:
+        raise ValidationError(
+            "The recipe is nested too deeply.", {"document": ["Nested too deeply."]}
+        ) from None
+    if found := unusable_text_at(document):
+        raise ValidationError(
+            f"{found[0] or 'The recipe'}: text must not contain NUL characters.",
+            {"document": ["Contains a NUL character."]},
+        )
+    return document
 
 
 def _place(exc: DomainError, form: Any) -> None:
@@ -384,7 +396,9 @@ def recipes_put(project_id: int, recipe_id: int):
     with unit_of_work(db.session):
         if "upload_id" in body:
             upload = service.get_upload(db.session, project_id, upload_id)
-            recipes.use_upload(db.session, access, row, upload, version=version)
+            recipes.use_upload(
+                db.session, access, row, upload, version=version, document=body.get("document")
+            )
             version = row.version
         if "document" in body:
             recipes.save_recipe(db.session, access, row, body["document"], version=version)
@@ -412,7 +426,7 @@ def recipes_preview(project_id: int, recipe_id: int):
     access: Access = api_access(project_id, Permission.EDIT)
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     raw = request.args.get("limit", str(PREVIEW_ROWS))
-    if not raw.isdigit() or not 1 <= int(raw) <= previews.MAX_PREVIEW:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= previews.MAX_PREVIEW:
         raise ValidationError(
             f"limit is a number from 1 to {previews.MAX_PREVIEW}.", {"limit": ["Out of range."]}
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from planner.core import audit
@@ -22,6 +23,7 @@ from planner.core.versioning import ensure_version
 from planner.migration import recipe as recipes_engine
 from planner.migration import targets
 from planner.migration.models import MigrationPilot, MigrationRecipe, MigrationUpload
+from planner.migration.service import header_is_data
 from planner.migration.transforms import NATURAL
 from planner.projects.access import Access
 
@@ -64,6 +66,18 @@ def _summary(recipe: recipes_engine.Recipe) -> str:
     )
 
 
+def taken(session: Session, project_id: int, entity: str) -> bool:
+    """Whether the rollout has a recipe of ``entity`` (one statement)."""
+    return (
+        session.scalar(
+            select(MigrationRecipe.id).where(
+                MigrationRecipe.project_id == project_id, MigrationRecipe.entity == entity
+            )
+        )
+        is not None
+    )
+
+
 def create_recipe(
     session: Session,
     access: Access,
@@ -81,12 +95,7 @@ def create_recipe(
             f"No template for {quoted(entity)}: one of {', '.join(targets.TEMPLATES)}.",
             {"entity": ["Not one offered."]},
         )
-    taken = session.scalar(
-        select(MigrationRecipe.id).where(
-            MigrationRecipe.project_id == access.project.id, MigrationRecipe.entity == entity
-        )
-    )
-    if taken is not None:
+    if taken(session, access.project.id, entity):
         raise Conflict(
             f"The rollout has a recipe for {entity} already: change that one.",
             {"entity": ["Taken."]},
@@ -102,8 +111,15 @@ def create_recipe(
         created_by_name=access.user.name,
         updated_by_id=access.user.id,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():  # another lead's recipe of the entity, saved meanwhile
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"The rollout has a recipe for {entity} already: change that one.",
+            {"entity": ["Taken."]},
+        ) from None
     audit.log(
         session,
         access,
@@ -204,14 +220,19 @@ def use_upload(
     upload: MigrationUpload,
     *,
     version: int | None,
+    document: Any = None,
 ) -> MigrationRecipe:
     """Preview and pilot the recipe on ``upload`` from now on (a newer export of the old
-    CRM); ValidationError if the recipe reads a column the export lacks."""
+    CRM), with ``document`` as its recipe if one is sent. ValidationError if the recipe reads
+    a column the export lacks; Conflict for a purged export."""
     access.require(Permission.EDIT)
     ensure_version(session, row, version)
     if upload.project_id != row.project_id:
         raise NotFound("No such upload.")
-    recipes_engine.check_columns(parsed(row), column_names(upload))
+    if upload.purged:
+        raise Conflict(f"{quoted(upload.filename)} was purged: choose an export with its rows.")
+    recipe = recipes_engine.parse(document) if document is not None else parsed(row)
+    recipes_engine.check_columns(recipe, column_names(upload))
     before = {"upload": row.upload_id}
     row.upload_id = upload.id
     row.updated_by_id = access.user.id
@@ -232,6 +253,7 @@ def delete_recipe(session: Session, access: Access, row: MigrationRecipe) -> Non
     """Delete the recipe (needs EDIT). Conflict once a pilot was made with it: the pilot and
     its reconciliation are the gate's evidence and keep the recipe they were made with."""
     access.require(Permission.EDIT)
+    session.refresh(row, with_for_update=True)  # a pilot being made of it waits, or we do
     piloted = session.scalar(
         select(func.count()).select_from(MigrationPilot).where(MigrationPilot.recipe_id == row.id)
     )
@@ -246,10 +268,15 @@ def delete_recipe(session: Session, access: Access, row: MigrationRecipe) -> Non
 
 def public_columns(session: Session, upload: MigrationUpload) -> frozenset[str]:
     """The upload's columns whose most frequent values every member may see: read by the
-    rollout's recipes into fields not marked sensitive, and into no sensitive one."""
+    recipes drawn up for this very export into fields not marked sensitive, and into no
+    sensitive one. None while its header looks like data (see :func:`header_is_data`)."""
+    if header_is_data(upload):
+        return frozenset()
     public: set[str] = set()
     private: set[str] = set()
     for row in recipes(session, upload.project_id):
+        if row.upload_id != upload.id:
+            continue
         recipe = parsed(row)
         sensitive = {f.name for f in recipe.fields if f.sensitive}
         for rule in recipe.rules:

@@ -43,10 +43,14 @@ class Bar:
 
 
 def completeness(upload: Any) -> list[Bar]:
-    """Bars of how full each column of an upload is (the first :data:`MAX_COLUMNS_CHARTED`)."""
+    """Bars of how full each column of an upload is (the first :data:`MAX_COLUMNS_CHARTED`),
+    the columns named by their place when the header is data."""
     bars = []
     rows = max(upload.rows, 1)
-    for i, column in enumerate((upload.aggregates or {}).get("columns", [])[:MAX_COLUMNS_CHARTED]):
+    aggregates = (
+        service.masked(upload.aggregates) if service.header_is_data(upload) else upload.aggregates
+    )
+    for i, column in enumerate((aggregates or {}).get("columns", [])[:MAX_COLUMNS_CHARTED]):
         empty = (column.get("aggregates") or {}).get("empty", 0) / rows
         bars.append(Bar(str(column.get("name", "")), round(1 - empty, 4), round(empty, 4), i * 16))
     return bars
@@ -77,6 +81,10 @@ def report_context(session: Session, access: Access) -> dict[str, Any]:
     return {
         "project": access.project,
         "uploads": uploads,
+        "shown": {
+            u.id: service.masked(u.aggregates) if service.header_is_data(u) else u.aggregates
+            for u in uploads
+        },
         "bars": {u.id: completeness(u) for u in uploads},
         "recipes": [(row, engine.parse(row.document)) for row in kept],
         "pilots": pilots,

@@ -28,7 +28,7 @@ from planner.core.errors import Conflict, NotFound, PermissionDenied, Validation
 from planner.core.i18n import counted, quoted
 from planner.core.permissions import Permission, Role
 from planner.core.versioning import ensure_version
-from planner.migration import profiling
+from planner.migration import formats, profiling
 from planner.migration.detection import DELIMITER_NAMES as DELIMITERS
 from planner.migration.detection import ENCODINGS
 from planner.migration.models import (
@@ -270,6 +270,7 @@ def purge(session: Session, access: Access, upload: MigrationUpload) -> None:
     """Delete the upload's rows (its encrypted bytes and the values its profile quotes); its
     name, shape and aggregates stay. Conflict if it was purged already."""
     require_rows(access)
+    session.refresh(upload, with_for_update=True)  # a pilot being made waits, or we do
     if upload.purged:
         raise Conflict(f"{quoted(upload.filename)} was purged already.")
     session.execute(delete(MigrationUploadPiece).where(MigrationUploadPiece.upload_id == upload.id))
@@ -289,6 +290,28 @@ def purge(session: Session, access: Access, upload: MigrationUpload) -> None:
     )
 
 
+DATA_LIKE = frozenset({"email", "date", "datetime", "phone", "dialled", "decimal"})
+
+
+def header_is_data(upload: MigrationUpload) -> bool:
+    """Whether the upload's header looks like a customer's record rather than names (a phone
+    number, an e-mail address, a date among them): a file without a header line. Its column
+    names are then values, shown to the lead alone."""
+    return any(
+        formats.families(str(c.get("name", "")), "RU") & DATA_LIKE
+        for c in (upload.aggregates or {}).get("columns", [])
+    )
+
+
+def masked(aggregates: dict[str, Any]) -> dict[str, Any]:
+    """The aggregates with the columns named by their place ("column 3"), for a header that
+    is data (see :func:`header_is_data`)."""
+    found = json.loads(json.dumps(aggregates))
+    for i, column in enumerate(found.get("columns", [])):
+        column["name"] = f"column {i + 1}"
+    return found
+
+
 def profile_for(
     access: Access,
     upload: MigrationUpload,
@@ -297,14 +320,20 @@ def profile_for(
     public_columns: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The upload's profile as this member may see it: the values it quotes for the lead and a
-    site admin (until it is purged); for everyone else the aggregates, with the most frequent
+    site admin (until it is purged); for everyone else the aggregates (the columns named by
+    their place when the header is data: :func:`header_is_data`), with the most frequent
     values of the ``public_columns`` alone (those a recipe maps to fields not marked sensitive:
     a status, a city), never an example, a minimum or a maximum."""
+    if may_see_rows(access):
+        if upload.sealed_values is None:
+            return merge_values(upload.aggregates, {})
+        values = json.loads(key.open(upload.sealed_values, f"{_context(upload)}:values"))
+        return merge_values(upload.aggregates, values)
+    if header_is_data(upload):
+        return merge_values(masked(upload.aggregates), {})
     if upload.sealed_values is None:
         return merge_values(upload.aggregates, {})
     values = json.loads(key.open(upload.sealed_values, f"{_context(upload)}:values"))
-    if may_see_rows(access):
-        return merge_values(upload.aggregates, values)
     names = [c.get("name") for c in upload.aggregates.get("columns", [])]
     shown = {
         "columns": {
@@ -344,9 +373,9 @@ def purge_expired(session: Session, days: int) -> list[MigrationUpload]:
     )
     due = list(
         session.scalars(
-            select(MigrationUpload).where(
-                MigrationUpload.project_id.in_(passed), MigrationUpload.purged_at.is_(None)
-            )
+            select(MigrationUpload)
+            .where(MigrationUpload.project_id.in_(passed), MigrationUpload.purged_at.is_(None))
+            .with_for_update()
         )
     )
     for upload in due:

@@ -135,6 +135,7 @@ def _profile_page(upload, form: ReadAgainForm | None = None, status: int = 200):
         "migration/profile.html",
         upload=upload,
         public_columns=public,
+        header_is_data=service.header_is_data(upload),
         profile=service.profile_for(
             g.access, upload, from_config(current_app.config), public_columns=public
         ),

@@ -302,3 +302,21 @@ def test_the_migration_pages_run_as_many_statements_with_more_pilots_and_reconci
         api_as(lead).post(f"{base}/recipes/{recipe['id']}/pilots", json={"size": 3})
         reconcile_once()
     assert [_statements(client, page) for page in pages] == before
+
+
+def test_migrate_apply_checks_the_rollout_before_it_writes(runner, tmp_path):
+    export = files.bitrix24(tmp_path)
+    recipe_file = tmp_path / "recipe.json"
+    from planner.migration import targets
+
+    document = targets.suggest(list(files.BITRIX_HEADER), "contacts").as_document()
+    recipe_file.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    out = tmp_path / "out.csv"
+    args = ["migrate", "apply", str(recipe_file), str(export), "-o", str(out)]
+    refused = runner.invoke(args=[*args, "--record", "9999"])
+    assert refused.exit_code != 0 and "No rollout 9999" in refused.output
+    assert not out.exists()
+    nested = tmp_path / "nested.json"
+    nested.write_text("[" * 5000, "utf-8")
+    deep = runner.invoke(args=["migrate", "apply", str(nested), str(export), "-o", str(out)])
+    assert deep.exit_code != 0 and "not a JSON recipe" in deep.output and not out.exists()

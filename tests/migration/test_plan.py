@@ -149,7 +149,7 @@ def test_the_gate_asks_for_a_backup_verified_by_a_restore(rollout, api_as):
     pilot = "A pilot batch is reconciled with the new CRM, every difference explained"
     before = _migration_criteria(api_as(viewer), project)
     assert before[backup]["met"] is False and before[pilot]["met"] is False
-    assert before[pilot]["detail"] == "no pilot batch yet"
+    assert before[pilot]["detail"] == "no recipe yet"
     unverified = {**GOOD, "backup_verified": False, "backup_verified_on": None}
     body = {k: v for k, v in unverified.items() if v is not None}
     assert api_as(lead).put(f"/projects/{project.id}/migration/plan", json=body).status_code == 200
@@ -159,3 +159,20 @@ def test_the_gate_asks_for_a_backup_verified_by_a_restore(rollout, api_as):
         api_as(lead).put(f"/projects/{project.id}/migration/plan", json=verified).status_code == 200
     )
     assert _migration_criteria(api_as(viewer), project)[backup]["met"] is True
+
+
+def test_two_first_saves_at_the_same_moment_give_409_not_500(rollout, api_as, monkeypatch):
+    from planner.migration import plan as plans
+
+    project, lead, _viewer = rollout
+    url = f"/projects/{project.id}/migration/plan"
+    assert api_as(lead).put(url, json=GOOD).status_code == 200
+
+    def as_if_unsaved(session, project_id):  # the other request read before this one saved
+        return plans.MigrationPlan(project_id=project_id, version=0, entity_order=[])
+
+    monkeypatch.setattr(plans, "plan", as_if_unsaved)
+    again = api_as(lead).put(url, json={**GOOD, "approach": "bulk", "version": 0})
+    assert again.status_code == 409, again.get_json()
+    monkeypatch.undo()
+    assert api_as(lead).get(url).get_json()["approach"] == "incremental"

@@ -434,3 +434,203 @@ def test_the_mapping_form_changes_columns_transformations_and_flags(
     assert after["document"]["fields"][birthday]["required"] is True
     assert _rules(after["document"])["birthday"] == rules["birthday"]  # options kept
     assert client.post(f"{page}/mapping", data=form).status_code == 409  # version 1 is stale
+
+
+def test_two_recipes_of_one_entity_at_the_same_moment_give_409_not_500(
+    rollout, api_as, uploaded, monkeypatch
+):
+    from planner.migration import recipes
+
+    project, lead, _reviewer, _viewer = rollout
+    _recipe(api_as(lead), project, uploaded)
+    monkeypatch.setattr(recipes, "taken", lambda *_args: False)  # read before the other saved
+    again = api_as(lead).post(
+        f"{_base(project)}/recipes", json={"entity": "contacts", "upload_id": uploaded}
+    )
+    assert again.status_code == 409, again.get_json()
+    assert len(api_as(lead).get(f"{_base(project)}/recipes").get_json()["items"]) == 1
+
+
+def _upload_bytes(api, project, data: bytes, name: str) -> int:
+    made = api.post(
+        f"{_base(project)}/uploads",
+        json=None,
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["id"]
+
+
+def test_a_recipe_opens_top_values_of_its_own_export_only(rollout, api_as, uploaded):
+    project, lead, _reviewer, viewer = rollout
+    _recipe(api_as(lead), project, uploaded)  # maps Статус and Місто, not sensitive
+    other = _upload_bytes(
+        api_as(lead),
+        project,
+        "ФИО;Місто;Статус\r\nИванов;ул. Ленина, 1, кв. 5;паспорт 4510 123456\r\n"
+        "Петров;ул. Ленина, 1, кв. 5;паспорт 4510 123456\r\n".encode("cp1251"),
+        "second.csv",
+    )
+    seen = api_as(viewer).get(f"{_base(project)}/uploads/{other}").get_data(as_text=True)
+    assert "Ленина" not in seen and "4510" not in seen
+
+
+def test_an_export_without_a_header_shows_others_no_value_as_a_column_name(rollout, api_as, client):
+    project, lead, _reviewer, viewer = rollout
+    data = (
+        "Иванов Пётр;+7 912 345-67-89;ivanov@example.ru;31.12.1980\r\n"
+        "Петрова Анна;+7 912 000-11-22;anna@example.ru;01.02.1990\r\n"
+    ).encode("cp1251")
+    upload_id = _upload_bytes(api_as(lead), project, data, "no-header.csv")
+    seen = api_as(viewer).get(f"{_base(project)}/uploads/{upload_id}")
+    names = [c["name"] for c in seen.get_json()["profile"]["columns"]]
+    assert names == ["column 1", "column 2", "column 3", "column 4"]
+    for secret in ("Иванов", "912", "ivanov", "1980"):
+        assert secret not in seen.get_data(as_text=True)
+    login(client, "ana")
+    page = client.get(f"/projects/{project.id}/migration/uploads/{upload_id}")
+    assert "The header line looks like a customer" in page.get_data(as_text=True)
+
+
+def test_the_index_page_has_each_section_once(rollout, client, uploaded):
+    project = rollout[0]
+    login(client, "ana")
+    page = client.get(_base(project)).get_data(as_text=True)
+    assert page.count('id="recipes-h"') == 1 and page.count('id="pilots-h"') == 1
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<section" not in title
+
+
+def _reconcile(api, project, pilot_id: int, data: bytes) -> dict:
+    sent = api.post(
+        f"{_base(project)}/pilots/{pilot_id}/reconciliations",
+        json=None,
+        data={"file": (io.BytesIO(data), "crm.csv")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 201, sent.get_json()
+    return sent.get_json()
+
+
+def _crm_file(records, fields, *, only: list[str] | None = None) -> bytes:
+    names = only or fields
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names)
+    for record in records:
+        writer.writerow([record.get(f) or "" for f in names])
+    return out.getvalue().encode()
+
+
+def _explain_all(api, project, reconciliation: dict) -> None:
+    version = reconciliation["version"]
+    for difference in reconciliation["unexplained"]:
+        url = f"{_base(project)}/reconciliations/{reconciliation['id']}/differences/{difference}"
+        done = api.put(
+            url, json={"text": "Expected: no e-mail in the old CRM.", "version": version}
+        )
+        assert done.status_code == 200, done.get_json()
+        version = done.get_json()["version"]
+
+
+def _pilot_gate(api, project) -> dict:
+    phases = api.get(f"/projects/{project.id}/phases").get_json()["items"]
+    (phase,) = [p for p in phases if p["key"] == "migration"]
+    return next(c for c in phase["criteria"] if c["label"] == PILOT_GATE)
+
+
+def test_the_gate_counts_each_recipes_latest_pilot_and_fields_not_compared(
+    rollout, api_as, uploaded
+):
+    project, lead, _reviewer, viewer = rollout
+    api = api_as(lead)
+    recipe = _recipe(api, project, uploaded)
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    key = recipe["document"]["key"]
+    first = _pilot(api, project, recipe["id"], size=3)
+    # a new CRM export holding the key alone: every other field is a difference to explain
+    only_key = _reconcile(
+        api, project, first["id"], _crm_file(first["records"], fields, only=[key])
+    )
+    absent = [d for d in only_key["result"]["differences"] if d["kind"] == "absent"]
+    assert {d["field"] for d in absent} == set(fields) - {key}
+    assert only_key["result"]["counts"]["absent"] == len(fields) - 1
+    assert not _pilot_gate(api_as(viewer), project)["met"]
+    # the whole pilot back, as sent: only records without a key to explain, then the gate met
+    whole = _reconcile(api, project, first["id"], _crm_file(first["records"], fields))
+    kinds = {d["kind"] for d in whole["result"]["differences"]}
+    assert kinds <= {"missing", "unexpected"} and "absent" not in kinds
+    _explain_all(api, project, whole)
+    assert _pilot_gate(api_as(viewer), project)["met"]
+    # a second pilot of the same recipe supersedes the first: not reconciled yet
+    second = _pilot(api, project, recipe["id"], size=2)
+    waiting = _pilot_gate(api_as(viewer), project)
+    assert not waiting["met"] and f"pilot {second['id']} of contacts" in waiting["detail"]
+    # a second recipe without a pilot keeps the gate waiting too
+    _explain_all(
+        api, project, _reconcile(api, project, second["id"], _crm_file(second["records"], fields))
+    )
+    assert _pilot_gate(api_as(viewer), project)["met"]
+    api.post(f"{_base(project)}/recipes", json={"entity": "deals", "upload_id": uploaded})
+    waiting = _pilot_gate(api_as(viewer), project)
+    assert not waiting["met"] and "the recipe of deals has no pilot batch yet" in waiting["detail"]
+
+
+def test_an_explanation_taken_back_stays_taken_back_and_ids_are_unique(rollout, api_as, uploaded):
+    project, lead, _reviewer, _viewer = rollout
+    api = api_as(lead)
+    recipe = _recipe(api, project, uploaded)
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    pilot = _pilot(api, project, recipe["id"], size=6)
+    returned = _crm_file(pilot["records"][1:], fields)  # the first record lost
+    one = _reconcile(api, project, pilot["id"], returned)
+    ids = [d["id"] for d in one["result"]["differences"]]
+    assert len(ids) == len(set(ids))
+    url = f"{_base(project)}/reconciliations/{one['id']}/differences/{ids[0]}"
+    done = api.put(url, json={"text": "Lost by the import: re-sent.", "version": one["version"]})
+    assert done.status_code == 200
+    carried = _reconcile(api, project, pilot["id"], returned)
+    assert ids[0] not in carried["unexplained"]  # carried over to the same difference
+    back = f"{_base(project)}/reconciliations/{carried['id']}/differences/{ids[0]}"
+    assert api.put(back, json={"text": "", "version": carried["version"]}).status_code == 200
+    third = _reconcile(api, project, pilot["id"], returned)
+    assert ids[0] in third["unexplained"]  # taken back: not revived from the first
+    trail = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "migration.explain")
+    ).all()
+    assert trail and all("Lost by the import" not in (e.summary + str(e.after)) for e in trail)
+
+
+def test_hostile_recipe_input_is_a_clear_422_never_a_500(rollout, api_as, uploaded, client):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    url = f"{_base(project)}/recipes/{recipe['id']}"
+    for change in (
+        lambda d: d["rules"][0].update(transform=[]),
+        lambda d: d["rules"][0].update(transform={"a": 1}),
+        lambda d: d.update(merge={"by": [["email"]]}),
+        lambda d: d["rules"][0].update(field="bad\u0000name"),
+    ):
+        document = json.loads(json.dumps(recipe["document"]))
+        change(document)
+        got = api_as(lead).put(url, json={"document": document, "version": 1})
+        assert got.status_code == 422, got.get_json()
+    assert api_as(lead).get(f"{url}/preview?limit=%C2%B2").status_code == 422
+    login(client, "ana")
+    token = csrf_token(client, f"/projects/{project.id}/migration/recipes/{recipe['id']}")
+    page = f"/projects/{project.id}/migration/recipes/{recipe['id']}"
+    for text in ("[" * 3000, '{"a": "\\u0000"}'):
+        got = client.post(page, data={"csrf_token": token, "document": text, "version": "1"})
+        assert got.status_code == 422, text[:20]
+        nested = client.post(
+            f"{page}/import",
+            data={
+                "csrf_token": token,
+                "version": "1",
+                "file": (io.BytesIO(text.encode()), "r.json"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert nested.status_code == 422
+    assert api_as(lead).get(url).get_json()["version"] == 1
