@@ -8,11 +8,13 @@ applies the recipe to the rows of :func:`planner.migration.reading.read_table`;
 
 How, at any size: each rule's transformation runs in Python (:func:`transforms.clean_value`,
 the one implementation of it) on the DISTINCT values of its source columns, never on every
-row; polars joins the results back to the rows by a 64-bit hash of the values (or by the
-values themselves should two distinct values share a hash) and streams them to the file. A
-lookup keeps only the values the rule changes or finds a problem in, so that a column of
-clean text costs next to no memory. Python's cost follows the distinct values, memory the
-distinct values changed; the rows are streamed.
+row; a column with many of them is cleaned by worker processes too (:data:`PROCESSES`). A
+lookup keeps only the values the rules change or find a problem in, so that a column of clean
+text costs next to no memory. Each row's place in the lookup is found once, by one join on a
+64-bit hash of the values (or on the values themselves should two distinct values share a
+hash); the rows are then annotated, counted and written a slice of :data:`SLICE_ROWS` at a
+time, each taking its outcomes from the lookups by that place. Python's cost follows the
+distinct values, memory the distinct values changed and four bytes a row and column read.
 
 Rows: a row whose required field ends up empty or with a problem is rejected (listed, with
 its row number, field and reason); a problem in an optional field empties that field and is
@@ -25,9 +27,11 @@ from __future__ import annotations
 
 import copy
 import os
-import re
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,22 +39,23 @@ import polars as pl
 
 from planner.core.errors import ValidationError
 from planner.core.i18n import counted, quoted
-from planner.core.sheets import EXCEL_MAX_ROWS, FORMULA_START, neutralise
+from planner.core.sheets import EXCEL_MAX_ROWS
 from planner.migration import transforms
+from planner.migration.fields import Field
 from planner.migration.reading import ROW, read_table
 from planner.migration.transforms import REQUIRED_EMPTY, clean_value
+from planner.migration.writing import safe_column, write
 
 if TYPE_CHECKING:
-    from planner.migration.recipe import Merge, Recipe
+    from planner.migration.recipe import Merge, Recipe, Rule
 
 REJECT, WARNING = "reject", "warning"
 KINDS = ("csv", "xlsx")
 SLICE = 100_000  # distinct values cleaned at a time
-# The text a spreadsheet takes for a formula (sheets.FORMULA_START), as a regular expression
-# both Python and polars read; and the cells spared: a number, an E.164 phone number ("+7912…",
-# "-5"), which a spreadsheet reads as the number it is and a CRM's import must get unchanged.
-FORMULA_FIRST = "^[" + "".join(c for c in FORMULA_START if c != "-") + "-]"
-PLAIN_NUMBER = r"^[+-]?[0-9]+(?:\.[0-9]+)?$"
+# A column with PROCESSES_FROM distinct values or more is cleaned by PROCESSES worker
+# processes (1: in this process, always).
+PROCESSES = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+PROCESSES_FROM = 200_000
 
 
 def check_columns(recipe: Recipe, columns: Sequence[str]) -> None:
@@ -128,21 +133,49 @@ def _c(i: int) -> str:
     return f"__c{i}"
 
 
+def _p(i: int) -> str:
+    return f"__p{i}"
+
+
+def _pos(g: int) -> str:
+    return f"__pos{g}"
+
+
 REJECTED = "__rejected"
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """The outcomes of the rules that read the same ``sources``, on the distinct values of
+    those columns: per field i, ``table`` holds the value (``__v{i}``), the problem as a code
+    into ``kinds[i]`` and ``messages[i]`` (``__p{i}``) and whether the value changed
+    (``__c{i}``), one row per value; ``positions`` gives, for each row of the frame (in the
+    order of :data:`ROW`), its value's row in ``table``. With one source column (``sparse``),
+    values every rule leaves as they are, without a problem, are not in ``table``: their
+    position is null and the row keeps its cell."""
+
+    sources: tuple[str, ...]
+    table: pl.DataFrame
+    kinds: dict[int, list[str]]
+    messages: dict[int, list[str]]
+    sparse: bool
 
 
 def _annotate(recipe: Recipe, frame: pl.LazyFrame) -> pl.LazyFrame:
     """Every row of ``frame`` with, per field i, its value, problem kind, message and
     whether it changed (``__v{i}``, ``__k{i}``, ``__m{i}``, ``__c{i}``), and
     :data:`REJECTED` (see the module)."""
-    return _annotator(recipe, frame)(frame)
+    return _annotator(recipe, frame)(frame, None)
 
 
-Annotate = Callable[[pl.LazyFrame], pl.LazyFrame]
+# Rows of a frame annotated: all of them, or those a filter on ROW keeps (a slice).
+Annotate = Callable[[pl.LazyFrame, pl.Expr | None], pl.LazyFrame]
 
 
 def _annotator(recipe: Recipe, frame: pl.LazyFrame) -> Annotate:
-    """:func:`_annotate` for any part of ``frame``, the lookups made once from all of it."""
+    """:func:`_annotate` for any rows of ``frame`` (``within``: the filter on :data:`ROW` that
+    chose them, None for all), the lookups made once from all of it. A row finds its outcomes
+    by position (a gather), not by a join on its values."""
     fields = recipe.fields
     rules = {rule.field: rule for rule in recipe.rules}
     groups: dict[tuple[str, ...], list[int]] = {}
@@ -150,16 +183,21 @@ def _annotator(recipe: Recipe, frame: pl.LazyFrame) -> Annotate:
         rule = rules.get(field.name)
         if rule and rule.sources:
             groups.setdefault(rule.sources, []).append(i)
-    hits: dict[int, str] = {}
-    lookups = []
-    for g, (sources, members) in enumerate(groups.items()):
-        cleaners = [
-            (i, transforms.cleaner(rules[fields[i].name], fields[i], recipe.region))
-            for i in members
-        ]
-        lookups.append(_lookup(frame, sources, cleaners, g))
-        for i in members:
-            hits[i] = f"__hit{g}" if len(sources) == 1 else ""
+    positions = frame.select(ROW).collect(engine="streaming")
+    lookups: dict[int, tuple[int, _Lookup]] = {}
+    workers = _Workers()
+    try:
+        for g, (sources, members) in enumerate(groups.items()):
+            chosen = tuple((i, rules[fields[i].name], fields[i]) for i in members)
+            lookup, position = _lookup(
+                frame, sources, chosen, recipe.region, positions[ROW], workers
+            )
+            if not lookup.table.is_empty():
+                positions = positions.with_columns(position.alias(_pos(g)))
+            for i in members:
+                lookups[i] = (g, lookup)
+    finally:
+        workers.close()
     columns: list[pl.Expr] = []
     required: list[pl.Expr] = []
     for i, field in enumerate(fields):
@@ -169,10 +207,7 @@ def _annotator(recipe: Recipe, frame: pl.LazyFrame) -> Annotate:
             value = pl.lit(fixed.value, pl.String)
             kind, text, changed = pl.lit(None, pl.String), pl.lit(None, pl.String), pl.lit(False)
         else:
-            value, kind, text = pl.col(_v(i)), pl.col(_k(i)), pl.col(_m(i))
-            changed = pl.col(_c(i)).fill_null(False)
-            if hits[i]:  # values the rule leaves as they are are not in the lookup
-                value = pl.when(pl.col(hits[i])).then(value).otherwise(pl.col(rule.sources[0]))
+            value, kind, text, changed = _outcome(i, *lookups[i])
         if field.required:
             empty = kind.is_null() & value.is_null()
             kind = pl.when(empty).then(pl.lit(REQUIRED_EMPTY)).otherwise(kind)
@@ -181,17 +216,35 @@ def _annotator(recipe: Recipe, frame: pl.LazyFrame) -> Annotate:
         columns += [value.alias(_v(i)), kind.alias(_k(i)), text.alias(_m(i)), changed.alias(_c(i))]
     rejected = pl.any_horizontal(required) if required else pl.lit(False)
 
-    def annotate(source: pl.LazyFrame) -> pl.LazyFrame:
+    def annotate(source: pl.LazyFrame, within: pl.Expr | None) -> pl.LazyFrame:
         query = source.select(ROW, *recipe.columns)
-        for lookup, key, on in lookups:
-            if key is not None:
-                query = query.with_columns(key)
-            query = query.join(
-                lookup.lazy(), on=on, how="left", maintain_order="left", nulls_equal=True
-            )
+        if positions.width > 1:
+            found = positions.lazy() if within is None else positions.lazy().filter(within)
+            query = query.join(found, on=ROW, how="left", maintain_order="left")
         return query.select(ROW, *columns).with_columns(rejected.alias(REJECTED))
 
     return annotate
+
+
+def _outcome(i: int, g: int, lookup: _Lookup) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """Field i's value, problem kind, message and whether it changed, from ``lookup`` by the
+    row's position (column ``__pos{g}``)."""
+    table = lookup.table
+    if table.is_empty():  # every value is left as it is
+        cell = pl.col(lookup.sources[0]) if lookup.sparse else pl.lit(None, pl.String)
+        return cell, pl.lit(None, pl.String), pl.lit(None, pl.String), pl.lit(False)
+    position = pl.col(_pos(g))
+    value = pl.lit(table[_v(i)]).gather(position)
+    if lookup.sparse:
+        value = pl.when(position.is_not_null()).then(value).otherwise(pl.col(lookup.sources[0]))
+    if lookup.kinds[i]:
+        code = pl.lit(table[_p(i)]).gather(position)
+        kind = pl.lit(pl.Series(lookup.kinds[i], dtype=pl.String)).gather(code)
+        text = pl.lit(pl.Series(lookup.messages[i], dtype=pl.String)).gather(code)
+    else:
+        kind, text = pl.lit(None, pl.String), pl.lit(None, pl.String)
+    changed = pl.lit(table[_c(i)]).gather(position).fill_null(False)
+    return value, kind, text, changed
 
 
 def _hashes_unique(keys: pl.Series) -> bool:
@@ -202,45 +255,131 @@ def _hashes_unique(keys: pl.Series) -> bool:
 def _lookup(
     frame: pl.LazyFrame,
     sources: tuple[str, ...],
-    cleaners: list[tuple[int, transforms.Cleaner]],
-    g: int,
-) -> tuple[pl.DataFrame, pl.Expr | None, str | list[str]]:
-    """The outcomes of ``cleaners`` on every distinct value (tuple) of ``sources``, keyed by
-    the values' hash (or the values, should two share one): the lookup, the key expression to
-    add to the rows (None: none) and the columns to join on. With one source column, values
-    every cleaner leaves as they are, without a problem, are left out (the row keeps its
-    cell)."""
+    rules: tuple[tuple[int, Rule, Field], ...],
+    region: str,
+    rows: pl.Series,
+    workers: _Workers,
+) -> tuple[_Lookup, pl.Series]:
+    """The outcomes of ``rules`` (field i's rule and field) on every distinct value (tuple)
+    of ``sources`` (see :class:`_Lookup`), and each of ``frame``'s ``rows``' position in
+    them: found by the values' hash, or by the values should two distinct ones share a hash.
+    The values are cleaned :data:`SLICE` at a time, by ``workers`` when there are many."""
     single = len(sources) == 1
-    key_name = f"__key{g}"
     hashed = pl.col(sources[0]) if single else pl.struct(list(sources))
-    key = hashed.hash(seed=0).alias(key_name)
+    key = hashed.hash(seed=0).alias("__key")
     distinct = frame.select(sources).unique().collect(engine="streaming")
     keys = distinct.select(key)
-    by_hash = _hashes_unique(keys[key_name])
-    names = [name for i, _ in cleaners for name in (_v(i), _k(i), _m(i), _c(i))]
-    schema = {name: pl.Boolean if name.startswith("__c") else pl.String for name in names}
-    parts = [(keys if by_hash else distinct).clear().hstack(pl.DataFrame(schema=schema))]
-    for start in range(0, distinct.height, SLICE):
-        chunk = distinct.slice(start, SLICE)
-        found: dict[str, list[Any]] = {name: [] for name in names}
-        kept: list[int] = []
-        cells = [chunk[source].to_list() for source in sources]
-        for n, values in enumerate(zip(*cells, strict=True)):
-            outcomes = [(i, run(values)) for i, run in cleaners]
-            if single and all(o.kind is None and o.value == values[0] for _, o in outcomes):
-                continue
-            kept.append(n)
-            for i, o in outcomes:
-                found[_v(i)].append(o.value)
-                found[_k(i)].append(o.kind)
-                found[_m(i)].append(o.problem)
-                found[_c(i)].append(o.changed)
-        picked = (keys.slice(start, SLICE) if by_hash else chunk)[kept]
-        parts.append(picked.hstack(pl.DataFrame(found, schema=schema)))
-    lookup = pl.concat(parts).with_columns(pl.lit(True).alias(f"__hit{g}"))
-    if by_hash:
-        return lookup, key, key_name
-    return lookup, None, list(sources)
+    by_hash = _hashes_unique(keys["__key"])
+    members = [i for i, _, _ in rules]
+    codes: dict[int, dict[tuple[str, str], int]] = {i: {} for i in members}
+    schema = {name: _LOOKUP_TYPES[name[:3]] for i in members for name in (_v(i), _p(i), _c(i))}
+    tasks = (
+        (rules, region, single, [distinct[s].slice(start, SLICE).to_list() for s in sources])
+        for start in range(0, distinct.height, SLICE)
+    )
+    parts, kept = [pl.DataFrame(schema=schema)], [pl.Series(dtype=pl.UInt32)]
+    for start, (picked, found) in zip(
+        range(0, distinct.height, SLICE), workers.map(tasks, distinct.height), strict=True
+    ):
+        columns: dict[str, list[Any]] = {}
+        for i, (values, kinds, texts, changed) in found.items():
+            known = codes[i]
+            columns[_v(i)] = values
+            columns[_p(i)] = [
+                None if kind is None else known.setdefault((kind, text), len(known))
+                for kind, text in zip(kinds, texts, strict=True)
+            ]
+            columns[_c(i)] = changed
+        parts.append(pl.DataFrame(columns, schema=schema))
+        kept.append(pl.Series(picked, dtype=pl.UInt32) + start)
+    table = pl.concat(parts, rechunk=True)
+    lookup = _Lookup(
+        sources,
+        table,
+        {i: [kind for kind, _ in codes[i]] for i in members},
+        {i: [text for _, text in codes[i]] for i in members},
+        single,
+    )
+    if table.is_empty():
+        return lookup, pl.Series(dtype=pl.UInt32)
+    on: str | list[str] = "__key" if by_hash else list(sources)
+    index = (keys if by_hash else distinct)[pl.concat(kept)].with_row_index("__position")
+    del distinct, keys
+    read = frame.select(ROW, key if by_hash else pl.col(list(sources)))
+    position = (
+        read.collect(engine="streaming")
+        .join(index, on=on, how="left", maintain_order="left", nulls_equal=True)
+        .select(ROW, "__position")
+    )
+    if not position[ROW].equals(rows):
+        raise RuntimeError("the rows were read in another order")
+    return lookup, position["__position"]
+
+
+# One slice of distinct values to clean: field i's rule and field, the recipe's region, whether
+# the rules read one column (then values left as they are are left out), and the values (a
+# list per source column). Its outcomes: the values kept (their place in the slice) and, per
+# field i, their value, problem kind, message and whether it changed.
+Task = tuple[tuple[tuple[int, "Rule", Field], ...], str, bool, list[list[str | None]]]
+Outcomes = tuple[list[int], dict[int, tuple[list[Any], list[Any], list[Any], list[bool]]]]
+
+
+def _outcomes(task: Task) -> Outcomes:
+    """A slice of distinct values cleaned (:data:`Task`), here or in a worker process."""
+    rules, region, single, cells = task
+    cleaners = [(i, transforms.cleaner(rule, field, region)) for i, rule, field in rules]
+    kept: list[int] = []
+    found: dict[int, tuple[list[Any], list[Any], list[Any], list[bool]]] = {
+        i: ([], [], [], []) for i, _ in cleaners
+    }
+    for n, values in enumerate(zip(*cells, strict=True)):
+        outcomes = [(i, run(values)) for i, run in cleaners]
+        if single and all(o.kind is None and o.value == values[0] for _, o in outcomes):
+            continue
+        kept.append(n)
+        for i, o in outcomes:
+            value, kind, text, changed = found[i]
+            value.append(o.value)
+            kind.append(o.kind)
+            text.append(o.problem)
+            changed.append(o.changed)
+    return kept, found
+
+
+class _Workers:
+    """Processes that clean the distinct values of a column when it has at least
+    :data:`PROCESSES_FROM` of them, :data:`PROCESSES` of them, started (spawned: polars
+    and fork do not mix) on first use and stopped by :meth:`close`; fewer values are cleaned
+    in this process."""
+
+    def __init__(self) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+
+    def map(self, tasks: Iterator[Task], values: int) -> Iterator[Outcomes]:
+        """The outcomes of ``tasks``, in order; ``values``: how many values they hold."""
+        if PROCESSES < 2 or values < PROCESSES_FROM:
+            return map(_outcomes, tasks)
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(PROCESSES, mp_context=get_context("spawn"))
+        return self._spread(self.pool, tasks)
+
+    @staticmethod
+    def _spread(pool: ProcessPoolExecutor, tasks: Iterator[Task]) -> Iterator[Outcomes]:
+        running: deque[Future[Outcomes]] = deque()
+        for task in tasks:  # a few slices at a time, so that memory follows a slice
+            running.append(pool.submit(_outcomes, task))
+            if len(running) > PROCESSES:
+                yield running.popleft().result()
+        while running:
+            yield running.popleft().result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+_LOOKUP_TYPES = {"__v": pl.String, "__p": pl.UInt32, "__c": pl.Boolean}
 
 
 def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
@@ -249,13 +388,17 @@ def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
     The columns must be there (:func:`check_columns`). Reads the frame a few times, streaming;
     the result's ``rows`` read it again."""
     annotate = _annotator(recipe, frame)
+
+    def part(within: pl.Expr) -> pl.LazyFrame:
+        return annotate(frame.filter(within), within)
+
     n = len(recipe.fields)
     listed: list[pl.DataFrame] = []
     totals = pl.DataFrame()
     for within in _slices(frame):
-        part = annotate(frame.filter(within)).collect()
-        listed.append(_problems(recipe, part))
-        sums = part.select(
+        annotated = part(within).collect()
+        listed.append(_problems(recipe, annotated))
+        sums = annotated.select(
             pl.len().alias("rows"),
             pl.col(REJECTED).sum().alias("rejected"),
             *[pl.col(_c(i)).sum().alias(str(i)) for i in range(n)],
@@ -265,18 +408,18 @@ def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
     totals = totals.sum() if not totals.is_empty() else None
     merges: tuple[MergedGroup, ...] = ()
     away = 0
-    finish: Annotate = lambda kept: kept  # noqa: E731
+    finish: Callable[[pl.LazyFrame], pl.LazyFrame] = lambda kept: kept  # noqa: E731
     if recipe.merge:
-        finish, merges, away = _merged(recipe, recipe.merge, annotate, frame)
+        finish, merges, away = _merged(recipe, recipe.merge, part, frame)
     names = tuple(field.name for field in recipe.fields)
 
-    def kept(source: pl.LazyFrame) -> pl.LazyFrame:
-        rows = finish(annotate(source).filter(~pl.col(REJECTED)))
+    def kept(annotated: pl.LazyFrame) -> pl.LazyFrame:
+        rows = finish(annotated.filter(~pl.col(REJECTED)))
         return rows.select(ROW, *[pl.col(_v(i)).alias(name) for i, name in enumerate(names)])
 
     def parts() -> Iterator[pl.DataFrame]:
         for within in _slices(frame):
-            yield kept(frame.filter(within)).collect()
+            yield kept(part(within)).collect()
 
     rows = int(totals["rows"][0]) if totals is not None else 0
     rejected = int(totals["rejected"][0] or 0) if totals is not None else 0
@@ -298,7 +441,7 @@ def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
             for i, f in enumerate(recipe.fields)
         },
     }
-    return Cleaned(names, kept(frame), problems, merges, counts, parts)
+    return Cleaned(names, kept(annotate(frame, None)), problems, merges, counts, parts)
 
 
 PROBLEM_SCHEMA = {
@@ -342,8 +485,8 @@ def _slices(frame: pl.LazyFrame) -> Iterator[pl.Expr]:
 
 
 def _merged(
-    recipe: Recipe, merge: Merge, annotate: Annotate, frame: pl.LazyFrame
-) -> tuple[Annotate, tuple[MergedGroup, ...], int]:
+    recipe: Recipe, merge: Merge, part: Callable[[pl.Expr], pl.LazyFrame], frame: pl.LazyFrame
+) -> tuple[Callable[[pl.LazyFrame], pl.LazyFrame], tuple[MergedGroup, ...], int]:
     """The kept rows with every group of rows that share a normalised ``by`` value merged
     into its winner's row; the groups; how many rows were merged away. Only values that occur
     twice (by their hash) are looked at in Python."""
@@ -353,8 +496,7 @@ def _merged(
     filled = {i: norm[i].is_not_null() & (norm[i] != "") for i in by}
     hashed = [pl.when(filled[i]).then(norm[i].hash(seed=0)).alias(str(i)) for i in by]
     hashes = pl.concat(
-        annotate(frame.filter(within)).filter(~pl.col(REJECTED)).select(hashed).collect()
-        for within in _slices(frame)
+        part(within).filter(~pl.col(REJECTED)).select(hashed).collect() for within in _slices(frame)
     )
     twice: list[pl.Expr] = []
     for i in by:
@@ -363,10 +505,7 @@ def _merged(
     n = len(recipe.fields)
     wanted = [ROW, *[pl.col(_v(j)) for j in range(n)], *[norm[i].alias(f"__n{i}") for i in by]]
     candidates = pl.concat(
-        annotate(frame.filter(within))
-        .filter(~pl.col(REJECTED) & pl.any_horizontal(twice))
-        .select(wanted)
-        .collect()
+        part(within).filter(~pl.col(REJECTED) & pl.any_horizontal(twice)).select(wanted).collect()
         for within in _slices(frame)
     )
     parent: dict[int, int] = {}
@@ -517,25 +656,6 @@ class Summary:
         }
 
 
-_PLAIN = re.compile(PLAIN_NUMBER)
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell as written: :func:`planner.core.sheets.neutralise`, except for a plain number
-    or an E.164 phone number ("+79123456789", "-5"), which no spreadsheet runs and which the
-    new CRM must get as it is."""
-    if isinstance(value, str) and _PLAIN.match(value):
-        return value
-    return neutralise(value)
-
-
-def _safe(column: str) -> pl.Expr:
-    """:func:`spreadsheet_safe` as a polars expression."""
-    cell = pl.col(column)
-    risky = cell.str.contains(FORMULA_FIRST) & ~cell.str.contains(PLAIN_NUMBER)
-    return pl.when(risky).then(pl.lit("'") + cell).otherwise(cell).alias(column)
-
-
 def apply_file(
     recipe: Recipe,
     source: Path,
@@ -574,8 +694,8 @@ def apply_file(
                 "write CSV."
             )
         names = list(cleaned.fields)
-        parts = (part.select(_safe(name) for name in names) for part in cleaned.parts())
-        _write(parts, names, target, kind)
+        parts = (part.select(safe_column(name) for name in names) for part in cleaned.parts())
+        write(parts, names, target, kind)
         if rejects is not None:
             listed = cleaned.problems.select(
                 pl.col("row").cast(pl.String),
@@ -584,43 +704,6 @@ def apply_file(
                 "kind",
                 pl.col("message").alias("reason"),
             )
-            safe = listed.select(_safe(c) for c in listed.columns)
-            _write(iter([safe]), safe.columns, rejects, "csv")
+            safe = listed.select(safe_column(c) for c in listed.columns)
+            write(iter([safe]), safe.columns, rejects, "csv")
     return Summary(target.name, kind, cleaned.counts, cleaned.merges)
-
-
-def _write(parts: Iterator[pl.DataFrame], header: list[str], target: Path, kind: str) -> None:
-    """Write the rows of ``parts`` under ``header`` to ``target`` through a partial file, so
-    that a failure leaves no half-written file behind."""
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        if kind == "csv":
-            _write_csv(parts, header, partial)
-        else:
-            _write_xlsx(parts, header, partial)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _write_csv(parts: Iterator[pl.DataFrame], header: list[str], target: Path) -> None:
-    with target.open("wb") as out:
-        out.write("\ufeff".encode())
-        pl.DataFrame(schema=dict.fromkeys(header, pl.String)).write_csv(out, line_terminator="\r\n")
-        for part in parts:
-            part.write_csv(out, include_header=False, line_terminator="\r\n")
-
-
-def _write_xlsx(parts: Iterator[pl.DataFrame], header: list[str], target: Path) -> None:
-    from openpyxl import Workbook  # imported when a workbook is written (30 MB a process)
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Import")
-    sheet.append(header)
-    for part in parts:
-        for row in part.iter_rows():
-            sheet.append(
-                [ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row]
-            )
-    book.save(target)

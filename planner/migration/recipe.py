@@ -30,7 +30,6 @@ from planner.migration.cleaning import (
     check_columns,
     clean,
     preview,
-    spreadsheet_safe,
 )
 from planner.migration.fields import FORMAT, FORMAT_VERSION, PICKLIST, TEXT, TYPES, Field
 from planner.migration.transforms import (
@@ -42,6 +41,7 @@ from planner.migration.transforms import (
     catalogue,
     clean_value,
 )
+from planner.migration.writing import spreadsheet_safe
 
 __all__ = [
     "REJECT",

@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from planner.core.errors import ValidationError
 from planner.core.sheets import neutralise
-from planner.migration import cleaning
+from planner.migration import cleaning, writing
 from planner.migration.fields import Field
 from planner.migration.reading import ROW, read_table
 from planner.migration.recipe import (
@@ -604,6 +604,19 @@ def test_a_file_without_the_recipes_columns_is_refused_before_writing(tmp_path):
 )  # fmt: skip
 def test_the_polars_form_of_spreadsheet_safety_matches_the_python_one(value):
     frame = pl.DataFrame({"cell": [value]})
-    assert frame.select(cleaning._safe("cell"))["cell"][0] == spreadsheet_safe(value)
+    assert frame.select(writing.safe_column("cell"))["cell"][0] == spreadsheet_safe(value)
     if value not in ("+79123456789", "-5", "12.5", "+1.5"):
         assert spreadsheet_safe(value) == neutralise(value)
+
+
+def test_worker_processes_clean_as_this_process_does(tmp_path, monkeypatch):
+    path = files.bitrix24(tmp_path)
+    with read_table(path, path.name) as table:
+        here = clean(_recipe(), table.frame)
+        expected = (here.rows.collect(), here.problems, here.counts)
+        monkeypatch.setattr(cleaning, "PROCESSES", 2)
+        monkeypatch.setattr(cleaning, "PROCESSES_FROM", 1)
+        spread = clean(_recipe(), table.frame)
+        assert spread.rows.collect().equals(expected[0])
+        assert spread.problems.equals(expected[1])
+        assert spread.counts == expected[2]
