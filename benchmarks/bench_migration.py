@@ -14,8 +14,8 @@ includes the interpreter and what it imported; ``ru_maxrss`` would not do: Linux
 over from the parent that forked the child), ``--runs`` times, the fastest run counting:
 
 - **bare**: ``csv.reader`` over the file opened as Windows-1251, every row read, nothing kept;
-- **read**: ``reading.read_table`` alone (transcode to UTF-8, polars' parse into Parquet,
-  ragged rows checked), to show how the profile's time splits;
+- **read**: ``reading.read_table`` alone (transcode to UTF-8, polars' parse into Parquet, or
+  into memory for a small file, ragged rows checked), to show how the profile's time splits;
 - **profile**: ``profiling.profile``, the whole profile: detection, reading, every column's
   type, formats and values, the required columns, the duplicate groups.
 

@@ -3,8 +3,9 @@
 A column arrives as :class:`Cells`: a LazyFrame of its filled cells with a :data:`COUNT`
 column, either its distinct values with how often each occurs (a column of few distinct
 values) or its cells one by one with a count of 1 (a column of many). Every count here is a
-sum of :data:`COUNT`, so both read alike, and polars' streaming engine keeps the memory of
-the second bounded.
+sum of :data:`COUNT`, so both read alike. Cells held in memory (a column small enough) are
+counted as distinct values are, the queries together; polars' streaming engine keeps the
+memory of the others bounded.
 
 Labels come from the tables of :mod:`planner.migration.formats`, turned into polars
 expressions (numbers, phone numbers, e-mail addresses, the dates polars reads itself); what
@@ -33,7 +34,8 @@ Counted = tuple[dict[str, Any], dict[str, Any]]
 class Cells:
     """One column's filled cells (see the module): ``frame`` has ``name`` and :data:`COUNT`;
     ``distinct`` says it holds every distinct value once; ``sample`` is (value, weight) of
-    cells the type was inferred from; ``region`` reads phone numbers; ``n`` values are quoted."""
+    cells the type was inferred from; ``region`` reads phone numbers; ``n`` values are quoted;
+    ``held`` says ``frame`` is in memory (as distinct values always are)."""
 
     frame: pl.LazyFrame
     name: str
@@ -41,11 +43,12 @@ class Cells:
     sample: list[tuple[str, int]]
     region: str
     n: int
+    held: bool = False
 
     @property
     def engine(self) -> Any:
-        """Streaming for the cells of a file; in memory for distinct values already counted."""
-        return "auto" if self.distinct else "streaming"
+        """Streaming for the cells of a file; in memory for cells or values held already."""
+        return "auto" if self.held or self.distinct else "streaming"
 
     @property
     def text(self) -> pl.Expr:
@@ -73,9 +76,9 @@ class Cells:
         )
 
     def counted(self, *queries: pl.LazyFrame) -> list[pl.DataFrame]:
-        """The queries' results. Distinct values are counted at once (polars shares the work);
-        cells one query at a time, streaming: shared work would be held in memory."""
-        if self.distinct:
+        """The queries' results. Values held in memory are counted at once (polars shares the
+        work); cells of a file one query at a time, streaming: shared work would be held."""
+        if self.held or self.distinct:
             return pl.collect_all(list(queries))
         return [query.collect(engine="streaming") for query in queries]
 

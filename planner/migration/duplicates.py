@@ -376,18 +376,20 @@ def _similar_in(keyed: pl.DataFrame, limit: int) -> tuple[int, list[Listed]]:
         (lengths[0] - lengths[1]).abs() * 10 <= lengths[0] + lengths[1]
     )
     alike: list[tuple[int, int]] = []
-    for start in range(0, pairs.height, BATCH):  # in batches: Python's strings are large
+    text = names["name"].to_list()  # each name once; a pair refers to two of them
+    for start in range(0, pairs.height, BATCH):  # in batches: the lists of pairs are large
         batch = pairs.slice(start, BATCH)
         scores = process.cpdist(
-            names["name"].gather(batch["i"]).to_list(),
-            names["name"].gather(batch["i_b"]).to_list(),
+            list(map(text.__getitem__, batch["i"].to_list())),
+            list(map(text.__getitem__, batch["i_b"].to_list())),
             scorer=fuzz.ratio,
-            dtype="uint8",
+            dtype="uint8",  # rounded: 89.5 is 90, so that is the cut-off
+            score_cutoff=SIMILARITY - 0.5,
             workers=-1,  # rapidfuzz's own threads, on every core
         )
         matched = batch.filter(pl.Series(scores >= SIMILARITY, dtype=pl.Boolean))
         alike += matched.select("i", "i_b").iter_rows()
-    del pairs
+    del pairs, text
     parent: dict[int, int] = {}
 
     def root(i: int) -> int:

@@ -9,10 +9,13 @@ phone numbers and e-mail addresses counted apart. Per file: rows, blank and ragg
 required columns' empty cells, the duplicate groups (:mod:`planner.migration.duplicates`).
 
 How, at any size: each column is read alone from the columnar file (:mod:`reading`); a first
-streaming pass counts its empty cells and estimates its distinct values (HyperLogLog). One of
+streaming pass counts its empty cells and estimates its distinct values (HyperLogLog). A column
+of at most :data:`HELD_BYTES` of text is then read into memory once, and the queries below run
+on it together, polars sharing their work; a larger one is streamed again by each query. One of
 few distinct values (:data:`FEW_DISTINCT`) is counted value by value, so the cost follows its
-distinct values, not its rows; one of many is counted cell by cell by polars' streaming engine,
-its distinct values and most frequent ones through 64-bit hashes, so memory stays bounded. The
+distinct values, not its rows; one of many is counted cell by cell (by polars' streaming engine
+unless held), its distinct values and most frequent ones through 64-bit hashes, so memory stays
+bounded. The
 type is inferred in Python from the distinct values, or from a systematic sample of
 :data:`SAMPLE` cells; formats are then counted exactly (:mod:`counting`). Only the validity of
 phone numbers of a column of many is checked on the sample; aggregates from a sample are named
@@ -37,7 +40,7 @@ from typing import Any
 import polars as pl
 
 from planner.core.errors import ValidationError
-from planner.core.sheets import FORMULA_START
+from planner.core.sheets import FORMULA_START, MB
 from planner.migration import formats
 from planner.migration.counting import COUNT, COUNTERS, Cells
 from planner.migration.duplicates import Duplicates, find_duplicates, guess_roles, header_role
@@ -46,6 +49,7 @@ from planner.migration.reading import Table, read_table
 SAMPLE = 500  # cells a column's type is inferred from when it has more distinct values
 FEW_DISTINCT = 50_000  # a column with about as few distinct values is counted value by value
 EXAMPLE_ROWS = 1000  # rows of the file's start examples are taken from
+HELD_BYTES = 32 * MB  # a column of at most as much text is read into memory once
 # A cell that starts a formula (= + - @ tab CR), unless it is a number or a phone number: "-5"
 # and "+7 912…" are no formula, whatever Excel makes of them.
 _FORMULA_FIRST = "^[" + "".join(c for c in FORMULA_START if c != "-") + "-]"
@@ -172,27 +176,40 @@ def _folded(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+def _blank(name: str) -> pl.Expr:
+    cell = pl.col(name)
+    return cell.is_null() | cell.str.contains(_BLANK)
+
+
 def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> ColumnProfile:
     """Infer one column's type and count its values and formats (see the module)."""
     cell = pl.col(name)
-    blank = cell.is_null() | cell.str.contains(_BLANK)
-    empty, estimate = (
-        table.frame.select(blank.sum(), cell.approx_n_unique().alias("distinct"))
+    empty, estimate, size = (
+        table.frame.select(
+            _blank(name).sum(),
+            cell.approx_n_unique().alias("distinct"),
+            cell.str.len_bytes().sum().alias("bytes"),
+        )
         .collect(engine="streaming")
         .row(0)
     )
-    filled_cells = table.frame.select(name).filter(~blank)
+    column = table.frame.select(name)
+    held = (size or 0) <= HELD_BYTES
+    if held:  # read once: every query below shares it
+        column = column.collect().lazy()
+    filled_cells = column.filter(~_blank(name))
     filled = table.rows - empty
-    if estimate > FEW_DISTINCT:  # each query streams the column: nothing of it is held
+    if estimate > FEW_DISTINCT:  # unless held, each query streams the column
         cells = filled_cells.with_columns(pl.lit(1, pl.UInt32).alias(COUNT))
-        hashed, picked, formulas = (
-            query.collect(engine="streaming")
-            for query in (
-                filled_cells.select(cell.hash(seed=0).alias("hash")),
-                filled_cells.select(cell.gather_every(max(1, filled // SAMPLE))),
-                _formulas(cells, name),
-            )
-        )
+        queries = [
+            filled_cells.select(cell.hash(seed=0).alias("hash")),
+            filled_cells.select(cell.gather_every(max(1, filled // SAMPLE))),
+            _formulas(cells, name),
+        ]
+        if held:
+            hashed, picked, formulas = pl.collect_all(queries)
+        else:
+            hashed, picked, formulas = (query.collect(engine="streaming") for query in queries)
         runs = hashed["hash"].sort().rle().struct.unnest()  # sorted: 8 bytes a cell, no table
         del hashed
         distinct = runs.height
@@ -234,7 +251,8 @@ def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> C
     }
     counter = COUNTERS.get(kind)
     if counter:
-        more, quoted = counter(Cells(cells, name, estimate <= FEW_DISTINCT, sample, region, n))
+        few = estimate <= FEW_DISTINCT
+        more, quoted = counter(Cells(cells, name, few, sample, region, n, held=held or few))
         aggregates["formats"] = _ordered(more.pop("formats"))
         aggregates["estimated"] += more.pop("estimated", [])
         aggregates |= more

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from planner.core.errors import ValidationError
-from planner.migration import profiling
+from planner.migration import profiling, reading
 from planner.migration.profiling import profile
 from tests.migration import files
 
@@ -288,3 +288,14 @@ def test_the_path_for_many_distinct_values_counts_as_the_path_for_few(tmp_path, 
             assert a["aggregates"]["formats"] == b["aggregates"]["formats"], a["name"]
             assert a["values"].get("min") == b["values"].get("min"), a["name"]
     assert few["duplicates"] == many["duplicates"]
+
+
+@pytest.mark.parametrize("few", [profiling.FEW_DISTINCT, 0])
+def test_a_file_or_column_held_in_memory_profiles_as_one_streamed(tmp_path, monkeypatch, few):
+    monkeypatch.setattr(profiling, "FEW_DISTINCT", few)
+    paths = [files.bitrix24(tmp_path), files.ragged(tmp_path, newline="\n")]
+    held = [profile(path, path.name).as_dict() for path in paths]
+    monkeypatch.setattr(reading, "SPOOL_BYTES", 0)  # transcoded into a file
+    monkeypatch.setattr(reading, "HELD_BYTES", 0)  # and streamed into Parquet
+    monkeypatch.setattr(profiling, "HELD_BYTES", 0)  # each query streams the column
+    assert [profile(path, path.name).as_dict() for path in paths] == held

@@ -9,12 +9,24 @@ import tempfile
 import pytest
 
 from planner.core.errors import ValidationError
-from planner.migration.reading import ROW, detect, read_table
+from planner.migration import reading
+from planner.migration.reading import HASH, ROW, detect, read_table
 from tests.migration import files
 
 
 def _rows(table) -> list[tuple]:
     return table.frame.sort(ROW).collect().drop("__hash").rows()
+
+
+@pytest.fixture(params=["in memory", "text in a file", "through Parquet"])
+def held(request, monkeypatch):
+    """Small files are transcoded and parsed in memory, large ones transcoded into a file and
+    streamed into Parquet: every way."""
+    if request.param != "in memory":
+        monkeypatch.setattr(reading, "SPOOL_BYTES", 0)
+    if request.param == "through Parquet":
+        monkeypatch.setattr(reading, "HELD_BYTES", 0)
+    return request.param
 
 
 @pytest.mark.parametrize(
@@ -92,7 +104,7 @@ def test_the_header_is_found_below_a_title_and_a_sep_line_and_may_be_chosen(tmp_
 
 
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
-def test_short_rows_are_padded_and_counted_line_breaks_in_values_kept(tmp_path, newline):
+def test_short_rows_are_padded_and_counted_line_breaks_in_values_kept(tmp_path, newline, held):
     path = files.ragged(tmp_path, newline=newline)
     with read_table(path, "ragged.csv") as table:
         assert (table.rows, table.blank_rows, table.short_rows) == (7, 1, 2)
@@ -105,7 +117,28 @@ def test_short_rows_are_padded_and_counted_line_breaks_in_values_kept(tmp_path, 
     assert rows[6] == (8, "Кузнецов Дмитрий", None, "Казань")
 
 
-def test_a_row_with_more_fields_than_the_header_is_refused_by_row_and_line(tmp_path):
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_a_file_in_memory_reads_as_through_parquet(tmp_path, monkeypatch, newline):
+    path = files.ragged(tmp_path, newline=newline)
+    bitrix = files.bitrix24(tmp_path)
+    found = []
+    for limit in (reading.HELD_BYTES, 0):
+        monkeypatch.setattr(reading, "HELD_BYTES", limit)
+        monkeypatch.setattr(reading, "SPOOL_BYTES", limit)
+        for each in (path, bitrix):
+            with read_table(each, each.name) as table:
+                found.append((table, table.frame.sort(ROW).collect()))
+    for (memory, in_memory), (streamed, through_parquet) in zip(found[:2], found[2:], strict=True):
+        assert (memory.rows, memory.short_rows, memory.first_short) == (
+            streamed.rows,
+            streamed.short_rows,
+            streamed.first_short,
+        )
+        assert in_memory.columns == through_parquet.columns == [ROW, HASH, *memory.columns]
+        assert in_memory.equals(through_parquet)
+
+
+def test_a_row_with_more_fields_than_the_header_is_refused_by_row_and_line(tmp_path, held):
     path = files.ragged(tmp_path, long=True)
     with pytest.raises(ValidationError) as refused, read_table(path, "long.csv"):
         pass
@@ -114,7 +147,7 @@ def test_a_row_with_more_fields_than_the_header_is_refused_by_row_and_line(tmp_p
     )
 
 
-def test_bytes_that_are_no_character_are_named_by_offset_and_line(tmp_path):
+def test_bytes_that_are_no_character_are_named_by_offset_and_line(tmp_path, held):
     bitrix = files.bitrix24(tmp_path)
     with pytest.raises(ValidationError) as refused, read_table(bitrix, "b.csv", encoding="utf-8"):
         pass
@@ -130,7 +163,7 @@ def test_bytes_that_are_no_character_are_named_by_offset_and_line(tmp_path):
     assert f"the byte 0xE1 at offset {len(lines) + 9:,} (line 120002)" in refused.value.detail
 
 
-def test_a_value_in_quotes_never_closed_is_named_by_its_line(tmp_path):
+def test_a_value_in_quotes_never_closed_is_named_by_its_line(tmp_path, held):
     path = tmp_path / "q.csv"
     path.write_bytes(b'a;b\r\n1;2\r\n"3;4\r\n5;6\r\n')
     with pytest.raises(ValidationError) as refused, read_table(path, "q.csv"):
@@ -175,7 +208,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
         detect(broken, "broken.xlsx")
 
 
-def test_a_workbooks_first_sheet_is_read_below_its_title(tmp_path):
+def test_a_workbooks_first_sheet_is_read_below_its_title(tmp_path, held):
     path = files.workbook(tmp_path)
     found = detect(path, "contacts.xlsx")
     assert (found.kind, found.encoding, found.delimiter, found.header_row) == (
