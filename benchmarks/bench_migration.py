@@ -23,7 +23,12 @@ Targets (issue #11): the profile within 2× the bare parse, and under 300 MB, at
 Exit status 1 when a target is missed (timings depend on the machine: run it on the 2-core
 machine the targets are set for, with nothing else running), 2 when a step fails.
 
-TODO: applying a cleaning recipe is a later step of issue #11; time it here when it exists.
+- **apply**: ``planner.migration.recipe.apply_file`` with the recipe suggested for the file's
+  columns (contacts; no merge), writing the cleaned CSV and the list of problems, in one
+  process (``cleaning.PROCESSES = 1``), and **apply (workers)** with the worker processes the
+  engine starts for columns of many distinct values: the main process's peak and the largest
+  worker's (``RUSAGE_CHILDREN``). Once each per size (``--apply-runs``); ``--no-apply`` skips
+  them. No target in the issue: the figures are recorded.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from typing import Any
 TARGET_RATIO = 2.0
 TARGET_MB = 300.0
 KINDS = ("bare", "read", "profile")
+APPLY_KINDS = ("apply", "apply-workers")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -50,7 +56,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=2, help="runs of each step; the fastest counts")
     parser.add_argument("--json", type=Path, help="write the figures to this file")
-    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--apply-runs", type=int, default=1, help="runs of each apply step")
+    parser.add_argument("--no-apply", action="store_true", help="skip applying a recipe")
+    parser.add_argument("--child", choices=KINDS + APPLY_KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.sizes) or args.runs < 1:
@@ -98,8 +106,39 @@ def _profile(path: Path) -> dict[str, Any]:
     }
 
 
+def _apply(path: Path, processes: int | None) -> dict[str, Any]:
+    import csv
+
+    from planner.migration import cleaning, targets
+    from planner.migration.recipe import apply_file
+
+    if processes is not None:
+        cleaning.PROCESSES = processes
+    with path.open(encoding="cp1251", newline="") as file:
+        header = next(csv.reader(file, delimiter=";"))
+    recipe = targets.suggest(header, "contacts")
+    out, rejects = path.with_suffix(".cleaned.csv"), path.with_suffix(".rejects.csv")
+    summary = apply_file(recipe, path, out, rejects=rejects).as_dict()
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "rows": summary["rows"],
+        "kept": summary["kept"],
+        "rejected": summary["rejected"],
+        "rules": len(recipe.rules),
+        "processes": cleaning.PROCESSES,
+        "worker_peak_mb": round(workers, 1),
+        "output_mb": round(out.stat().st_size / 2**20, 1),
+    }
+
+
 def _child(kind: str, path: Path) -> dict[str, Any]:
-    step = {"bare": _bare, "read": _read, "profile": _profile}[kind]
+    step = {
+        "bare": _bare,
+        "read": _read,
+        "profile": _profile,
+        "apply": lambda p: _apply(p, 1),
+        "apply-workers": lambda p: _apply(p, None),
+    }[kind]
     if kind != "bare":  # imports are not the step's work; the bare parse imports nothing
         import planner.migration.profiling  # noqa: F401
 
@@ -129,12 +168,12 @@ def _in_child(kind: str, path: Path) -> dict[str, Any]:
 # --- the run -------------------------------------------------------------------------------
 
 
-def _measure(path: Path, runs: int) -> dict[str, dict[str, Any]]:
+def _measure(path: Path, runs: int, kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, Any]]:
     """Every step ``runs`` times, interleaved (so that a busy moment of the machine falls on
     all of them alike); the fastest run of each, with every run's wall time."""
     best: dict[str, dict[str, Any]] = {}
     for _ in range(runs):
-        for kind in KINDS:
+        for kind in kinds:
             figures = _in_child(kind, path)
             seen = best.get(kind, {}).get("runs", []) + [figures["seconds"]]
             if kind not in best or figures["seconds"] < best[kind]["seconds"]:
@@ -154,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
             path = write_export(Path(tmp) / f"export-{n}.csv", n)
             try:
                 best = _measure(path, args.runs)
+                if not args.no_apply:
+                    best |= _measure(path, args.apply_runs, APPLY_KINDS)
             except RuntimeError as error:
                 print(error, file=sys.stderr)
                 return 2
@@ -179,6 +220,20 @@ def run(args: argparse.Namespace) -> int:
             if missed:
                 status = 1
                 print(f"|  | missed: {', '.join(missed)} |||||||")
+    if not args.no_apply:
+        print()
+        print(
+            "| rows | apply, one process | its peak | apply, with workers | main peak | "
+            "largest worker | kept | rejected |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for row in rows:
+            one, pool = row["apply"], row["apply-workers"]
+            print(
+                f"| {row['rows']:,} | {one['seconds']:.1f} s (CPU {one['cpu_seconds']:.1f} s) | "
+                f"{one['peak_mb']:.0f} MB | {pool['seconds']:.1f} s | {pool['peak_mb']:.0f} MB | "
+                f"{pool['worker_peak_mb']:.0f} MB | {one['kept']:,} | {one['rejected']:,} |"
+            )
     for row in rows:
         print(
             f"{row['rows']:,} rows, every run (s): bare {row['bare']['runs']}, read "
