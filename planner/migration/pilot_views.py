@@ -47,6 +47,7 @@ def _download(access: Access, pilot: MigrationPilot, fmt: str):
 @bp.post("/recipes/<int:recipe_id>/pilots")
 @project_view(Permission.EDIT)
 def pilot_create(project_id: int, recipe_id: int):
+    """Make a pilot batch from the recipe's export, then open it."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = PilotForm()
     if not form.validate_on_submit():
@@ -82,12 +83,14 @@ def _pilot_page(pilot: MigrationPilot, form: ReconcileForm | None = None, status
 @bp.get("/pilots/<int:pilot_id>")
 @project_view()
 def pilot(project_id: int, pilot_id: int):
+    """A pilot batch: what it shows, its records for the lead, its reconciliations."""
     return _pilot_page(pilots.get_pilot(db.session, project_id, pilot_id))
 
 
 @bp.post("/pilots/<int:pilot_id>.<any(csv, xlsx):fmt>")
 @project_view(Permission.EDIT)
 def pilot_file(project_id: int, pilot_id: int, fmt: str):
+    """The pilot as a CSV or XLSX file for the new CRM (audited)."""
     pilot = pilots.get_pilot(db.session, project_id, pilot_id)
     if not ConfirmForm().validate_on_submit():
         abort(400, description=_("The form has expired; reload the page and try again."))
@@ -102,6 +105,7 @@ def pilot_file(project_id: int, pilot_id: int, fmt: str):
 @upload_limit(EXPORT_LIMIT)
 @project_view(Permission.EDIT)
 def reconcile(project_id: int, pilot_id: int):
+    """Reconcile the pilot with the new CRM's export, then show the differences."""
     pilot = pilots.get_pilot(db.session, project_id, pilot_id)
     form = ReconcileForm()
     if not form.validate_on_submit():
@@ -143,6 +147,7 @@ def _reconciliation_page(row: MigrationReconciliation, status: int = 200):
 @bp.get("/reconciliations/<int:reconciliation_id>")
 @project_view()
 def reconciliation(project_id: int, reconciliation_id: int):
+    """A reconciliation: its differences and their explanations."""
     return _reconciliation_page(
         pilots.get_reconciliation(db.session, project_id, reconciliation_id)
     )
@@ -151,6 +156,7 @@ def reconciliation(project_id: int, reconciliation_id: int):
 @bp.post("/reconciliations/<int:reconciliation_id>/differences/<difference_id>")
 @project_view(Permission.EDIT)
 def explain(project_id: int, reconciliation_id: int, difference_id: str):
+    """Save (or take back) the explanation of one difference."""
     row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
     form = ExplainForm()
     if not form.validate_on_submit():

@@ -90,6 +90,7 @@ def _place(exc: DomainError, form: Any) -> None:
 @bp.post("/recipes")
 @project_view(Permission.EDIT)
 def recipe_create(project_id: int):
+    """Draw up a recipe from its template for an export, then open it."""
     form = recipe_create_form(request.form)
     if not form.validate_on_submit():
         flash_error(ValidationError(_("The recipe is not drawn up: see the form.")))
@@ -158,12 +159,14 @@ def _recipe_page(
 @bp.get("/recipes/<int:recipe_id>")
 @project_view()
 def recipe(project_id: int, recipe_id: int):
+    """A recipe: its mapping (a form for editors), the document, the pilot form."""
     return _recipe_page(recipes.get_recipe(db.session, project_id, recipe_id))
 
 
 @bp.post("/recipes/<int:recipe_id>")
 @project_view(Permission.EDIT)
 def recipe_save(project_id: int, recipe_id: int):
+    """Replace the recipe's document; every mistake named by its place."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = RecipeForm()
     if not form.validate_on_submit():
@@ -183,6 +186,7 @@ def recipe_save(project_id: int, recipe_id: int):
 @bp.post("/recipes/<int:recipe_id>/mapping")
 @project_view(Permission.EDIT)
 def recipe_mapping(project_id: int, recipe_id: int):
+    """Save the mapping form: a column and a transformation per field, and its flags."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = MappingForm()
     if not form.validate_on_submit():
@@ -225,6 +229,7 @@ def recipe_mapping(project_id: int, recipe_id: int):
 @bp.post("/recipes/<int:recipe_id>/import")
 @project_view(Permission.EDIT)
 def recipe_import(project_id: int, recipe_id: int):
+    """Replace the recipe by an exported JSON file."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = RecipeImportForm()
     if not form.validate_on_submit():
@@ -245,6 +250,7 @@ def recipe_import(project_id: int, recipe_id: int):
 @bp.get("/recipes/<int:recipe_id>.json")
 @project_view()
 def recipe_file(project_id: int, recipe_id: int):
+    """The recipe as its JSON file (no customer value in it)."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     return send_download(
         (document_text(row) + "\n").encode(), f"recipe-{row.entity}.json", "application/json"
@@ -254,6 +260,7 @@ def recipe_file(project_id: int, recipe_id: int):
 @bp.route("/recipes/<int:recipe_id>/delete", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def recipe_delete(project_id: int, recipe_id: int):
+    """Ask, then delete a recipe that made no pilot."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     return confirm_page(
         lambda: recipes.delete_recipe(db.session, g.access, row),
@@ -272,6 +279,7 @@ def recipe_delete(project_id: int, recipe_id: int):
 @bp.get("/recipes/<int:recipe_id>/preview")
 @project_view(Permission.EDIT)
 def recipe_preview(project_id: int, recipe_id: int):
+    """The recipe applied to its export: original and cleaned rows (the lead)."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     shown = previews.preview(
         db.session, g.access, row, from_config(current_app.config), limit=PREVIEW_ROWS

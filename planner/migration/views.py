@@ -96,6 +96,7 @@ def _index_page(form: UploadForm, status: int = 200):
 @bp.get("")
 @project_view()
 def index(project_id: int):
+    """The exports, recipes and pilot batches, with the upload form for the lead."""
     return _index_page(UploadForm(formdata=None))
 
 
@@ -103,6 +104,7 @@ def index(project_id: int):
 @upload_limit(EXPORT_LIMIT)
 @project_view(Permission.EDIT)
 def upload(project_id: int):
+    """Upload an export and show its profile; the form again with why if it is refused."""
     form = UploadForm()
     if not form.validate_on_submit():
         return _index_page(form, 400 if "csrf_token" in form.errors else 422)
@@ -148,12 +150,14 @@ def _profile_page(upload, form: ReadAgainForm | None = None, status: int = 200):
 @bp.get("/uploads/<int:upload_id>")
 @project_view()
 def profile(project_id: int, upload_id: int):
+    """An upload's profile, with the values it quotes for the lead alone."""
     return _profile_page(service.get_upload(db.session, project_id, upload_id))
 
 
 @bp.post("/uploads/<int:upload_id>/read")
 @project_view(Permission.EDIT)
 def read_again(project_id: int, upload_id: int):
+    """Profile the upload again, read with the encoding, delimiter or header line chosen."""
     upload = service.get_upload(db.session, project_id, upload_id)
     form = ReadAgainForm()
     if not form.validate_on_submit():
@@ -180,6 +184,7 @@ def read_again(project_id: int, upload_id: int):
 @bp.route("/uploads/<int:upload_id>/purge", methods=["GET", "POST"])
 @project_view(Permission.EDIT)
 def purge(project_id: int, upload_id: int):
+    """Ask, then purge the upload's rows (its counts stay)."""
     upload = service.get_upload(db.session, project_id, upload_id)
     return confirm_page(
         lambda: service.purge(db.session, g.access, upload),
@@ -213,12 +218,14 @@ def _plan_page(form: PlanForm | None = None, status: int = 200):
 @bp.get("/plan")
 @project_view()
 def plan(project_id: int):
+    """The migration plan, and its form for those who may edit."""
     return _plan_page()
 
 
 @bp.post("/plan")
 @project_view(Permission.EDIT)
 def plan_save(project_id: int):
+    """Save the migration plan; the form again with why if it is refused."""
     form = PlanForm()
     if not form.validate_on_submit():
         return _plan_page(form, 400 if "csrf_token" in form.errors else 422)
