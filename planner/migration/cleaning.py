@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import copy
 import os
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +41,7 @@ from planner.migration import transforms
 from planner.migration.fields import Field
 from planner.migration.reading import ROW, read_table
 from planner.migration.transforms import REQUIRED_EMPTY, clean_value
+from planner.migration.workers import Workers
 from planner.migration.writing import safe_column, write
 
 if TYPE_CHECKING:
@@ -185,7 +183,7 @@ def _annotator(recipe: Recipe, frame: pl.LazyFrame) -> Annotate:
             groups.setdefault(rule.sources, []).append(i)
     positions = frame.select(ROW).collect(engine="streaming")
     lookups: dict[int, tuple[int, _Lookup]] = {}
-    workers = _Workers()
+    workers = Workers(PROCESSES, PROCESSES_FROM)
     try:
         for g, (sources, members) in enumerate(groups.items()):
             chosen = tuple((i, rules[fields[i].name], fields[i]) for i in members)
@@ -258,7 +256,7 @@ def _lookup(
     rules: tuple[tuple[int, Rule, Field], ...],
     region: str,
     rows: pl.Series,
-    workers: _Workers,
+    workers: Workers,
 ) -> tuple[_Lookup, pl.Series]:
     """The outcomes of ``rules`` (field i's rule and field) on every distinct value (tuple)
     of ``sources`` (see :class:`_Lookup`), and each of ``frame``'s ``rows``' position in
@@ -314,69 +312,6 @@ def _lookup(
     if not position[ROW].equals(rows):
         raise RuntimeError("the rows were read in another order")
     return lookup, position["__position"]
-
-
-# One slice of distinct values to clean: field i's rule and field, the recipe's region, whether
-# the rules read one column (then values left as they are are left out), and the values (a
-# list per source column). Its outcomes: the values kept (their place in the slice) and, per
-# field i, their value, problem kind, message and whether it changed.
-Task = tuple[tuple[tuple[int, "Rule", Field], ...], str, bool, list[list[str | None]]]
-Outcomes = tuple[list[int], dict[int, tuple[list[Any], list[Any], list[Any], list[bool]]]]
-
-
-def _outcomes(task: Task) -> Outcomes:
-    """A slice of distinct values cleaned (:data:`Task`), here or in a worker process."""
-    rules, region, single, cells = task
-    cleaners = [(i, transforms.cleaner(rule, field, region)) for i, rule, field in rules]
-    kept: list[int] = []
-    found: dict[int, tuple[list[Any], list[Any], list[Any], list[bool]]] = {
-        i: ([], [], [], []) for i, _ in cleaners
-    }
-    for n, values in enumerate(zip(*cells, strict=True)):
-        outcomes = [(i, run(values)) for i, run in cleaners]
-        if single and all(o.kind is None and o.value == values[0] for _, o in outcomes):
-            continue
-        kept.append(n)
-        for i, o in outcomes:
-            value, kind, text, changed = found[i]
-            value.append(o.value)
-            kind.append(o.kind)
-            text.append(o.problem)
-            changed.append(o.changed)
-    return kept, found
-
-
-class _Workers:
-    """Processes that clean the distinct values of a column when it has at least
-    :data:`PROCESSES_FROM` of them, :data:`PROCESSES` of them, started (spawned: polars
-    and fork do not mix) on first use and stopped by :meth:`close`; fewer values are cleaned
-    in this process."""
-
-    def __init__(self) -> None:
-        self.pool: ProcessPoolExecutor | None = None
-
-    def map(self, tasks: Iterator[Task], values: int) -> Iterator[Outcomes]:
-        """The outcomes of ``tasks``, in order; ``values``: how many values they hold."""
-        if PROCESSES < 2 or values < PROCESSES_FROM:
-            return map(_outcomes, tasks)
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(PROCESSES, mp_context=get_context("spawn"))
-        return self._spread(self.pool, tasks)
-
-    @staticmethod
-    def _spread(pool: ProcessPoolExecutor, tasks: Iterator[Task]) -> Iterator[Outcomes]:
-        running: deque[Future[Outcomes]] = deque()
-        for task in tasks:  # a few slices at a time, so that memory follows a slice
-            running.append(pool.submit(_outcomes, task))
-            if len(running) > PROCESSES:
-                yield running.popleft().result()
-        while running:
-            yield running.popleft().result()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
 
 
 _LOOKUP_TYPES = {"__v": pl.String, "__p": pl.UInt32, "__c": pl.Boolean}
