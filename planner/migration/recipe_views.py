@@ -145,6 +145,7 @@ def _recipe_page(
         import_form=import_form,
         pilot_form=PilotForm(formdata=None),
         columns=columns,
+        exports=[u for u in service.uploads(db.session, row.project_id) if not u.purged],
         choosable={
             f.name: [
                 t for t in engine.TRANSFORMS.values() if f.type in t.fills and t.sources == "one"
@@ -223,6 +224,40 @@ def recipe_mapping(project_id: int, recipe_id: int):
         )
         return _recipe_page(row, status=exc.status)
     flash(_("The mapping is saved."), "success")
+    return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
+
+
+@bp.post("/recipes/<int:recipe_id>/upload")
+@project_view(Permission.EDIT)
+def recipe_use_upload(project_id: int, recipe_id: int):
+    """Preview and pilot the recipe on another export (a newer one of the old CRM)."""
+    row = recipes.get_recipe(db.session, project_id, recipe_id)
+    form = MappingForm()  # its version alone
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
+        flash_error(ValidationError(_("Reload the recipe: the form is incomplete.")))
+        return _recipe_page(row, status=422)
+    raw = request.form.get("upload", "")
+    if not (raw.isascii() and raw.isdigit()):
+        flash_error(ValidationError(_("Choose one of the exports.")))
+        return _recipe_page(row, status=422)
+    try:
+        upload = service.get_upload(db.session, project_id, int(raw))
+        with unit_of_work(db.session):
+            recipes.use_upload(db.session, g.access, row, upload, version=form.version.data)
+    except DomainError as exc:
+        db.session.refresh(row)
+        errors = getattr(exc, "errors", {}) or {}
+        flash_error(
+            ValidationError(
+                " ".join([exc.detail] + [f"{k}: {m}" for k, ms in errors.items() for m in ms])
+            )
+            if errors
+            else exc
+        )
+        return _recipe_page(row, status=exc.status)
+    flash(_("The recipe is now for %(name)s.", name=upload.filename), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 

@@ -634,3 +634,35 @@ def test_hostile_recipe_input_is_a_clear_422_never_a_500(rollout, api_as, upload
         )
         assert nested.status_code == 422
     assert api_as(lead).get(url).get_json()["version"] == 1
+
+
+def test_the_recipe_page_moves_the_recipe_to_a_newer_export(
+    rollout, api_as, uploaded, client, tmp_path
+):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    (tmp_path / "newer").mkdir()
+    data = files.bitrix24(tmp_path / "newer").read_bytes()
+    newer = _upload_bytes(api_as(lead), project, data, "newer.csv")
+    unrelated = _upload_bytes(api_as(lead), project, b"Name,City\r\nA,B\r\nC,D\r\n", "other.csv")
+    login(client, "ana")
+    page = f"{_base(project)}/recipes/{recipe['id']}"
+    token = csrf_token(client, page)
+    lacking = client.post(
+        f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": str(unrelated)}
+    )
+    assert lacking.status_code == 422 and "Телефон" in lacking.get_data(as_text=True)
+    not_one = client.post(
+        f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": "x"}
+    )
+    assert not_one.status_code == 422
+    moved = client.post(
+        f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": str(newer)}
+    )
+    assert moved.status_code == 302
+    after = api_as(lead).get(f"{_base(project)}/recipes/{recipe['id']}").get_json()
+    assert after["upload_id"] == newer and after["version"] == 2
+    stale = client.post(
+        f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": str(uploaded)}
+    )
+    assert stale.status_code == 409
