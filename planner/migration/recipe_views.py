@@ -84,6 +84,21 @@ def _place(exc: DomainError, form: Any) -> None:
     flash_error(exc)
 
 
+def _flash_all(exc: DomainError) -> None:
+    """A refusal flashed with every error the engine named, each by its place."""
+    errors = getattr(exc, "errors", {}) or {}
+    named = [f"{path}: {m}" for path, messages in errors.items() for m in messages]
+    flash_error(ValidationError(" ".join([exc.detail, *named])) if named else exc)
+
+
+def _incomplete(row: MigrationRecipe, form: MappingForm):
+    """The answer to a form without its token (400) or its version (422)."""
+    if "csrf_token" in form.errors:
+        abort(400, description=_("The form has expired; reload the page and try again."))
+    flash_error(ValidationError(_("Reload the recipe: the form is incomplete.")))
+    return _recipe_page(row, status=422)
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 
@@ -191,10 +206,7 @@ def recipe_mapping(project_id: int, recipe_id: int):
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = MappingForm()
     if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400, description=_("The form has expired; reload the page and try again."))
-        flash_error(ValidationError(_("Reload the recipe: the form is incomplete.")))
-        return _recipe_page(row, status=422)
+        return _incomplete(row, form)
     recipe = recipes.parsed(row)
     choices = [
         {
@@ -216,12 +228,7 @@ def recipe_mapping(project_id: int, recipe_id: int):
             )
     except DomainError as exc:
         db.session.refresh(row)
-        errors = getattr(exc, "errors", {}) or {}
-        flash_error(
-            ValidationError(
-                " ".join([exc.detail] + [f"{k}: {m}" for k, ms in errors.items() for m in ms])
-            )
-        )
+        _flash_all(exc)
         return _recipe_page(row, status=exc.status)
     flash(_("The mapping is saved."), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
@@ -234,10 +241,7 @@ def recipe_use_upload(project_id: int, recipe_id: int):
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = MappingForm()  # its version alone
     if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400, description=_("The form has expired; reload the page and try again."))
-        flash_error(ValidationError(_("Reload the recipe: the form is incomplete.")))
-        return _recipe_page(row, status=422)
+        return _incomplete(row, form)
     raw = request.form.get("upload", "")
     if not (raw.isascii() and raw.isdigit()):
         flash_error(ValidationError(_("Choose one of the exports.")))
@@ -248,14 +252,7 @@ def recipe_use_upload(project_id: int, recipe_id: int):
             recipes.use_upload(db.session, g.access, row, upload, version=form.version.data)
     except DomainError as exc:
         db.session.refresh(row)
-        errors = getattr(exc, "errors", {}) or {}
-        flash_error(
-            ValidationError(
-                " ".join([exc.detail] + [f"{k}: {m}" for k, ms in errors.items() for m in ms])
-            )
-            if errors
-            else exc
-        )
+        _flash_all(exc)
         return _recipe_page(row, status=exc.status)
     flash(_("The recipe is now for %(name)s.", name=upload.filename), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))

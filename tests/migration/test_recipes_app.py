@@ -666,3 +666,19 @@ def test_the_recipe_page_moves_the_recipe_to_a_newer_export(
         f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": str(uploaded)}
     )
     assert stale.status_code == 409
+
+
+def test_the_recipe_forms_without_their_token_or_version_change_nothing(
+    rollout, api_as, uploaded, client
+):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    login(client, "ana")
+    page = f"{_base(project)}/recipes/{recipe['id']}"
+    token = csrf_token(client, page)
+    for action in ("mapping", "upload"):
+        assert client.post(f"{page}/{action}", data={"version": "1"}).status_code == 400
+        no_version = client.post(f"{page}/{action}", data={"csrf_token": token})
+        assert no_version.status_code == 422
+        assert "the form is incomplete" in no_version.get_data(as_text=True)
+    assert api_as(lead).get(f"{_base(project)}/recipes/{recipe['id']}").get_json()["version"] == 1
