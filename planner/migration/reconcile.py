@@ -55,10 +55,12 @@ MISSING, DUPLICATE, EMPTIED, CHANGED, UNEXPECTED = KINDS = (
     "unexpected",
 )
 NO_KEY, NOT_FOUND = "no key", "not found"  # why a record is missing
+NO_KEY_FOUND = "no key; found by its other fields"  # its row is no unexpected record
 SAME_KEY, SAME_EMAIL, SAME_PHONE = "same key", "same e-mail", "same phone"  # why a duplicate
 MAX_UNEXPECTED = 100  # unexpected records listed; all are counted
 MAX_ROWS = 50  # returned rows a difference lists
 MAX_OPTIONS = 50  # returned rows of one key a pilot record is compared with, the first ones
+MAX_KEYLESS = 1000  # returned rows without a key a keyless pilot record is looked for in
 PHONE_TAIL = 7  # digits at the end of a phone number its rows are filtered by
 YES, NO = "yes", "no"
 _YES = {yes for yes, _ in formats.BOOLEAN_PAIRS} | {"on", "checked", "✓", "✔"}
@@ -267,6 +269,7 @@ def reconcile(
         returned, filename, encoding=encoding, delimiter=delimiter, header_row=header_row
     ) as table:
         work = _work(table, pilot, fields, named[key], columns or {}, region)
+        work.find_keyless(table.frame)
         differences = work.match(_candidates(table.frame, work)) + work.shared(table.frame)
         taken = work.taken_rows()
         differences += work.unexpected(table.frame, taken)
@@ -401,6 +404,7 @@ class _Work:
             else:
                 self.records[normal].append(index)
         self.pairs: dict[int, dict[str, Any]] = {}  # pilot record → its returned row
+        self.keyless: dict[int, dict[str, Any]] = {}  # keyless record → its row, by the rest
         self.rows_of: dict[str, list[dict[str, Any]]] = {}  # key → its returned rows
 
     @property
@@ -415,8 +419,35 @@ class _Work:
         ]
 
     def taken_rows(self) -> set[int]:
-        """Returned rows whose key is a pilot record's."""
-        return {row[ROW] for rows in self.rows_of.values() for row in rows}
+        """Returned rows whose key is a pilot record's, and those found for a keyless one."""
+        taken = {row[ROW] for rows in self.rows_of.values() for row in rows}
+        return taken | {row[ROW] for row in self.keyless.values()}
+
+    def find_keyless(self, frame: pl.LazyFrame) -> None:
+        """Look for each pilot record without a key among the first :data:`MAX_KEYLESS`
+        returned rows without one (or with the same unreadable key): the first whose other
+        fields all read the same is that record, imported; its row is no unexpected one."""
+        if not self.no_key:
+            return
+        column = self.columns[self.key.name]
+        raw = [self.pilot[i].get(self.key.name) for i in self.no_key]
+        same = pl.Series([v for v in raw if v], dtype=pl.String)
+        cell = pl.col(column)
+        rows = (
+            frame.filter(
+                cell.is_null() | (cell.str.strip_chars() == "") | cell.is_in(same.implode())
+            )
+            .select(ROW, *dict.fromkeys(self.columns.values()))
+            .sort(ROW)
+            .head(MAX_KEYLESS)
+            .collect()
+            .to_dicts()
+        )
+        for index in self.no_key:
+            row = next((r for r in rows if not self.changes(index, r)), None)
+            if row is not None:
+                self.keyless[index] = row
+                rows.remove(row)
 
     def changes(self, index: int, row: Mapping[str, Any]) -> list[Difference]:
         """How the returned ``row`` differs from the pilot record ``index``, field by field."""
@@ -461,7 +492,14 @@ class _Work:
             normal = normalise(self.key.type, row[column], self.region)
             if normal in self.records:
                 self.rows_of.setdefault(normal, []).append(row)
-        found = [self._difference(MISSING, i, None, None, None, reason=NO_KEY) for i in self.no_key]
+        found = [
+            self._difference(MISSING, i, None, None, None, reason=NO_KEY)
+            if i not in self.keyless
+            else self._difference(
+                MISSING, i, None, None, None, self.keyless[i], reason=NO_KEY_FOUND
+            )
+            for i in self.no_key
+        ]
         for normal, indexes in self.records.items():
             left = list(self.rows_of.get(normal, ()))
             for index in indexes:

@@ -20,6 +20,7 @@ from planner.migration.reconcile import (
     MAX_UNEXPECTED,
     MISSING,
     NO_KEY,
+    NO_KEY_FOUND,
     NOT_FOUND,
     SAME_EMAIL,
     SAME_KEY,
@@ -226,6 +227,23 @@ def test_a_pilot_record_without_a_key_is_missing_with_its_reason(tmp_path):
     result = _reconcile(tmp_path, _rows(), pilot=pilot)
     assert _kinds(result) == [(MISSING, " ", None)]
     assert (result.differences[0].reason, result.differences[0].record) == (NO_KEY, 5)
+
+
+def test_a_keyless_record_the_new_crm_holds_is_explained_once_not_also_unexpected(tmp_path):
+    keyless = {"email": "", "name": "Без почты", "phone": "+79161112233", "status": "Новый"}
+    pilot = [*PILOT, keyless]
+    other = _rows([{**keyless, "name": "Другой клиент"}])  # keyless too, but another person
+    result = _reconcile(tmp_path, [*other, *_rows(pilot)], pilot=pilot)
+    assert _kinds(result) == [(MISSING, "", None), (UNEXPECTED, None, None)]
+    missing, unexpected = result.differences
+    assert (missing.reason, missing.record, missing.rows) == (NO_KEY_FOUND, 5, (6,))
+    assert unexpected.rows == (1,)  # the other keyless row, whose name differs
+    assert (result.unexpected, result.matched) == (1, 4)
+    alone = _reconcile(tmp_path, other + _rows(), pilot=pilot)
+    assert [(d.kind, d.reason) for d in alone.differences] == [
+        (MISSING, NO_KEY),
+        (UNEXPECTED, None),
+    ]
 
 
 def test_differences_are_ordered_by_kind_then_key(tmp_path):
