@@ -443,11 +443,26 @@ class _Work:
             .collect()
             .to_dicts()
         )
+        alike: dict[tuple[str | None, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:  # rows whose values cannot all read the same are not compared
+            alike[self._signature(lambda f, r=row: r[self.columns[f.name]])].append(row)
         for index in self.no_key:
-            row = next((r for r in rows if not self.changes(index, r)), None)
+            record = self.pilot[index]
+            same = alike[self._signature(lambda f, r=record: r.get(f.name))]
+            row = next((r for r in same if not self.changes(index, r)), None)
             if row is not None:
                 self.keyless[index] = row
-                rows.remove(row)
+                same.remove(row)
+
+    def _signature(self, value: Callable[[Field], str | None]) -> tuple[str | None, ...]:
+        """The values of a record or a row as :func:`compare` reads them, but for the key
+        and the dates (a slashed date equals either reading): equal for a record and a row
+        that may be the same."""
+        return tuple(
+            normalise(f.type, value(f), self.region) or (NO if f.type == CHECKBOX else None)
+            for f in self.fields
+            if f.name != self.key.name and f.type != DATE
+        )
 
     def changes(self, index: int, row: Mapping[str, Any]) -> list[Difference]:
         """How the returned ``row`` differs from the pilot record ``index``, field by field."""

@@ -246,6 +246,20 @@ def test_a_keyless_record_the_new_crm_holds_is_explained_once_not_also_unexpecte
     ]
 
 
+def test_many_keyless_records_are_each_found_by_their_own_row(tmp_path):
+    keyless = [
+        {"email": "", "name": f"Клиент {i}", "phone": f"+7916111{i:04}", "consent": "нет"}
+        for i in range(300)
+    ]
+    returned = _rows([{**r, "consent": ""} for r in reversed(keyless)])  # "нет" reads as empty
+    result = _reconcile(tmp_path, returned, pilot=keyless)
+    assert result.unexpected == 0
+    assert {d.reason for d in result.differences} == {NO_KEY_FOUND}
+    assert {(d.record, d.rows) for d in result.differences} == {
+        (i + 1, (300 - i,)) for i in range(300)
+    }
+
+
 def test_differences_are_ordered_by_kind_then_key(tmp_path):
     rows = _rows()
     rows[3][1] = "Коваленко"  # changed
