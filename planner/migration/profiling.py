@@ -10,23 +10,23 @@ required columns' empty cells, the duplicate groups (:mod:`planner.migration.dup
 
 How, at any size: a first streaming pass over the columnar file (:mod:`reading`) counts every
 column's empty cells and estimates its distinct values (HyperLogLog); then each column is read
-alone. A column of at most :data:`HELD_BYTES` of text is then read into memory once, and the queries below run
-on it together, polars sharing their work; a larger one is streamed again by each query. One of
-few distinct values (:data:`FEW_DISTINCT`) is counted value by value, so the cost follows its
-distinct values, not its rows; one of many is counted cell by cell (by polars' streaming engine
-unless held), its distinct values and most frequent ones through 64-bit hashes, so memory stays
-bounded. The
-type is inferred in Python from the distinct values, or from a systematic sample of
-:data:`SAMPLE` cells; formats are then counted exactly (:mod:`counting`). Only the validity of
-phone numbers of a column of many is checked on the sample; aggregates from a sample are named
-in ``estimated``. Then the duplicates are looked for. (Columns profiled two at a time took as
-long, polars using both cores already, and more memory.)
+alone. A column of at most :data:`HELD_BYTES` of text is read into memory once, and the queries
+below run on it together, polars sharing their work; a larger one is streamed again by each
+query. One of few distinct values (:data:`FEW_DISTINCT`) is counted value by value, so the cost
+follows its distinct values, not its rows; one of many is counted cell by cell (by polars'
+streaming engine unless held), its distinct values and most frequent ones through 64-bit
+hashes, so memory stays bounded. The type is inferred in Python from the distinct values, or
+from a systematic sample of :data:`SAMPLE` cells; formats are then counted exactly
+(:mod:`counting`). Only the validity of phone numbers of a column of many is checked on the
+sample; aggregates from a sample are named in ``estimated``. Then the duplicates are looked
+for. (Columns profiled two at a time took as long, polars using both cores already, and more
+memory.)
 
 Values from the file (top values, examples, least and greatest, invalid examples, what a
 duplicate group shares) are kept under ``values`` keys, and nowhere else, so that the web layer
 can hide them from people who may not see customer data: ``Profile.as_dict(values=False)``.
 
-TODO (a later step): apply a cleaning recipe (normalise phones and dates, merge duplicates).
+The cleaning (a recipe applied to the rows) is :mod:`planner.migration.cleaning`.
 """
 
 from __future__ import annotations
@@ -260,6 +260,7 @@ def _column(
         "formula_cells": int(formulas[COUNT].sum()),
         "formats": {},
         "estimated": ["type"] if distinct > SAMPLE else [],
+        "header_among_values": _header_among(counts, name),
     }
     shown = counts.filter(pl.col(COUNT) > (0 if kind == "picklist" else 1))
     top_values = shown.sort([COUNT, name], descending=[True, False]).head(
@@ -283,6 +284,14 @@ def _column(
             {"value": v, "e164": formats.normalise_phone(v, region)} for v in values["examples"]
         ]
     return ColumnProfile(name, aggregates, values)
+
+
+def _header_among(counts: pl.DataFrame, name: str) -> bool:
+    """Whether the column's name is one of its values (every distinct value of a column of
+    few, the most frequent of one of many), spaces aside: "Москва" heading a column of
+    cities says that the file's first line is a customer's record, not a header."""
+    text = pl.col(name).str.replace_all(r"\s+", " ").str.strip_chars()
+    return not counts.filter(text == " ".join(name.split())).is_empty()
 
 
 def _formulas(cells: pl.LazyFrame, name: str) -> pl.LazyFrame:

@@ -295,10 +295,12 @@ DATA_LIKE = frozenset({"email", "date", "datetime", "phone", "dialled", "decimal
 
 def header_is_data(upload: MigrationUpload) -> bool:
     """Whether the upload's header looks like a customer's record rather than names (a phone
-    number, an e-mail address, a date among them): a file without a header line. Its column
-    names are then values, shown to the lead alone."""
+    number, an e-mail address, a date among them, or a name that is one of its column's
+    values, as a city or a status is): a file without a header line. Its column names are
+    then values, shown to the lead alone."""
     return any(
-        formats.families(str(c.get("name", "")), "RU") & DATA_LIKE
+        c.get("aggregates", {}).get("header_among_values")
+        or formats.families(str(c.get("name", "")), "RU") & DATA_LIKE
         for c in (upload.aggregates or {}).get("columns", [])
     )
 

@@ -67,6 +67,7 @@ def test_bitrix24_dates_ambiguous_and_impossible_ones_apart(bitrix):
         "formula_cells": 0,
         "formats": {"dd.mm.yyyy": 6, "yyyy-mm-dd": 2, "dd/mm/yyyy or mm/dd/yyyy": 1},
         "estimated": [],
+        "header_among_values": False,
         "invalid": 1,
         "ambiguous": 1,
     }

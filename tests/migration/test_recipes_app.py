@@ -493,6 +493,25 @@ def test_an_export_without_a_header_shows_others_no_value_as_a_column_name(rollo
     assert "The header line looks like a customer" in page.get_data(as_text=True)
 
 
+def test_an_export_of_names_and_cities_without_a_header_is_caught_by_its_values(rollout, api_as):
+    """No phone, e-mail or date in the first line: its city, one of the column's values,
+    gives it away."""
+    project, lead, _reviewer, viewer = rollout
+    data = (
+        "Иванов Пётр;Москва;Новый\r\nПетрова Анна;Київ;В работе\r\n"
+        "Сидоров Олег;Москва;Новый\r\nКоваль Ірина;Львів;Новый\r\n"
+    ).encode("cp1251")
+    upload_id = _upload_bytes(api_as(lead), project, data, "no-header.csv")
+    seen = api_as(viewer).get(f"{_base(project)}/uploads/{upload_id}")
+    names = [c["name"] for c in seen.get_json()["profile"]["columns"]]
+    assert names == ["column 1", "column 2", "column 3"]
+    assert "Иванов" not in seen.get_data(as_text=True)
+    headed = "ФИО;Город;Статус\r\n".encode("cp1251") + data
+    upload_id = _upload_bytes(api_as(lead), project, headed, "headed.csv")
+    seen = api_as(viewer).get(f"{_base(project)}/uploads/{upload_id}")
+    assert [c["name"] for c in seen.get_json()["profile"]["columns"]] == ["ФИО", "Город", "Статус"]
+
+
 def test_the_index_page_has_each_section_once(rollout, client, uploaded):
     project = rollout[0]
     login(client, "ana")
