@@ -243,7 +243,7 @@ def recipe_use_upload(project_id: int, recipe_id: int):
     if not form.validate_on_submit():
         return _incomplete(row, form)
     raw = request.form.get("upload", "")
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         flash_error(ValidationError(_("Choose one of the exports.")))
         return _recipe_page(row, status=422)
     try:
@@ -388,7 +388,9 @@ def recipes_create(project_id: int):
         raise ValidationError("The region is two letters.", {"region": ["Must be a text."]})
     if upload_id is not None and (isinstance(upload_id, bool) or not isinstance(upload_id, int)):
         raise ValidationError("upload_id is a number.", {"upload_id": ["Must be a number."]})
-    upload = service.get_upload(db.session, project_id, upload_id) if upload_id else None
+    upload = (
+        service.get_upload(db.session, project_id, upload_id) if upload_id is not None else None
+    )
     with unit_of_work(db.session):
         row = recipes.create_recipe(
             db.session, access, entity=entity, upload=upload, region=region.upper()

@@ -23,7 +23,7 @@ from planner.core.versioning import ensure_version
 from planner.migration import recipe as recipes_engine
 from planner.migration import targets
 from planner.migration.models import MigrationPilot, MigrationRecipe, MigrationUpload
-from planner.migration.service import header_is_data
+from planner.migration.service import header_is_data, require_header
 from planner.migration.transforms import NATURAL
 from planner.projects.access import Access
 
@@ -100,6 +100,13 @@ def create_recipe(
             f"The rollout has a recipe for {entity} already: change that one.",
             {"entity": ["Taken."]},
         )
+    if upload is not None:
+        if upload.purged:
+            raise Conflict(
+                f"{quoted(upload.filename)} was purged: choose an export with its rows.",
+                {"upload_id": ["Purged."]},
+            )
+        require_header(upload)
     columns = column_names(upload) if upload is not None else []
     profile = upload.aggregates if upload is not None else None
     drawn = targets.suggest(columns, entity, region=region, profile=profile)
@@ -231,6 +238,7 @@ def use_upload(
         raise NotFound("No such upload.")
     if upload.purged:
         raise Conflict(f"{quoted(upload.filename)} was purged: choose an export with its rows.")
+    require_header(upload)
     recipe = recipes_engine.parse(document) if document is not None else parsed(row)
     recipes_engine.check_columns(recipe, column_names(upload))
     before = {"upload": row.upload_id}

@@ -33,6 +33,7 @@ from planner.migration.detection import DELIMITER_NAMES as DELIMITERS
 from planner.migration.detection import ENCODINGS
 from planner.migration.models import (
     MigrationPilot,
+    MigrationRecipe,
     MigrationReconciliation,
     MigrationUpload,
     MigrationUploadPiece,
@@ -40,6 +41,7 @@ from planner.migration.models import (
 from planner.projects.access import Access
 
 MAX_HEADER_ROW = 50
+MAX_ID = 2**63 - 1  # the largest id a database holds (BIGINT)
 
 
 def may_see_rows(access: Access) -> bool:
@@ -71,7 +73,9 @@ def uploads(session: Session, project_id: int) -> list[MigrationUpload]:
 
 
 def get_upload(session: Session, project_id: int, upload_id: int) -> MigrationUpload:
-    """Upload ``upload_id`` of the rollout; NotFound else."""
+    """Upload ``upload_id`` of the rollout; NotFound else (an id no database holds too)."""
+    if not 0 < upload_id <= MAX_ID:
+        raise NotFound("No such upload.")
     row = session.get(MigrationUpload, upload_id)
     if row is None or row.project_id != project_id:
         raise NotFound("No such upload.")
@@ -240,6 +244,13 @@ def read_again(
     }
     with decrypted(session, upload, key) as path:
         profile = _profile(path, upload.filename, chosen)
+    if _data_like(split_values(profile)[0]) and _has_recipe(session, upload):
+        raise ValidationError(
+            f"Read so, the first line of {quoted(upload.filename)} is a customer's record, "
+            "not column names, and a recipe reads this export by its column names: choose the "
+            "header's line.",
+            {"header_row": ["Its line is a customer's record."]},
+        )
     before = {
         "encoding": upload.encoding,
         "delimiter": upload.delimiter,
@@ -264,6 +275,11 @@ def read_again(
         },
     )
     return upload
+
+
+def _has_recipe(session: Session, upload: MigrationUpload) -> bool:
+    found = select(MigrationRecipe.id).where(MigrationRecipe.upload_id == upload.id).limit(1)
+    return session.scalar(found) is not None
 
 
 def purge(session: Session, access: Access, upload: MigrationUpload) -> None:
@@ -298,11 +314,28 @@ def header_is_data(upload: MigrationUpload) -> bool:
     number, an e-mail address, a date among them, or a name that is one of its column's
     values, as a city or a status is): a file without a header line. Its column names are
     then values, shown to the lead alone."""
+    return _data_like(upload.aggregates or {})
+
+
+def _data_like(aggregates: dict[str, Any]) -> bool:
     return any(
         c.get("aggregates", {}).get("header_among_values")
         or formats.families(str(c.get("name", "")), "RU") & DATA_LIKE
-        for c in (upload.aggregates or {}).get("columns", [])
+        for c in aggregates.get("columns", [])
     )
+
+
+def require_header(upload: MigrationUpload) -> None:
+    """ValidationError unless the upload has a header of names a recipe may read by: a recipe
+    names the export's columns, every member reads it, and it is applied to the next export,
+    whose first customer is another."""
+    if header_is_data(upload):
+        raise ValidationError(
+            f"The first line of {quoted(upload.filename)} is a customer's record, not column "
+            "names: a recipe cannot name its columns. Add a line of column names at the top "
+            "of the file and upload it again, or read it again with the header's line chosen.",
+            {"upload_id": ["Its first line is a customer's record."]},
+        )
 
 
 def masked(aggregates: dict[str, Any]) -> dict[str, Any]:

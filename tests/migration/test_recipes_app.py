@@ -591,6 +591,24 @@ def test_the_gate_counts_each_recipes_latest_pilot_and_fields_not_compared(
         api, project, _reconcile(api, project, second["id"], _crm_file(second["records"], fields))
     )
     assert _pilot_gate(api_as(viewer), project)["met"]
+    # the recipe changed since its latest pilot: that pilot no longer counts
+    now = api.get(f"{_base(project)}/recipes/{recipe['id']}").get_json()
+    document = now["document"]
+    other = next(f for f in document["fields"] if f["name"] != key)
+    other["sensitive"] = not other.get("sensitive", False)
+    saved = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}",
+        json={"document": document, "version": now["version"]},
+    )
+    assert saved.status_code == 200, saved.get_json()
+    waiting = _pilot_gate(api_as(viewer), project)
+    assert not waiting["met"]
+    assert f"the recipe of contacts changed since pilot {second['id']}" in waiting["detail"]
+    third = _pilot(api, project, recipe["id"], size=2)
+    _explain_all(
+        api, project, _reconcile(api, project, third["id"], _crm_file(third["records"], fields))
+    )
+    assert _pilot_gate(api_as(viewer), project)["met"]
     api.post(f"{_base(project)}/recipes", json={"entity": "deals", "upload_id": uploaded})
     waiting = _pilot_gate(api_as(viewer), project)
     assert not waiting["met"] and "the recipe of deals has no pilot batch yet" in waiting["detail"]
@@ -701,3 +719,78 @@ def test_the_recipe_forms_without_their_token_or_version_change_nothing(
         assert no_version.status_code == 422
         assert "the form is incomplete" in no_version.get_data(as_text=True)
     assert api_as(lead).get(f"{_base(project)}/recipes/{recipe['id']}").get_json()["version"] == 1
+
+
+HEADERLESS = (
+    "Иванов Пётр;+7 912 345-67-89;ivanov@example.ru\r\n"
+    "Петрова Анна;+7 912 000-11-22;anna@example.ru\r\n"
+).encode("cp1251")
+
+
+def test_no_recipe_reads_an_export_whose_first_line_is_a_customer(
+    rollout, api_as, uploaded, client
+):
+    """A recipe names the export's columns and every member reads it: an export without a
+    header line would put its first customer there (the recipe page, its JSON, the report,
+    the audit trail). Drawing one up on it, moving one to it, or reading a recipe's export so
+    that its first line is a customer, is refused; nothing changes."""
+    project, lead, _reviewer, _viewer = rollout
+    api = api_as(lead)
+    headerless = _upload_bytes(api, project, HEADERLESS, "no-header.csv")
+    drawn = api.post(
+        f"{_base(project)}/recipes", json={"entity": "contacts", "upload_id": headerless}
+    )
+    assert drawn.status_code == 422
+    assert "is a customer's record, not column names" in drawn.get_json()["detail"]
+    assert "Иванов" not in drawn.get_data(as_text=True)
+    assert api.get(f"{_base(project)}/recipes").get_json()["items"] == []
+    recipe = _recipe(api, project, uploaded)
+    moved = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}",
+        json={"upload_id": headerless, "version": recipe["version"]},
+    )
+    assert moved.status_code == 422
+    login(client, "ana")
+    page = f"{_base(project)}/recipes/{recipe['id']}"
+    token = csrf_token(client, page)
+    refused = client.post(
+        f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": str(headerless)}
+    )
+    assert refused.status_code == 422
+    assert "is a customer" in refused.get_data(as_text=True)
+    after = api.get(f"{_base(project)}/recipes/{recipe['id']}").get_json()
+    assert (after["upload_id"], after["version"]) == (uploaded, recipe["version"])
+    url = f"{_base(project)}/uploads/{uploaded}"
+    before = api.get(url).get_json()
+    reread = api.patch(url, json={"version": before["version"], "header_row": 2})
+    assert reread.status_code == 422 and "choose the header's line" in reread.get_json()["detail"]
+    assert api.get(url).get_json()["version"] == before["version"]
+
+
+def test_ids_of_no_export_and_a_purged_export_are_refused_clearly(
+    rollout, api_as, uploaded, client
+):
+    project, lead, _reviewer, _viewer = rollout
+    api = api_as(lead)
+    for upload_id in (0, -1, 2**70):
+        made = api.post(
+            f"{_base(project)}/recipes", json={"entity": "contacts", "upload_id": upload_id}
+        )
+        assert made.status_code == 404, (upload_id, made.get_json())
+    recipe = _recipe(api, project, uploaded)
+    far = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}", json={"upload_id": 2**70, "version": 1}
+    )
+    assert far.status_code == 404
+    login(client, "ana")
+    page = f"{_base(project)}/recipes/{recipe['id']}"
+    token = csrf_token(client, page)
+    huge = client.post(
+        f"{page}/upload", data={"csrf_token": token, "version": "1", "upload": "9" * 30}
+    )
+    assert huge.status_code == 422
+    other = _upload_bytes(api, project, b"Name,City\r\nA,B\r\nC,D\r\n", "other.csv")
+    assert api.raw("DELETE", f"{_base(project)}/uploads/{other}").status_code == 204
+    purged = api.post(f"{_base(project)}/recipes", json={"entity": "companies", "upload_id": other})
+    assert purged.status_code == 409 and "was purged" in purged.get_json()["detail"]
+    assert len(api.get(f"{_base(project)}/recipes").get_json()["items"]) == 1
