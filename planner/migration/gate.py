@@ -4,7 +4,9 @@ reconciled with every difference explained, and a backup of the old CRM verified
 
 Per recipe (one per entity) the latest pilot batch counts, and of that pilot its latest
 reconciliation: an earlier pilot is superseded by the next one made after the recipe changed,
-an earlier reconciliation by the next upload of the new CRM's export.
+an earlier reconciliation by the next upload of the new CRM's export. A pilot counts only while
+the recipe is the version it was made with: a recipe changed since (its rules, or the export it
+reads) needs a new pilot.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class Standing:
         """What the recipe still needs, in words ("" when nothing)."""
         if self.pilot is None:
             return f"the recipe of {self.recipe.entity} has no pilot batch yet"
+        if self.pilot.recipe_version != self.recipe.version:
+            return (
+                f"the recipe of {self.recipe.entity} changed since pilot {self.pilot.id}: "
+                "make a new pilot batch"
+            )
         if self.reconciliation is None:
             return f"pilot {self.pilot.id} of {self.recipe.entity} is not reconciled yet"
         left = unexplained(self.reconciliation)
