@@ -275,7 +275,7 @@ def _also_to_explain(
     if found.unexpected > listed:
         extra.append(
             {
-                "id": "unexpected-more",
+                "id": f"unexpected-more-{found.unexpected - listed}",  # another count: anew
                 "kind": matching.UNEXPECTED,
                 "field": None,
                 "record": None,

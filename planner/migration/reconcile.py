@@ -61,6 +61,7 @@ MAX_UNEXPECTED = 100  # unexpected records listed; all are counted
 MAX_ROWS = 50  # returned rows a difference lists
 MAX_OPTIONS = 50  # returned rows of one key a pilot record is compared with, the first ones
 MAX_KEYLESS = 1000  # returned rows without a key a keyless pilot record is looked for in
+NAMING = (TEXT, EMAIL, PHONE)  # a keyless record is looked for only by a value of these
 PHONE_TAIL = 7  # digits at the end of a phone number its rows are filtered by
 YES, NO = "yes", "no"
 _YES = {yes for yes, _ in formats.BOOLEAN_PAIRS} | {"on", "checked", "✓", "✔"}
@@ -273,7 +274,8 @@ def reconcile(
         differences = work.match(_candidates(table.frame, work)) + work.shared(table.frame)
         taken = work.taken_rows()
         differences += work.unexpected(table.frame, taken)
-    identified = [_identified(d, named[key].type, region, secret) for d in differences]
+    types = {f.name: f.type for f in fields}
+    identified = [_identified(d, types, named[key].type, region, secret) for d in differences]
     return Reconciliation(
         key=key,
         pilot=len(pilot),
@@ -426,7 +428,10 @@ class _Work:
     def find_keyless(self, frame: pl.LazyFrame) -> None:
         """Look for each pilot record without a key among the first :data:`MAX_KEYLESS`
         returned rows without one (or with the same unreadable key): the first whose other
-        fields all read the same is that record, imported; its row is no unexpected one."""
+        fields all read the same (the same days before dates that could be read either way)
+        is that record, imported; its row is no unexpected one. A record with no value of a
+        name, an e-mail address or a phone number compared is not looked for: a status alone
+        would take any customer's row."""
         if not self.no_key:
             return
         column = self.columns[self.key.name]
@@ -446,13 +451,28 @@ class _Work:
         alike: dict[tuple[str | None, ...], list[dict[str, Any]]] = defaultdict(list)
         for row in rows:  # rows whose values cannot all read the same are not compared
             alike[self._signature(lambda f, r=row: r[self.columns[f.name]])].append(row)
+        naming = [f for f in self.fields if f.name != self.key.name and f.type in NAMING]
         for index in self.no_key:
             record = self.pilot[index]
+            if not any(normalise(f.type, record.get(f.name), self.region) for f in naming):
+                continue  # nothing that tells one customer from another: not looked for
             same = alike[self._signature(lambda f, r=record: r.get(f.name))]
-            row = next((r for r in same if not self.changes(index, r)), None)
+            fits = [r for r in same if not self.changes(index, r)]
+            exact = [r for r in fits if self._same_days(index, r)]  # before either reading
+            row = (exact or fits or [None])[0]
             if row is not None:
                 self.keyless[index] = row
                 same.remove(row)
+
+    def _same_days(self, index: int, row: Mapping[str, Any]) -> bool:
+        """Whether the record's dates and the row's read as the very same days (a slashed
+        date that could be read both ways equals either, but not exactly)."""
+        return all(
+            normalise(DATE, self.pilot[index].get(f.name), self.region)
+            == normalise(DATE, row[self.columns[f.name]], self.region)
+            for f in self.fields
+            if f.type == DATE
+        )
 
     def _signature(self, value: Callable[[Field], str | None]) -> tuple[str | None, ...]:
         """The values of a record or a row as :func:`compare` reads them, but for the key
@@ -577,11 +597,15 @@ class _Work:
                 normal = normalise(self.key.type, row[key_column], self.region)
                 holders[value].add(normal if normal is not None else ("row", row[ROW]))
                 rows_with[value].append(row)
-        in_pilot: dict[str, set[str]] = defaultdict(set)  # value → the pilot keys holding it
+        in_pilot: dict[str, set[Any]] = defaultdict(set)  # value → the pilot keys holding it
         for normal, indexes in self.records.items():
             for index in indexes:
                 if index in value_of and value_of[index] is not None:
                     in_pilot[value_of[index]].add(normal)
+        for index, row in self.keyless.items():  # found by its other fields: held as its row
+            value = normalise(f.type, self.pilot[index].get(f.name), self.region)
+            if value is not None:
+                in_pilot[value].add(("row", row[ROW]))
         reason = SAME_EMAIL if f.type == EMAIL else SAME_PHONE
         found = []
         for index, value in value_of.items():
@@ -610,12 +634,19 @@ class _Work:
         ]
 
 
-def _identified(difference: Difference, key_type: str, region: str, secret: bytes) -> Difference:
+def _identified(
+    difference: Difference, types: Mapping[str, str], key_type: str, region: str, secret: bytes
+) -> Difference:
     """``difference`` with its id: a hash keyed by ``secret`` of its kind, its key as its type
-    reads it (or its record's or row's number when it has none) and its field; 12 hex digits."""
+    reads it (or its record's or row's number when it has none), its field, and the values
+    found and expected as their field's type reads them; 12 hex digits. The same finding in the
+    next reconciliation has the same id (its explanation carries over); a value that changed
+    again is a new finding, to be explained again."""
     anchor = normalise(key_type, difference.key, region)
     if anchor is None:
         anchor = f"#{difference.record}" if difference.record else f"row {difference.rows}"
-    material = "\x1f".join((difference.kind, anchor, difference.field or ""))
+    type_ = types.get(difference.field or "", TEXT)
+    values = [normalise(type_, v, region) or "" for v in (difference.expected, difference.found)]
+    material = "\x1f".join((difference.kind, anchor, difference.field or "", *values))
     digest = hashlib.blake2b(material.encode(), key=secret[:64], digest_size=6).hexdigest()
     return Difference(**{**difference.__dict__, "id": digest})

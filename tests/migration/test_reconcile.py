@@ -260,6 +260,56 @@ def test_many_keyless_records_are_each_found_by_their_own_row(tmp_path):
     }
 
 
+def test_a_keyless_record_is_not_paired_with_a_stranger_by_a_status_alone(tmp_path):
+    keyless = {"email": "", "name": "Без почты", "phone": "+79161112233", "status": "Новый"}
+    pilot = [*PILOT, keyless]
+    stranger = [["", "Новый"]]  # another customer without an e-mail, of the same status
+    for header, rows in (
+        (["E-mail"], [[r["email"]] for r in PILOT] + [[""]]),
+        (["E-mail", "Статус"], [[r["email"], r["status"]] for r in PILOT] + stranger),
+    ):
+        path = _returned(tmp_path, rows, header=header)
+        result = reconcile(pilot, FIELDS, "email", path, "returned.csv")
+        assert [(d.kind, d.reason) for d in result.differences] == [
+            (MISSING, NO_KEY),
+            (UNEXPECTED, None),
+        ]
+        assert result.unexpected == 1
+
+
+def test_a_keyless_record_sharing_a_phone_with_another_is_no_duplicate(tmp_path):
+    spouse = {"email": "", "name": "Иванова Мария", "phone": PILOT[0]["phone"], "status": "Новый"}
+    pilot = [*PILOT, spouse]
+    result = _reconcile(tmp_path, _rows(pilot), pilot=pilot)
+    assert [(d.kind, d.reason) for d in result.differences] == [(MISSING, NO_KEY_FOUND)]
+
+
+def test_keyless_twins_take_the_row_of_their_very_day_first(tmp_path):
+    a = {"email": "", "name": "Близнец", "birthday": "1979-03-04"}
+    b = {"email": "", "name": "Близнец", "birthday": "1979-04-03"}
+    either = ["", "Близнец", "", "03/04/1979", "", "", ""]  # the 3rd of April or the 4th of March
+    exact = ["", "Близнец", "", "1979-03-04", "", "", ""]
+    result = _reconcile(tmp_path, [*_rows(), either, exact], pilot=[*PILOT, a, b])
+    found = {d.record: d.rows for d in result.differences}
+    assert found == {5: (6,), 6: (5,)} and result.unexpected == 0
+
+
+def test_a_value_changed_again_is_a_new_difference_with_a_new_id(tmp_path):
+    """An explanation sticks to its id: the same change in the next reconciliation keeps
+    it, a change to another value needs a new one."""
+
+    def changed_to(phone: str) -> str:
+        rows = _rows()
+        rows[0][2] = phone
+        (difference,) = _reconcile(tmp_path, rows, secret=b"k" * 32).differences
+        assert (difference.kind, difference.field) == (CHANGED, "phone")
+        return difference.id
+
+    first = changed_to("+7 999 000-00-00")
+    assert changed_to("8 999 000 00 00") == first  # the same number, written otherwise
+    assert changed_to("+7 000 000-00-01") != first
+
+
 def test_differences_are_ordered_by_kind_then_key(tmp_path):
     rows = _rows()
     rows[3][1] = "Коваленко"  # changed
