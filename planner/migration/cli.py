@@ -111,8 +111,21 @@ def apply(
         document = json.loads(recipe_file.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise click.ClickException(f"{recipe_file.name} is not a JSON recipe: {exc}") from None
+    files = {"the recipe": recipe_file, "the export": export_file, "the output": output}
+    if rejects is not None:
+        files["the rejects"] = rejects
+    seen: dict[Path, str] = {}
+    for role, path in files.items():
+        same = seen.setdefault(path.resolve(), role)
+        if same != role:
+            raise click.ClickException(
+                f"{same.capitalize()} and {role} are one file ({path}): nothing is written."
+            )
+    if not output.parent.is_dir() or (rejects is not None and not rejects.parent.is_dir()):
+        raise click.ClickException("The folder to write to does not exist: nothing is written.")
     if record_in is not None:
         _check_rollout(record_in, info)  # before anything is written
+    hashes = {"recipe": sha256(recipe_file), "export": sha256(export_file)}  # before writing
     if delimiter == "\\t":
         delimiter = "\t"
     kind = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"
@@ -138,8 +151,8 @@ def apply(
         click.echo("\n".join(lines), err=True)
         sys.exit(1)
     run = {
-        "recipe": {"name": recipe_file.name, "sha256": sha256(recipe_file)},
-        "export": {"name": export_file.name, "sha256": sha256(export_file)},
+        "recipe": {"name": recipe_file.name, "sha256": hashes["recipe"]},
+        "export": {"name": export_file.name, "sha256": hashes["export"]},
         "output": {"name": output.name, "sha256": sha256(output)},
         "summary": summary.as_dict(),
     }

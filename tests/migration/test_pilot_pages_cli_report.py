@@ -4,6 +4,7 @@ previews, and the migration report (PDF, a background job) quoting no customer v
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 
@@ -320,3 +321,30 @@ def test_migrate_apply_checks_the_rollout_before_it_writes(runner, tmp_path):
     nested.write_text("[" * 5000, "utf-8")
     deep = runner.invoke(args=["migrate", "apply", str(nested), str(export), "-o", str(out)])
     assert deep.exit_code != 0 and "not a JSON recipe" in deep.output and not out.exists()
+
+
+def test_migrate_apply_never_writes_over_its_own_inputs(runner, tmp_path):
+    """The output, the rejects, the export and the recipe are four files: the old CRM's
+    export is never overwritten, nor the cleaned records by the rejects; a folder that does
+    not exist is said, not a traceback; the export's hash is the export's, before writing."""
+    from planner.migration import targets
+
+    export = files.bitrix24(tmp_path)
+    original = export.read_bytes()
+    recipe_file = tmp_path / "recipe.json"
+    document = targets.suggest(list(files.BITRIX_HEADER), "contacts").as_document()
+    recipe_file.write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+    base = ["migrate", "apply", str(recipe_file), str(export)]
+    over = runner.invoke(args=[*base, "-o", str(export)])
+    assert over.exit_code != 0 and "are one file" in over.output
+    assert export.read_bytes() == original
+    out = tmp_path / "out.csv"
+    both = runner.invoke(args=[*base, "-o", str(out), "--rejects", str(tmp_path / "." / "out.csv")])
+    assert both.exit_code != 0 and "are one file" in both.output and not out.exists()
+    nowhere = runner.invoke(args=[*base, "-o", str(tmp_path / "no" / "such" / "out.csv")])
+    assert nowhere.exit_code != 0 and "does not exist" in nowhere.output
+    assert "Traceback" not in nowhere.output
+    done = runner.invoke(args=[*base, "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    run = json.loads(done.output)
+    assert run["export"]["sha256"] == hashlib.sha256(original).hexdigest()
