@@ -36,7 +36,7 @@ from planner.migration.models import (
     MigrationReconciliation,
     MigrationUpload,
 )
-from planner.migration.service import decrypted, may_see_rows, require_rows, spooled
+from planner.migration.service import decrypted, lock, may_see_rows, require_rows, spooled
 from planner.projects.access import Access
 
 KINDS = ("csv", "xlsx")
@@ -116,7 +116,7 @@ def make_pilot(
     # A purge of the export, or the recipe deleted, while the pilot was being made: on a
     # database that runs them side by side, the locks make one wait for the other.
     session.refresh(upload, with_for_update=True)
-    session.refresh(recipe_row, with_for_update=True)
+    lock(session, recipe_row, "The recipe was deleted meanwhile: no pilot is kept.")
     if upload.purged:
         raise Conflict(f"{quoted(upload.filename)} was purged meanwhile: no pilot is kept.")
     session.add(row)

@@ -23,7 +23,7 @@ from planner.core.versioning import ensure_version
 from planner.migration import recipe as recipes_engine
 from planner.migration import targets
 from planner.migration.models import MigrationPilot, MigrationRecipe, MigrationUpload
-from planner.migration.service import header_is_data, require_header
+from planner.migration.service import header_is_data, lock, require_header
 from planner.migration.transforms import NATURAL
 from planner.projects.access import Access
 
@@ -261,7 +261,7 @@ def delete_recipe(session: Session, access: Access, row: MigrationRecipe) -> Non
     """Delete the recipe (needs EDIT). Conflict once a pilot was made with it: the pilot and
     its reconciliation are the gate's evidence and keep the recipe they were made with."""
     access.require(Permission.EDIT)
-    session.refresh(row, with_for_update=True)  # a pilot being made of it waits, or we do
+    lock(session, row, f"The recipe of {row.entity} was deleted already.")  # a pilot waits
     piloted = session.scalar(
         select(func.count()).select_from(MigrationPilot).where(MigrationPilot.recipe_id == row.id)
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from planner.core import audit
@@ -275,6 +276,16 @@ def read_again(
         },
     )
     return upload
+
+
+def lock(session: Session, row: Any, gone: str) -> None:
+    """Read ``row`` again and lock it until the transaction ends (``FOR UPDATE``: a request
+    changing it meanwhile waits, or this one does); Conflict saying ``gone`` when another
+    request deleted it meanwhile."""
+    try:
+        session.refresh(row, with_for_update=True)
+    except InvalidRequestError:  # "Could not refresh instance": its row is gone
+        raise Conflict(gone) from None
 
 
 def _has_recipe(session: Session, upload: MigrationUpload) -> bool:

@@ -794,3 +794,34 @@ def test_ids_of_no_export_and_a_purged_export_are_refused_clearly(
     purged = api.post(f"{_base(project)}/recipes", json={"entity": "companies", "upload_id": other})
     assert purged.status_code == 409 and "was purged" in purged.get_json()["detail"]
     assert len(api.get(f"{_base(project)}/recipes").get_json()["items"]) == 1
+
+
+def test_a_recipe_deleted_while_its_pilot_is_made_gives_409_and_no_pilot(
+    rollout, api_as, uploaded, monkeypatch
+):
+    """Another request's delete, committed while this one made the pilot, is what this
+    transaction sees when it locks the recipe: 409, no pilot kept, never a 500."""
+    from sqlalchemy import delete
+
+    from planner.migration import batches
+
+    project, lead, _reviewer, _viewer = rollout
+    api = api_as(lead)
+    recipe = _recipe(api, project, uploaded)
+    made = batches.pilot_batch
+
+    def deleted_meanwhile(*args, **kwargs):
+        found = made(*args, **kwargs)
+        db.session.execute(
+            delete(MigrationRecipe)
+            .where(MigrationRecipe.id == recipe["id"])
+            .execution_options(synchronize_session=False)
+        )
+        return found
+
+    monkeypatch.setattr(batches, "pilot_batch", deleted_meanwhile)
+    sent = api.post(f"{_base(project)}/recipes/{recipe['id']}/pilots", json={"size": 4})
+    assert sent.status_code == 409, sent.get_json()
+    assert "deleted meanwhile" in sent.get_json()["detail"]
+    db.session.rollback()
+    assert db.session.scalar(select(MigrationPilot.id)) is None
