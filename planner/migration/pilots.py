@@ -313,8 +313,9 @@ def explain(
     version: int | None,
 ) -> MigrationReconciliation:
     """Record why a difference is as it is (the lead only; empty text takes the explanation
-    back). NotFound for a difference the reconciliation does not list; StaleEdit if someone
-    explained since ``version``."""
+    back; the text it has already changes nothing, and nothing is audited). NotFound for a
+    difference the reconciliation does not list; StaleEdit if someone explained since
+    ``version``."""
     require_rows(access)
     ensure_version(session, row, version)
     if difference_id not in {d["id"] for d in row.summary.get("differences", [])}:
@@ -325,7 +326,10 @@ def explain(
             f"An explanation has at most {MAX_EXPLANATION} characters.", {"text": ["Too long."]}
         )
     explanations = dict(row.explanations or {})
-    had = bool((explanations.get(difference_id) or {}).get("text"))
+    current = (explanations.get(difference_id) or {}).get("text") or ""
+    if text == current:  # nothing to take back, or the same words again: nothing changes
+        return row
+    had = bool(current)
     if text:
         explanations[difference_id] = {
             "text": text,

@@ -633,6 +633,22 @@ def test_an_explanation_taken_back_stays_taken_back_and_ids_are_unique(rollout, 
     assert api.put(back, json={"text": "", "version": carried["version"]}).status_code == 200
     third = _reconcile(api, project, pilot["id"], returned)
     assert ids[0] in third["unexplained"]  # taken back: not revived from the first
+    # taking back what is not explained, or saying the same again, changes and audits nothing
+    before = len(db.session.scalars(select(AuditEvent)).all())
+    again = f"{_base(project)}/reconciliations/{third['id']}/differences/{ids[0]}"
+    nothing = api.put(again, json={"text": " ", "version": third["version"]})
+    assert nothing.status_code == 200 and nothing.get_json()["version"] == third["version"]
+    said = api.put(again, json={"text": "Re-sent.", "version": third["version"]}).get_json()
+    same = api.put(again, json={"text": "Re-sent. ", "version": said["version"]})
+    assert same.get_json()["version"] == said["version"]
+    assert len(db.session.scalars(select(AuditEvent)).all()) == before + 1
+    recipe_now = api.get(f"{_base(project)}/recipes/{recipe['id']}").get_json()
+    kept = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}",
+        json={"upload_id": uploaded, "version": recipe_now["version"]},
+    )
+    assert kept.status_code == 200 and kept.get_json()["version"] == recipe_now["version"]
+    assert len(db.session.scalars(select(AuditEvent)).all()) == before + 1
     trail = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "migration.explain")
     ).all()
