@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 
 import pytest
 from pypdf import PdfReader
@@ -348,3 +349,26 @@ def test_migrate_apply_never_writes_over_its_own_inputs(runner, tmp_path):
     assert done.exit_code == 0, done.output
     run = json.loads(done.output)
     assert run["export"]["sha256"] == hashlib.sha256(original).hexdigest()
+
+
+def test_every_row_of_the_differences_table_has_a_cell_per_column(rollout, piloted, api_as, client):
+    """Fields the new CRM's export lacks are differences without values: their rows still
+    have the value cells, so that each explanation is under its heading."""
+    project, lead, _viewer = rollout
+    base, _upload, recipe, pilot = piloted
+    body = "email,last_name\r\n" + "".join(
+        f"{r.get('email') or ''},{r.get('last_name') or ''}\r\n" for r in pilot["records"][1:]
+    )
+    done = api_as(lead).post(
+        f"{base}/pilots/{pilot['id']}/reconciliations",
+        json=None,
+        data={"file": (io.BytesIO(body.encode()), "crm.csv")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 201, done.get_json()
+    login(client, "ana")
+    html = client.get(f"{base}/reconciliations/{done.get_json()['id']}").get_data(as_text=True)
+    headings = len(re.findall(r'<th scope="col">', html))
+    rows = re.findall(r'<tr id="d-([^"]+)">(.*?)</tr>', html, re.S)
+    assert headings == 7 and any(d.startswith("absent-") for d, _ in rows)
+    assert {len(re.findall(r"<td", row)) for _, row in rows} == {headings}
