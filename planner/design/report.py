@@ -21,13 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.core import audit, jobs
-from planner.core.accounts.models import User
-from planner.core.errors import Conflict, NotFound, PermissionDenied
+from planner.core.errors import Conflict, PermissionDenied
 from planner.core.permissions import Permission
 from planner.core.reports import render_pdf
 from planner.design import service
 from planner.design.models import DesignVersion
-from planner.projects.access import Access, load_access
+from planner.projects.access import Access, requester_access
 from planner.projects.phases import SOLUTION_LABELS, SolutionKind
 from planner.projects.schemas import ROLE_LABELS
 from planner.requirements.models import Requirement
@@ -240,19 +239,10 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     return str(audit.last_change(session, access.project.id)), AUDIENCE
 
 
-def _access(session: Session, job: jobs.ReportJob) -> Access:
-    """The access of the member who asked for the report, as it is now; NotFound if their
-    account is gone or disabled, or they left the rollout."""
-    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
-    if user is None or not user.active:
-        raise NotFound("The account that asked for this report is gone.")
-    return load_access(session, job.project_id, user)
-
-
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
     """Render one job in the worker (only reads); the reader's right to the scores is checked
     again, as it is now (the job fails with the reason otherwise)."""
-    access = _access(session, job)
+    access = requester_access(session, job)
     version = latest_submitted(session, job.project_id)
     require_results(session, access, version)
     data = report_pdf(session, access, progress, version)

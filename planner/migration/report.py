@@ -19,13 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.core import audit, jobs
-from planner.core.accounts.models import User
-from planner.core.errors import NotFound
 from planner.core.reports import EmbeddedFile, render_pdf
 from planner.migration import gate, plan, recipes, service
 from planner.migration import recipe as engine
 from planner.migration.models import MigrationPilot, MigrationReconciliation
-from planner.projects.access import Access, load_access
+from planner.projects.access import Access, requester_access
 
 TEMPLATE = "migration_report.html"
 AUDIENCE = "aggregates"  # no customer value in it: every member sees the same report
@@ -128,16 +126,9 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     return str(audit.last_change(session, access.project.id)), AUDIENCE
 
 
-def _access(session: Session, job: jobs.ReportJob) -> Access:
-    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
-    if user is None or not user.active:
-        raise NotFound("The account that asked for this report is gone.")
-    return load_access(session, job.project_id, user)
-
-
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
     """Render one job in the worker (only reads)."""
-    data = report_pdf(session, _access(session, job), progress)
+    data = report_pdf(session, requester_access(session, job), progress)
     return jobs.Rendered(data, f"data-migration-{job.project_id}.pdf")
 
 

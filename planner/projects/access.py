@@ -75,6 +75,16 @@ def load_access(session: Session, project_id: int, user: User) -> Access:
     return Access(project=project, user=user, role=role)
 
 
+def requester_access(session: Session, job: Any) -> Access:
+    """The access, as it is now, of the member who asked for a background job (a report: it
+    has ``project_id`` and ``requested_by_id``); NotFound if their account is gone or
+    disabled, or they left the rollout."""
+    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
+    if user is None or not user.active:
+        raise NotFound("The account that asked for this report is gone.")
+    return load_access(session, job.project_id, user)
+
+
 def record_denial(
     session: Session, project_id: int, user: User, *, remote_addr: str | None = None
 ) -> None:

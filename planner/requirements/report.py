@@ -15,11 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from planner.core import audit, jobs
-from planner.core.accounts.models import User
-from planner.core.errors import NotFound
 from planner.core.permissions import Permission
 from planner.core.reports import render_pdf
-from planner.projects.access import Access, load_access
+from planner.projects.access import Access, requester_access
 from planner.requirements import intake, service
 from planner.requirements.models import Requirement
 from planner.requirements.records import PRIORITY_LABELS, STATUS_LABELS, TYPE_LABELS
@@ -114,18 +112,9 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     return str(audit.last_change(session, access.project.id)), AUDIENCE
 
 
-def _access(session: Session, job: jobs.ReportJob) -> Access:
-    """The access of the member who asked for the report, as it is now; NotFound if their
-    account is gone or disabled, or they left the rollout."""
-    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
-    if user is None or not user.active:
-        raise NotFound("The account that asked for this report is gone.")
-    return load_access(session, job.project_id, user)
-
-
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
     """Render one job in the worker (only reads)."""
-    data = report_pdf(session, _access(session, job), progress)
+    data = report_pdf(session, requester_access(session, job), progress)
     return jobs.Rendered(data, f"requirements-register-{job.project_id}.pdf")
 
 

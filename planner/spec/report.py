@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from planner.core import approvals, audit, jobs
 from planner.core.accounts.models import User
-from planner.core.errors import Conflict, NotFound
+from planner.core.errors import Conflict
 from planner.core.permissions import Permission
 from planner.core.reports import EmbeddedFile, render_pdf
-from planner.projects.access import Access, load_access
+from planner.projects.access import Access, requester_access
 from planner.projects.phases import SOLUTION_LABELS
 from planner.projects.schemas import ROLE_LABELS
 from planner.requirements.records import PRIORITY_LABELS, RequirementRecord
@@ -263,19 +263,10 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
     return str(audit.last_change(session, access.project.id)), AUDIENCE
 
 
-def job_access(session: Session, job: jobs.ReportJob) -> Access:
-    """The access of the member who asked for the report, as it is now; NotFound if their
-    account is gone or disabled, or they left the rollout."""
-    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
-    if user is None or not user.active:
-        raise NotFound("The account that asked for this report is gone.")
-    return load_access(session, job.project_id, user)
-
-
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
     """Render one job in the worker (only reads): the version its ``version`` parameter
     names, else the latest submitted one."""
-    access = job_access(session, job)
+    access = requester_access(session, job)
     access.require(Permission.VIEW)
     number = job.parameters.get("version")
     version = (

@@ -28,10 +28,10 @@ from planner.core.db import writing
 from planner.core.errors import Conflict
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.projects.access import Access
+from planner.projects.access import Access, requester_access
 from planner.spec import service, signoff
 from planner.spec.models import SealedSpec, SpecVersion
-from planner.spec.report import AUDIENCE, job_access, report_pdf
+from planner.spec.report import AUDIENCE, report_pdf
 
 # The share of a seal job's progress that the render takes; the signatures take the rest.
 RENDER_SHARE = 0.8
@@ -145,7 +145,7 @@ def _audience(session: Session, access: Access) -> tuple[str, str]:
 def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> jobs.Rendered:
     """Seal the version the job names, in the worker: render and sign while only reading,
     then store the result in a short writing transaction of its own."""
-    access = job_access(session, job)
+    access = requester_access(session, job)
     access.require(Permission.VIEW)
     version = service.get_version(session, job.project_id, int(job.parameters["version"]))
     existing = sealed(session, version)
@@ -160,7 +160,7 @@ def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> j
     session.rollback()  # the write below starts from a fresh snapshot
     with writing(), Session(session.get_bind()) as own:
         version = service.get_version(own, project_id, number)
-        writer = job_access(own, own.get_one(jobs.ReportJob, job_id))
+        writer = requester_access(own, own.get_one(jobs.ReportJob, job_id))
         try:
             row = store(own, writer, version, data, signed=signer is not None)
             own.commit()

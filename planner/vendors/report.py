@@ -6,12 +6,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from planner.core import audit, jobs
-from planner.core.accounts.models import User
 from planner.core.db import writing
-from planner.core.errors import NotFound
 from planner.core.permissions import Permission
 from planner.core.reports import render_pdf
-from planner.projects.access import Access, load_access
+from planner.projects.access import Access, requester_access
 from planner.vendors import scoring, service
 
 
@@ -82,18 +80,11 @@ def _render(session: Session, job: jobs.ReportJob, progress: jobs.Progress) -> j
     # The results cache is refreshed in a short writing transaction of its own; the render
     # itself then only reads (a long read-then-write transaction would fail on SQLite).
     with writing(), Session(session.get_bind()) as warm:
-        service.evaluation_for(warm, _access(warm, job))
+        service.evaluation_for(warm, requester_access(warm, job))
         warm.commit()
     session.rollback()  # read from here on with a snapshot that has the cache
-    data = report_pdf(session, _access(session, job), progress)
+    data = report_pdf(session, requester_access(session, job), progress)
     return jobs.Rendered(data, f"vendor-evaluation-{job.project_id}.pdf")
-
-
-def _access(session: Session, job: jobs.ReportJob) -> Access:
-    user = session.get(User, job.requested_by_id) if job.requested_by_id else None
-    if user is None or not user.active:
-        raise NotFound("The account that asked for this report is gone.")
-    return load_access(session, job.project_id, user)
 
 
 EVALUATION_REPORT = jobs.register_report(
