@@ -51,9 +51,13 @@ def export_bytes() -> bytes:
     return out.getvalue().encode("cp1251")
 
 
+MARKED = " (import)"  # how the demo's new CRM marks a company it created in the import
+
+
 def returned_bytes(fields: list[str], records: list[dict]) -> bytes:
-    """What the new CRM exports after importing the pilot: the first record's phone lost, the
-    last one's city spelled its own way."""
+    """What the new CRM exports after importing the pilot: the first record's phone lost, and
+    the company of the last other record that has one marked as made by the import."""
+    marked = next((i for i in range(len(records) - 1, 0, -1) if records[i].get("company")), None)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(fields)
@@ -61,6 +65,8 @@ def returned_bytes(fields: list[str], records: list[dict]) -> bytes:
         values = dict(record)
         if i == 0:
             values["phone"] = ""
+        if i == marked:
+            values["company"] = f"{values['company']}{MARKED}"
         writer.writerow([values.get(f) or "" for f in fields])
     return out.getvalue().encode("utf-8-sig")
 
@@ -74,14 +80,15 @@ def load(session: Session, lead: Access, key: DataKey) -> MigrationUpload:
     fields = [f.name for f in pilots.fields_of(pilot)]
     returned = returned_bytes(fields, pilots.records(lead, pilot, key))
     done = pilots.reconcile(session, lead, pilot, io.BytesIO(returned), "crm-pilot.csv", key)
-    differences = done.summary.get("differences", [])
-    if len(differences) > 1:
+    marked = [d for d in done.summary.get("differences", []) if d.get("field") == "company"]
+    if marked:
         pilots.explain(
             session,
             lead,
             done,
-            differences[-1]["id"],
-            "The new CRM keeps this as it was sent; nothing to fix.",
+            marked[0]["id"],
+            "The new CRM marks the companies the import created; agreed with sales, the mark "
+            "goes once the import is checked.",
             version=done.version,
         )
     plans.update_plan(

@@ -12,7 +12,8 @@ numbers as numbers, checkboxes as yes or no (empty is no), text with its spaces 
 its case folded; a leading apostrophe that neutralised a formula is no part of a value.
 
 What differs is listed, each with a stable ``id`` (so that the lead's explanation of it sticks
-across uploads): a pilot record ``missing`` from the returned file (or without a key), a
+across uploads): a pilot record ``missing`` from the returned file (or without a key and not
+found by its other fields: a name, an e-mail or a phone, every field the same), a
 ``duplicate`` the import created (the key twice, or a record sharing its e-mail or phone with
 another), a value ``emptied`` or ``changed``, and ``unexpected`` records that are no pilot
 record (the new CRM may have held records before: counted, the first listed).
@@ -55,7 +56,6 @@ MISSING, DUPLICATE, EMPTIED, CHANGED, UNEXPECTED = KINDS = (
     "unexpected",
 )
 NO_KEY, NOT_FOUND = "no key", "not found"  # why a record is missing
-NO_KEY_FOUND = "no key; found by its other fields"  # its row is no unexpected record
 SAME_KEY, SAME_EMAIL, SAME_PHONE = "same key", "same e-mail", "same phone"  # why a duplicate
 MAX_UNEXPECTED = 100  # unexpected records listed; all are counted
 MAX_ROWS = 50  # returned rows a difference lists
@@ -411,8 +411,8 @@ class _Work:
 
     @property
     def matched(self) -> int:
-        """Pilot records found in the returned file."""
-        return len(self.pairs)
+        """Pilot records found in the returned file (by key, or by their other fields)."""
+        return len(self.pairs) + len(self.keyless)
 
     def raw_keys(self) -> list[str]:
         """The pilot's key values as exported."""
@@ -429,7 +429,8 @@ class _Work:
         """Look for each pilot record without a key among the first :data:`MAX_KEYLESS`
         returned rows without one (or with the same unreadable key): the first whose other
         fields all read the same (the same days before dates that could be read either way)
-        is that record, imported; its row is no unexpected one. A record with no value of a
+        is that record, imported as it was sent: matched, no difference, and its row no
+        unexpected one. A record with no value of a
         name, an e-mail address or a phone number compared is not looked for: a status alone
         would take any customer's row."""
         if not self.no_key:
@@ -527,13 +528,10 @@ class _Work:
             normal = normalise(self.key.type, row[column], self.region)
             if normal in self.records:
                 self.rows_of.setdefault(normal, []).append(row)
-        found = [
+        found = [  # a keyless record found by its other fields is as it was sent
             self._difference(MISSING, i, None, None, None, reason=NO_KEY)
-            if i not in self.keyless
-            else self._difference(
-                MISSING, i, None, None, None, self.keyless[i], reason=NO_KEY_FOUND
-            )
             for i in self.no_key
+            if i not in self.keyless
         ]
         for normal, indexes in self.records.items():
             left = list(self.rows_of.get(normal, ()))
