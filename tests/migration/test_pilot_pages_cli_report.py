@@ -370,5 +370,10 @@ def test_every_row_of_the_differences_table_has_a_cell_per_column(rollout, pilot
     html = client.get(f"{base}/reconciliations/{done.get_json()['id']}").get_data(as_text=True)
     headings = len(re.findall(r'<th scope="col">', html))
     rows = re.findall(r'<tr id="d-([^"]+)">(.*?)</tr>', html, re.S)
-    assert headings == 7 and any(d.startswith("absent-") for d, _ in rows)
+    assert headings == 9 and any(d.startswith("absent-") for d, _ in rows)
     assert {len(re.findall(r"<td", row)) for _, row in rows} == {headings}
+    # each record's difference says which record it is, and links to it on the pilot page
+    missing = next(row for _, row in rows if ">missing<" in row)
+    assert f"/pilots/{pilot['id']}#record-1" in missing and "record 1 (export row" in missing
+    shown = client.get(f"{base}/pilots/{pilot['id']}").get_data(as_text=True)
+    assert 'id="record-1"' in shown
