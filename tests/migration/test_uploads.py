@@ -331,3 +331,25 @@ def test_ragged_rows_are_counted_and_too_many_fields_refused(rollout, api_as):
     refused = _upload(api_as(lead), project, long, "long.csv")
     assert refused.status_code == 422 and "long.csv" in refused.get_json()["detail"]
     assert _count(MigrationUpload) == 1
+
+
+def test_the_profile_page_counts_every_duplicate_group_and_says_how_many_it_lists(
+    rollout, api_as, client
+):
+    project, lead, _reviewer, _viewer = rollout
+    lines = (
+        ["ФИО;E-mail"]
+        + [
+            f"Клиент {i};client{i // 2}@example.ru"
+            for i in range(240)  # 120 pairs of one e-mail
+        ]
+        + ["Без адреса;nobody@"]
+    )
+    made = _upload(api_as(lead), project, ("\r\n".join(lines) + "\r\n").encode("cp1251"), "d.csv")
+    assert made.status_code == 201, made.get_json()
+    login(client, "ana")
+    page = client.get(f"/projects/{project.id}/migration/uploads/{made.get_json()['id']}")
+    text = page.get_data(as_text=True)
+    assert "same e-mail: 120" in text
+    assert "The first 100 of 120 groups, by their first row" in text
+    assert text.count("invalid: 1") == 1  # the e-mail column's invalid address, said once
