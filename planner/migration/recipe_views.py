@@ -169,6 +169,7 @@ def _recipe_page(
         },
         sees_rows=service.may_see_rows(g.access),
         may_edit=g.access.can(Permission.EDIT),
+        piloted=recipes.piloted(db.session, row),
     ), status
 
 

@@ -259,17 +259,22 @@ def use_upload(
     return row
 
 
+def piloted(session: Session, row: MigrationRecipe) -> int:
+    """How many pilot batches the recipe made (it cannot be deleted once it made one)."""
+    found = select(func.count()).select_from(MigrationPilot)
+    return session.scalar(found.where(MigrationPilot.recipe_id == row.id)) or 0
+
+
 def delete_recipe(session: Session, access: Access, row: MigrationRecipe) -> None:
     """Delete the recipe (needs EDIT). Conflict once a pilot was made with it: the pilot and
     its reconciliation are the gate's evidence and keep the recipe they were made with."""
     access.require(Permission.EDIT)
     lock(session, row, f"The recipe of {row.entity} was deleted already.")  # a pilot waits
-    piloted = session.scalar(
-        select(func.count()).select_from(MigrationPilot).where(MigrationPilot.recipe_id == row.id)
-    )
-    if piloted:
-        made = counted(piloted, "pilot batch", "pilot batches")
-        raise Conflict(f"The recipe of {row.entity} made {made}: it stays with them.")
+    if made := piloted(session, row):
+        raise Conflict(
+            f"The recipe of {row.entity} made {counted(made, 'pilot batch', 'pilot batches')}: "
+            "it stays with them."
+        )
     entity = row.entity
     audit.log(session, access, "migration.recipe.delete", row, f"recipe of {entity} deleted")
     session.delete(row)

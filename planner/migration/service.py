@@ -288,6 +288,17 @@ def lock(session: Session, row: Any, gone: str) -> None:
         raise Conflict(gone) from None
 
 
+def pilots_of(session: Session, upload: MigrationUpload) -> list[MigrationPilot]:
+    """The pilot batches made from the upload that still hold their records, oldest first."""
+    return list(
+        session.scalars(
+            select(MigrationPilot)
+            .where(MigrationPilot.upload_id == upload.id, MigrationPilot.purged_at.is_(None))
+            .order_by(MigrationPilot.id)
+        )
+    )
+
+
 def _has_recipe(session: Session, upload: MigrationUpload) -> bool:
     found = select(MigrationRecipe.id).where(MigrationRecipe.upload_id == upload.id).limit(1)
     return session.scalar(found) is not None

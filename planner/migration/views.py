@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from planner.core.encryption import from_config
 from planner.core.errors import DomainError
@@ -186,14 +187,25 @@ def read_again(project_id: int, upload_id: int):
 def purge(project_id: int, upload_id: int):
     """Ask, then purge the upload's rows (its counts stay)."""
     upload = service.get_upload(db.session, project_id, upload_id)
+    made = [p.id for p in service.pilots_of(db.session, upload)]
+    message = _(
+        "Its encrypted file and the values its profile quotes are deleted for good; its "
+        "name, size and counts stay. This cannot be undone: to profile it again, upload "
+        "the export again."
+    )
+    if made:
+        message += " " + ngettext(
+            "Pilot batch %(ids)s was made from it: its records and downloads go too (its "
+            "reconciliations keep their counts, not their values).",
+            "Pilot batches %(ids)s were made from it: their records and downloads go too (their "
+            "reconciliations keep their counts, not their values).",
+            len(made),
+            ids=", ".join(str(i) for i in made),
+        )
     return confirm_page(
         lambda: service.purge(db.session, g.access, upload),
         title=_("Purge the rows of %(name)s?", name=upload.filename),
-        message=_(
-            "Its encrypted file and the values its profile quotes are deleted for good; its "
-            "name, size and counts stay. This cannot be undone: to profile it again, upload "
-            "the export again."
-        ),
+        message=message,
         action=_("Purge the rows"),
         cancel=url_for("migration.profile", project_id=project_id, upload_id=upload_id),
         success=_("The rows of %(name)s are purged.", name=upload.filename),

@@ -377,3 +377,16 @@ def test_every_row_of_the_differences_table_has_a_cell_per_column(rollout, pilot
     assert f"/pilots/{pilot['id']}#record-1" in missing and "record 1 (export row" in missing
     shown = client.get(f"{base}/pilots/{pilot['id']}").get_data(as_text=True)
     assert 'id="record-1"' in shown
+
+
+def test_confirm_pages_say_what_a_pilot_changes(rollout, piloted, client):
+    """A recipe that made a pilot offers no delete (it says why); purging the export names the
+    pilot batches that lose their records with it."""
+    project, _lead, _viewer = rollout
+    base, upload, recipe, pilot = piloted
+    login(client, "ana")
+    page = client.get(f"{base}/recipes/{recipe['id']}").get_data(as_text=True)
+    assert "Delete…" not in page
+    assert "It made 1 pilot batch: it stays with it and cannot be deleted." in page
+    ask = client.get(f"{base}/uploads/{upload['id']}/purge").get_data(as_text=True)
+    assert f"Pilot batch {pilot['id']} was made from it: its records and downloads go too" in ask
