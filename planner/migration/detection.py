@@ -121,7 +121,10 @@ def settle(
     notes.append(f"Encoding: {ENCODINGS.get(encoding, encoding)}, {note}.")
     text = _decode_head(head, encoding, name, whole_file)
     if _looks_binary(text):
-        raise ValidationError(f"{name} is neither an XLSX workbook nor CSV text.")
+        raise ValidationError(
+            f"{name} is neither an XLSX workbook nor CSV text: export it from the old CRM "
+            "again, as CSV or XLSX, and upload that."
+        )
     if _MARKUP.match(text):
         raise ValidationError(
             f"{name} is a web page (HTML or XML), not CSV: export the data as CSV or XLSX. "
@@ -203,7 +206,10 @@ def _guess_encoding(head: bytes, name: str) -> tuple[str, str]:
         return "utf-8", f"{scope} is {'ASCII' if head.isascii() else 'valid UTF-8'}"
     best = from_bytes(head).best()
     if best is None:
-        raise ValidationError(f"{name} is neither an XLSX workbook nor CSV text.")
+        raise ValidationError(
+            f"{name} is neither an XLSX workbook nor CSV text: export it from the old CRM "
+            "again, as CSV or XLSX, and upload that."
+        )
     guess, text = canonical(best.encoding), str(best).removeprefix("\ufeff")
     for encoding in ENCODINGS:  # a more common encoding that reads the start alike wins
         if encoding == guess:

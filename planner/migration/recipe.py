@@ -195,7 +195,9 @@ def parse(document: Any) -> Recipe:
     fields = _fields(document.get("fields"), errors)
     rules = _rules(document.get("rules"), {f.name: f for f in fields}, region, errors)
     key = document.get("key")
-    if not isinstance(key, str) or key not in {f.name for f in fields}:
+    if not isinstance(key, str) or not key:
+        errors.add("key", "The recipe names no key: the name of the field records are matched by.")
+    elif key not in {f.name for f in fields}:
         errors.add("key", f"The key {quoted(key)} is not one of the recipe's fields.")
     merge = _merge(document.get("merge"), {f.name for f in fields}, errors)
     errors.check("The recipe")

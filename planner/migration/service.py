@@ -156,7 +156,10 @@ def upload(
     filename = (filename or "export").strip()[:255] or "export"
     with spooled(stream) as (path, size, sha256):
         if size == 0:
-            raise ValidationError(f"{quoted(filename)} is empty.", {"file": ["Empty."]})
+            raise ValidationError(
+                f"{quoted(filename)} is empty.",
+                {"file": ["The file is empty: choose the export the old CRM wrote."]},
+            )
         profile = _profile(path, filename, {})  # ValidationError: nothing stored yet
         row = MigrationUpload(
             project_id=access.project.id,
@@ -250,7 +253,7 @@ def read_again(
             f"Read so, the first line of {quoted(upload.filename)} is a customer's record, "
             "not column names, and a recipe reads this export by its column names: choose the "
             "header's line.",
-            {"header_row": ["Its line is a customer's record."]},
+            {"header_row": ["That line is a customer's record: choose the line of column names."]},
         )
     before = {
         "encoding": upload.encoding,
@@ -355,8 +358,7 @@ def require_header(upload: MigrationUpload) -> None:
         raise ValidationError(
             f"The first line of {quoted(upload.filename)} is a customer's record, not column "
             "names: a recipe cannot name its columns. Add a line of column names at the top "
-            "of the file and upload it again, or read it again with the header's line chosen.",
-            {"upload_id": ["Its first line is a customer's record."]},
+            "of the file and upload it again, or read it again with the header's line chosen."
         )
 
 

@@ -183,7 +183,7 @@ def test_a_value_in_quotes_never_closed_is_named_by_its_line(tmp_path, held):
         ("html", "“export.csv” is a web page (HTML or XML), not CSV"),
         ("empty", "“empty.csv” is empty."),
         ("blank", "“blank.csv” is empty."),
-        ("binary", "“data.csv” is neither an XLSX workbook nor CSV text."),
+        ("binary", "“data.csv” is neither an XLSX workbook nor CSV text: export it"),
         ("nul", "“nul.csv” has a NUL character on line 3"),
     ],
 )

@@ -353,3 +353,23 @@ def test_the_profile_page_counts_every_duplicate_group_and_says_how_many_it_list
     assert "same e-mail: 120" in text
     assert "The first 100 of 120 groups, by their first row" in text
     assert text.count("invalid: 1") == 1  # the e-mail column's invalid address, said once
+
+
+def test_an_empty_file_and_a_recipe_without_a_key_say_what_to_do(rollout, api_as, client):
+    project, lead, _reviewer, _viewer = rollout
+    login(client, "ana")
+    base = f"/projects/{project.id}/migration"
+    empty = client.post(
+        f"{base}/uploads",
+        data={"csrf_token": csrf_token(client, base), "file": (io.BytesIO(b""), "empty.csv")},
+        content_type="multipart/form-data",
+    )
+    assert empty.status_code == 422
+    assert "The file is empty: choose the export the old CRM wrote." in empty.get_data(as_text=True)
+    from planner.core.errors import ValidationError
+    from planner.migration import recipe as engine
+
+    with pytest.raises(ValidationError) as refused:
+        engine.parse({"format": "planner-migration-recipe", "format_version": 1, "entity": "x"})
+    said = refused.value.errors["key"][0]
+    assert said.startswith("The recipe names no key") and "None" not in said
