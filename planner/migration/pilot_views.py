@@ -20,6 +20,7 @@ from planner.extensions import db
 from planner.migration import gate, pilots, recipes, service
 from planner.migration.api import bp as api_bp
 from planner.migration.models import MigrationPilot, MigrationReconciliation
+from planner.migration.recipe_views import recipe_page
 from planner.migration.schemas import ExplainForm, PilotForm, ReconcileForm
 from planner.migration.views import EXPORT_LIMIT, bp
 from planner.projects.access import Access, api_access, project_view
@@ -51,8 +52,10 @@ def pilot_create(project_id: int, recipe_id: int):
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = PilotForm()
     if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
         flash_error(ValidationError(_("The pilot is not made: choose 1 to 1000 records.")))
-        return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
+        return recipe_page(row, status=422, pilot_form=form)  # the number as typed, and why
     try:
         with unit_of_work(db.session):
             made = pilots.make_pilot(db.session, g.access, row, _key(), size=form.size.data)

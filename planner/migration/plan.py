@@ -93,7 +93,9 @@ def _check(values: dict[str, Any]) -> None:
         if not values["backup_taken"]:
             errors.setdefault("backup_verified", []).append("A backup not taken is not verified.")
         if verified is None:
-            errors.setdefault("backup_verified_on", []).append("The day the restore was tried.")
+            errors.setdefault("backup_verified_on", []).append(
+                "Enter the day the restore was tried."
+            )
         elif taken is not None and verified < taken:
             errors.setdefault("backup_verified_on", []).append("Before the backup was taken.")
     elif verified is not None:

@@ -96,7 +96,7 @@ def _incomplete(row: MigrationRecipe, form: MappingForm):
     if "csrf_token" in form.errors:
         abort(400, description=_("The form has expired; reload the page and try again."))
     flash_error(ValidationError(_("Reload the recipe: the form is incomplete.")))
-    return _recipe_page(row, status=422)
+    return recipe_page(row, status=422)
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -131,12 +131,14 @@ def recipe_create(project_id: int):
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 
-def _recipe_page(
+def recipe_page(
     row: MigrationRecipe,
     form: RecipeForm | None = None,
     import_form: RecipeImportForm | None = None,
     status: int = 200,
+    pilot_form: PilotForm | None = None,
 ):
+    """The recipe's page, with the forms as they were sent when one is refused."""
     if form is None:
         form = RecipeForm(formdata=None)
         form.document.data = document_text(row)
@@ -158,7 +160,7 @@ def _recipe_page(
         transforms=engine.TRANSFORMS,
         form=form,
         import_form=import_form,
-        pilot_form=PilotForm(formdata=None),
+        pilot_form=pilot_form or PilotForm(formdata=None),
         columns=columns,
         exports=[u for u in service.uploads(db.session, row.project_id) if not u.purged],
         choosable={
@@ -177,7 +179,7 @@ def _recipe_page(
 @project_view()
 def recipe(project_id: int, recipe_id: int):
     """A recipe: its mapping (a form for editors), the document, the pilot form."""
-    return _recipe_page(recipes.get_recipe(db.session, project_id, recipe_id))
+    return recipe_page(recipes.get_recipe(db.session, project_id, recipe_id))
 
 
 @bp.post("/recipes/<int:recipe_id>")
@@ -187,7 +189,7 @@ def recipe_save(project_id: int, recipe_id: int):
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = RecipeForm()
     if not form.validate_on_submit():
-        return _recipe_page(row, form, status=400 if "csrf_token" in form.errors else 422)
+        return recipe_page(row, form, status=400 if "csrf_token" in form.errors else 422)
     try:
         with unit_of_work(db.session):
             recipes.save_recipe(
@@ -196,7 +198,7 @@ def recipe_save(project_id: int, recipe_id: int):
     except DomainError as exc:
         db.session.refresh(row)
         _place(exc, form)
-        return _recipe_page(row, form, status=exc.status)
+        return recipe_page(row, form, status=exc.status)
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 
@@ -230,7 +232,7 @@ def recipe_mapping(project_id: int, recipe_id: int):
     except DomainError as exc:
         db.session.refresh(row)
         _flash_all(exc)
-        return _recipe_page(row, status=exc.status)
+        return recipe_page(row, status=exc.status)
     flash(_("The mapping is saved."), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
@@ -246,7 +248,7 @@ def recipe_use_upload(project_id: int, recipe_id: int):
     raw = request.form.get("upload", "")
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         flash_error(ValidationError(_("Choose one of the exports.")))
-        return _recipe_page(row, status=422)
+        return recipe_page(row, status=422)
     try:
         upload = service.get_upload(db.session, project_id, int(raw))
         with unit_of_work(db.session):
@@ -254,7 +256,7 @@ def recipe_use_upload(project_id: int, recipe_id: int):
     except DomainError as exc:
         db.session.refresh(row)
         _flash_all(exc)
-        return _recipe_page(row, status=exc.status)
+        return recipe_page(row, status=exc.status)
     flash(_("The recipe is now for %(name)s.", name=upload.filename), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
@@ -266,7 +268,7 @@ def recipe_import(project_id: int, recipe_id: int):
     row = recipes.get_recipe(db.session, project_id, recipe_id)
     form = RecipeImportForm()
     if not form.validate_on_submit():
-        return _recipe_page(
+        return recipe_page(
             row, import_form=form, status=400 if "csrf_token" in form.errors else 422
         )
     try:
@@ -276,7 +278,7 @@ def recipe_import(project_id: int, recipe_id: int):
     except DomainError as exc:
         db.session.refresh(row)
         _place(exc, form)
-        return _recipe_page(row, import_form=form, status=exc.status)
+        return recipe_page(row, import_form=form, status=exc.status)
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 

@@ -240,12 +240,17 @@ def plan_save(project_id: int):
     """Save the migration plan; the form again with why if it is refused."""
     form = PlanForm()
     if not form.validate_on_submit():
-        return _plan_page(form, 400 if "csrf_token" in form.errors else 422)
+        if "csrf_token" in form.errors:
+            return _plan_page(form, 400)
+        flash(_("The plan is not saved: see the fields marked below."), "error")
+        return _plan_page(form, 422)
     try:
         with unit_of_work(db.session):
             plans.update_plan(db.session, g.access, form.values(), version=form.version.data)
     except DomainError as exc:
         flash_error(exc, form)
+        if getattr(exc, "errors", None):
+            flash(_("The plan is not saved: see the fields marked below."), "error")
         return _plan_page(form, exc.status)
     flash(_("The migration plan is saved."), "success")
     return redirect(url_for("migration.plan", project_id=project_id))

@@ -390,3 +390,16 @@ def test_confirm_pages_say_what_a_pilot_changes(rollout, piloted, client):
     assert "It made 1 pilot batch: it stays with it and cannot be deleted." in page
     ask = client.get(f"{base}/uploads/{upload['id']}/purge").get_data(as_text=True)
     assert f"Pilot batch {pilot['id']} was made from it: its records and downloads go too" in ask
+
+
+def test_a_refused_pilot_size_is_shown_as_typed_with_why(rollout, piloted, client):
+    project, _lead, _viewer = rollout
+    base, _upload, recipe, _pilot = piloted
+    login(client, "ana")
+    page = f"{base}/recipes/{recipe['id']}"
+    token = csrf_token(client, page)
+    refused = client.post(f"{page}/pilots", data={"csrf_token": token, "size": "1500"})
+    said = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "choose 1 to 1000 records" in said
+    assert 'value="1500"' in said
+    assert client.post(f"{page}/pilots", data={"size": "5"}).status_code == 400

@@ -124,7 +124,13 @@ def test_the_plan_page_saves_and_says_what_is_wrong(rollout, client, factory):
     }
     refused = client.post(page, data=form)
     assert refused.status_code == 422
-    assert "The day the restore was tried." in refused.get_data(as_text=True)
+    said = refused.get_data(as_text=True)
+    assert "Enter the day the restore was tried." in said
+    summary = said.index("The plan is not saved: see the fields marked below.")
+    assert summary < said.index('name="approach"')
+    batch = client.post(page, data={**form, "batch_size": "-5"})
+    assert batch.status_code == 422
+    assert "The plan is not saved: see the fields marked below." in batch.get_data(as_text=True)
     assert _plans() == []
     form["backup_verified_on"] = TODAY.isoformat()
     saved = client.post(page, data=form)
