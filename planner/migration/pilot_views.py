@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from planner.core.api import doc, json_body, validated
@@ -21,7 +21,7 @@ from planner.migration import gate, pilots, recipes, service
 from planner.migration.api import bp as api_bp
 from planner.migration.models import MigrationPilot, MigrationReconciliation
 from planner.migration.recipe_views import recipe_page
-from planner.migration.schemas import ExplainForm, PilotForm, ReconcileForm
+from planner.migration.schemas import ExplainForm, ExplanationsForm, PilotForm, ReconcileForm
 from planner.migration.views import EXPORT_LIMIT, bp
 from planner.projects.access import Access, api_access, project_view
 
@@ -132,17 +132,19 @@ def reconcile(project_id: int, pilot_id: int):
     )
 
 
-def _reconciliation_page(row: MigrationReconciliation, status: int = 200):
+def _reconciliation_page(
+    row: MigrationReconciliation, status: int = 200, typed: dict[str, str] | None = None
+):
+    """The reconciliation's page; ``typed`` keeps the explanations as they were sent when
+    they are refused (a stale version: someone explained meanwhile)."""
     pilot = pilots.get_pilot(db.session, row.project_id, row.pilot_id)
-    form = ExplainForm(formdata=None)
-    form.version.data = row.version
     return render_template(
         "migration/reconciliation.html",
         row=row,
         pilot=pilot,
         details=pilots.details_for(g.access, row, _key()),
         unexplained=set(gate.unexplained(row)),
-        form=form,
+        typed=typed or {},
         lead=service.may_see_rows(g.access) and g.access.can(Permission.EDIT),
     ), status
 
@@ -153,6 +155,36 @@ def reconciliation(project_id: int, reconciliation_id: int):
     """A reconciliation: its differences and their explanations."""
     return _reconciliation_page(
         pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    )
+
+
+@bp.post("/reconciliations/<int:reconciliation_id>/explanations")
+@project_view(Permission.EDIT)
+def explain_all(project_id: int, reconciliation_id: int):
+    """Save every explanation of the page at once (typing in one box and saving another
+    lost the first); refused, the page keeps what was typed."""
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    form = ExplanationsForm()
+    typed = {
+        name.removeprefix("text-"): value
+        for name, value in request.form.items()
+        if name.startswith("text-")
+    }
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
+        flash_error(ValidationError(_("Reload the reconciliation: the form is incomplete.")))
+        return _reconciliation_page(row, 422, typed)
+    try:
+        with unit_of_work(db.session):
+            pilots.explain_all(db.session, g.access, row, typed, version=form.version.data)
+    except DomainError as exc:
+        db.session.refresh(row)
+        flash_error(exc)
+        return _reconciliation_page(row, exc.status, typed)
+    flash(_("The explanations are saved."), "success")
+    return redirect(
+        url_for("migration.reconciliation", project_id=project_id, reconciliation_id=row.id)
     )
 
 

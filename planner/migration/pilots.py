@@ -312,41 +312,63 @@ def explain(
     *,
     version: int | None,
 ) -> MigrationReconciliation:
-    """Record why a difference is as it is (the lead only; empty text takes the explanation
-    back; the text it has already changes nothing, and nothing is audited). NotFound for a
-    difference the reconciliation does not list; StaleEdit if someone explained since
-    ``version``."""
+    """Record why a difference is as it is: :func:`explain_all` for one difference."""
+    return explain_all(session, access, row, {difference_id: text}, version=version)
+
+
+def explain_all(
+    session: Session,
+    access: Access,
+    row: MigrationReconciliation,
+    texts: dict[str, str],
+    *,
+    version: int | None,
+) -> MigrationReconciliation:
+    """Record why differences are as they are, ``texts`` by difference id (the lead only;
+    empty text takes an explanation back; the text one has already changes nothing, and
+    nothing is audited for it). All or nothing: NotFound for a difference the reconciliation
+    does not list, ValidationError for a text too long (by its difference), StaleEdit if
+    someone explained since ``version``."""
     require_rows(access)
     ensure_version(session, row, version)
-    if difference_id not in {d["id"] for d in row.summary.get("differences", [])}:
+    listed = {d["id"] for d in row.summary.get("differences", [])}
+    if set(texts) - listed:
         raise NotFound("No such difference.")
-    text = (text or "").strip()
-    if len(text) > MAX_EXPLANATION:
+    texts = {i: (text or "").strip() for i, text in texts.items()}
+    if long := [i for i, text in texts.items() if len(text) > MAX_EXPLANATION]:
         raise ValidationError(
-            f"An explanation has at most {MAX_EXPLANATION} characters.", {"text": ["Too long."]}
+            f"An explanation has at most {MAX_EXPLANATION} characters.",
+            {"text": ["Too long."]} | {i: ["Too long."] for i in long},
         )
     explanations = dict(row.explanations or {})
-    current = (explanations.get(difference_id) or {}).get("text") or ""
-    if text == current:  # nothing to take back, or the same words again: nothing changes
+    said = []
+    for difference_id, text in texts.items():
+        current = (explanations.get(difference_id) or {}).get("text") or ""
+        if text == current:  # nothing to take back, or the same words again: nothing changes
+            continue
+        if text:
+            explanations[difference_id] = {
+                "text": text,
+                "by": access.user.name,
+                "at": utcnow().isoformat(),
+            }
+        else:
+            explanations.pop(difference_id, None)
+        said.append(
+            f"difference {difference_id} of reconciliation {row.id} "
+            + (
+                "explained again"
+                if text and current
+                else "explained"
+                if text
+                else "no longer explained"
+            )
+        )
+    if not said:
         return row
-    had = bool(current)
-    if text:
-        explanations[difference_id] = {
-            "text": text,
-            "by": access.user.name,
-            "at": utcnow().isoformat(),
-        }
-    else:
-        explanations.pop(difference_id, None)
     row.explanations = explanations
     row.updated_by_id = access.user.id
     session.flush()
-    audit.log(
-        session,
-        access,
-        "migration.explain",
-        row,
-        f"difference {difference_id} of reconciliation {row.id} "
-        + ("explained again" if text and had else "explained" if text else "no longer explained"),
-    )  # the text is not kept in the trail: it may quote what it explains
+    for summary in said:  # the text is not kept in the trail: it may quote what it explains
+        audit.log(session, access, "migration.explain", row, summary)
     return row

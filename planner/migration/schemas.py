@@ -176,6 +176,13 @@ class ReconcileForm(FlaskForm):
     )
 
 
+class ExplanationsForm(FlaskForm):
+    """The lead's explanations of a reconciliation's differences, all in one form: the texts
+    come as ``text-<difference id>`` fields beside its version."""
+
+    version = VersionField(validators=[InputRequired()])
+
+
 class ExplainForm(FlaskForm):
     """The lead's explanation of one difference (empty: the explanation taken back)."""
 

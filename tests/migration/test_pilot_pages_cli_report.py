@@ -403,3 +403,43 @@ def test_a_refused_pilot_size_is_shown_as_typed_with_why(rollout, piloted, clien
     assert refused.status_code == 422 and "choose 1 to 1000 records" in said
     assert 'value="1500"' in said
     assert client.post(f"{page}/pilots", data={"size": "5"}).status_code == 400
+
+
+def test_the_explanations_are_saved_together_and_kept_when_refused(
+    rollout, piloted, api_as, client
+):
+    """Typing in two boxes and saving kept one of them before; a stale page is refused (409)
+    with what was typed still in its boxes; a difference of another reconciliation is 404."""
+    project, lead, _viewer = rollout
+    base, _upload, _recipe, pilot = piloted
+    returned = "email,last_name\r\n" + "".join(  # the other fields absent: one difference each
+        f"{r.get('email') or ''},{r.get('last_name') or ''}\r\n" for r in pilot["records"]
+    )
+    done = api_as(lead).post(
+        f"{base}/pilots/{pilot['id']}/reconciliations",
+        json=None,
+        data={"file": (io.BytesIO(returned.encode()), "crm.csv")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 201, done.get_json()
+    body = done.get_json()
+    ids = [d["id"] for d in body["result"]["differences"]][:2]
+    assert len(ids) == 2
+    login(client, "ana")
+    page = f"{base}/reconciliations/{body['id']}"
+    token = csrf_token(client, page)
+    sent = {"csrf_token": token, "version": str(body["version"])}
+    first = {f"text-{ids[0]}": "Lost by the import.", f"text-{ids[1]}": "Agreed with sales."}
+    saved = client.post(f"{page}/explanations", data={**sent, **first})
+    assert saved.status_code == 302
+    now = api_as(lead).get(f"{base}/reconciliations/{body['id']}").get_json()
+    assert [i for i in ids if i in now["unexplained"]] == []
+    assert now["version"] == body["version"] + 1
+    stale = client.post(f"{page}/explanations", data={**sent, f"text-{ids[0]}": "Typed late."})
+    assert stale.status_code == 409 and "Typed late." in stale.get_data(as_text=True)
+    other = client.post(
+        f"{page}/explanations",
+        data={"csrf_token": token, "version": str(now["version"]), "text-nope": "x"},
+    )
+    assert other.status_code == 404
+    assert client.post(f"{page}/explanations", data={"version": "1"}).status_code == 400
