@@ -34,8 +34,14 @@ from planner.migration import recipes, service, targets
 from planner.migration.api import bp as api_bp
 from planner.migration.models import MigrationRecipe
 from planner.migration.recipes import MAX_DOCUMENT_BYTES
-from planner.migration.schemas import MappingForm, PilotForm, RecipeForm, RecipeImportForm
-from planner.migration.views import bp, recipe_create_form
+from planner.migration.schemas import (
+    MappingForm,
+    PilotForm,
+    RecipeForm,
+    RecipeImportForm,
+    UploadForm,
+)
+from planner.migration.views import bp, index_page, recipe_create_form
 from planner.projects.access import Access, api_access, project_view
 
 PREVIEW_ROWS = 50
@@ -108,8 +114,10 @@ def recipe_create(project_id: int):
     """Draw up a recipe from its template for an export, then open it."""
     form = recipe_create_form(request.form)
     if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
         flash_error(ValidationError(_("The recipe is not drawn up: see the form.")))
-        return redirect(url_for("migration.index", project_id=project_id))
+        return index_page(UploadForm(formdata=None), 422, form)  # as chosen, with why
     upload = (
         service.get_upload(db.session, project_id, int(form.upload.data))
         if form.upload.data
@@ -126,8 +134,8 @@ def recipe_create(project_id: int):
             )
             recipe_id = row.id
     except DomainError as exc:
-        flash_error(exc)
-        return redirect(url_for("migration.index", project_id=project_id))
+        flash_error(exc, form)
+        return index_page(UploadForm(formdata=None), exc.status, form)
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 

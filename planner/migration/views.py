@@ -82,14 +82,17 @@ def recipe_create_form(formdata: Any = None) -> RecipeCreateForm:
     return form
 
 
-def _index_page(form: UploadForm, status: int = 200):
+def index_page(form: UploadForm, status: int = 200, recipe_form: Any = None):
+    """The migration's index; ``recipe_form`` as it was sent when a recipe is refused."""
+    if recipe_form is None and g.access.can(Permission.EDIT):
+        recipe_form = recipe_create_form(None)
     return render_template(
         "migration/index.html",
         uploads=service.uploads(db.session, g.project.id),
         recipes=recipes.recipes(db.session, g.project.id),
         pilots=pilots.pilots(db.session, g.project.id),
         form=form,
-        recipe_form=recipe_create_form(None) if g.access.can(Permission.EDIT) else None,
+        recipe_form=recipe_form,
         may_upload=service.may_see_rows(g.access) and g.access.can(Permission.EDIT),
     ), status
 
@@ -98,7 +101,7 @@ def _index_page(form: UploadForm, status: int = 200):
 @project_view()
 def index(project_id: int):
     """The exports, recipes and pilot batches, with the upload form for the lead."""
-    return _index_page(UploadForm(formdata=None))
+    return index_page(UploadForm(formdata=None))
 
 
 @bp.post("/uploads")
@@ -108,7 +111,7 @@ def upload(project_id: int):
     """Upload an export and show its profile; the form again with why if it is refused."""
     form = UploadForm()
     if not form.validate_on_submit():
-        return _index_page(form, 400 if "csrf_token" in form.errors else 422)
+        return index_page(form, 400 if "csrf_token" in form.errors else 422)
     try:
         with unit_of_work(db.session):
             row = service.upload(
@@ -121,7 +124,7 @@ def upload(project_id: int):
             upload_id = row.id
     except DomainError as exc:
         flash_error(exc, form)
-        return _index_page(form, exc.status)
+        return index_page(form, exc.status)
     return redirect(url_for("migration.profile", project_id=project_id, upload_id=upload_id))
 
 

@@ -841,3 +841,26 @@ def test_a_recipe_deleted_while_its_pilot_is_made_gives_409_and_no_pilot(
     assert "deleted meanwhile" in sent.get_json()["detail"]
     db.session.rollback()
     assert db.session.scalar(select(MigrationPilot.id)) is None
+
+
+def test_a_refused_recipe_form_keeps_the_choices_and_says_why_by_its_field(
+    rollout, client, uploaded
+):
+    project = rollout[0]
+    login(client, "ana")
+    base = _base(project)
+    token = csrf_token(client, base)
+    for region in ("R", "XX"):
+        sent = {
+            "csrf_token": token,
+            "entity": "companies",
+            "upload": str(uploaded),
+            "region": region,
+        }
+        refused = client.post(f"{base}/recipes", data=sent)
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 422, region
+        assert '<option selected value="companies">' in page or 'value="companies" selected' in page
+        assert f'value="{region}"' in page
+    assert "region" in page.lower() and "RU or UA" in page
+    assert db.session.scalar(select(MigrationRecipe.id)) is None
