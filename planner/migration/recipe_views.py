@@ -145,8 +145,10 @@ def recipe_page(
     import_form: RecipeImportForm | None = None,
     status: int = 200,
     pilot_form: PilotForm | None = None,
+    mapping: list[dict[str, Any]] | None = None,
 ):
-    """The recipe's page, with the forms as they were sent when one is refused."""
+    """The recipe's page, with the forms as they were sent when one is refused (``mapping``:
+    the mapping form's choices, field by field)."""
     if form is None:
         form = RecipeForm(formdata=None)
         form.document.data = document_text(row)
@@ -180,6 +182,7 @@ def recipe_page(
         sees_rows=service.may_see_rows(g.access),
         may_edit=g.access.can(Permission.EDIT),
         piloted=recipes.piloted(db.session, row),
+        mapping=mapping,
     ), status
 
 
@@ -240,7 +243,7 @@ def recipe_mapping(project_id: int, recipe_id: int):
     except DomainError as exc:
         db.session.refresh(row)
         _flash_all(exc)
-        return recipe_page(row, status=exc.status)
+        return recipe_page(row, status=exc.status, mapping=choices)  # the choices as sent
     flash(_("The mapping is saved."), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
