@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from planner.core.api import doc, json_body, unusable_text_at
 from planner.core.encryption import from_config
@@ -263,12 +264,21 @@ def recipe_use_upload(project_id: int, recipe_id: int):
     try:
         upload = service.get_upload(db.session, project_id, int(raw))
         with unit_of_work(db.session):
+            before = len(recipes.parsed(row).rules)
             recipes.use_upload(db.session, g.access, row, upload, version=form.version.data)
+            added = len(recipes.parsed(row).rules) - before
     except DomainError as exc:
         db.session.refresh(row)
         _flash_all(exc)
         return recipe_page(row, status=exc.status)
-    flash(_("The recipe is now for %(name)s.", name=upload.filename), "success")
+    said = _("The recipe is now for %(name)s.", name=upload.filename)
+    if added:
+        said += " " + ngettext(
+            "%(num)d field is mapped to its column by the column's name.",
+            "%(num)d fields are mapped to their columns by the columns' names.",
+            added,
+        )
+    flash(said, "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 

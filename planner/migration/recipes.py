@@ -230,8 +230,10 @@ def use_upload(
     document: Any = None,
 ) -> MigrationRecipe:
     """Preview and pilot the recipe on ``upload`` from now on (a newer export of the old
-    CRM), with ``document`` as its recipe if one is sent. ValidationError if the recipe reads
-    a column the export lacks; Conflict for a purged export."""
+    CRM), with ``document`` as its recipe if one is sent; else the fields it does not fill
+    yet are mapped to the export's columns where the template knows their names. The export
+    it reads already changes nothing. ValidationError if the recipe reads a column the export
+    lacks or the export has no header line; Conflict for a purged export."""
     access.require(Permission.EDIT)
     ensure_version(session, row, version)
     if upload.project_id != row.project_id:
@@ -243,20 +245,47 @@ def use_upload(
     recipes_engine.check_columns(recipe, column_names(upload))
     if upload.id == row.upload_id:  # the export it reads already: nothing changes
         return row
+    mapped = _mapped_by_name(recipe, upload) if document is None else None
     before = {"upload": row.upload_id}
     row.upload_id = upload.id
+    if mapped is not None:
+        row.document = mapped.as_document()
     row.updated_by_id = access.user.id
     session.flush()
+    added = len(mapped.rules) - len(recipe.rules) if mapped is not None else 0
     audit.log(
         session,
         access,
         "migration.recipe.update",
         row,
-        f"recipe of {row.entity} now previewed on export {quoted(upload.filename)}",
+        f"recipe of {row.entity} now previewed on export {quoted(upload.filename)}"
+        + (f"; {counted(added, 'field')} mapped by the column's name" if added else ""),
         before=before,
         after={"upload": upload.id},
     )
     return row
+
+
+def _mapped_by_name(
+    recipe: recipes_engine.Recipe, upload: MigrationUpload
+) -> recipes_engine.Recipe | None:
+    """The recipe with a rule for each field it does not fill yet whose column ``upload``
+    names as its template knows it (as a recipe drawn up for that export would map it); None
+    when there is none, or the result would not be a valid recipe."""
+    drawn = targets.suggest(
+        column_names(upload), recipe.entity, region=recipe.region, profile=upload.aggregates
+    )
+    filled = {r.field for r in recipe.rules}
+    known = {f.name for f in recipe.fields}
+    extra = tuple(r for r in drawn.rules if r.field not in filled and r.field in known)
+    if not extra:
+        return None
+    document = recipe.as_document()
+    document["rules"] = [*document["rules"], *(r.as_dict() for r in extra)]
+    try:
+        return recipes_engine.parse(document)
+    except ValidationError:  # a field of this recipe the template's rule does not fit
+        return None
 
 
 def piloted(session: Session, row: MigrationRecipe) -> int:

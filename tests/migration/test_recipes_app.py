@@ -870,3 +870,29 @@ def test_a_refused_recipe_form_keeps_the_choices_and_says_why_by_its_field(
         assert f'value="{region}"' in page
     assert "region" in page.lower() and "RU or UA" in page
     assert db.session.scalar(select(MigrationRecipe.id)) is None
+
+
+def test_a_recipe_drawn_up_without_an_export_is_mapped_when_it_moves_to_one(
+    rollout, api_as, uploaded, client
+):
+    """As the creation form promises: the columns the template knows by name are mapped,
+    also when the export is chosen after the recipe was drawn up; what was mapped stays."""
+    project, lead, _reviewer, _viewer = rollout
+    api = api_as(lead)
+    bare = api.post(f"{_base(project)}/recipes", json={"entity": "contacts"}).get_json()
+    assert bare["upload_id"] is None and _rules(bare["document"]) == {}
+    with_export = _recipe(api, project, uploaded, entity="companies")  # for comparison
+    assert _rules(with_export["document"])
+    login(client, "ana")
+    page = f"{_base(project)}/recipes/{bare['id']}"
+    assert "No export is chosen: choose one below" in client.get(page).get_data(as_text=True)
+    moved = client.post(
+        f"{page}/upload",
+        data={"csrf_token": csrf_token(client, page), "version": "1", "upload": str(uploaded)},
+        follow_redirects=True,
+    )
+    assert moved.status_code == 200
+    assert "fields are mapped to their columns by the columns" in moved.get_data(as_text=True)
+    after = api.get(f"{_base(project)}/recipes/{bare['id']}").get_json()
+    rules = _rules(after["document"])
+    assert after["upload_id"] == uploaded and "email" in rules and "phone" in rules
