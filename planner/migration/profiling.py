@@ -8,19 +8,19 @@ formats seen with their counts (dates "dd.mm.yyyy" or "excel serial", phones "E.
 phone numbers and e-mail addresses counted apart. Per file: rows, blank and ragged rows, the
 required columns' empty cells, the duplicate groups (:mod:`planner.migration.duplicates`).
 
-How, at any size: a first streaming pass over the columnar file (:mod:`reading`) counts every
-column's empty cells and estimates its distinct values (HyperLogLog); then each column is read
-alone. A column of at most :data:`HELD_BYTES` of text is read into memory once, and the queries
-below run on it together, polars sharing their work; a larger one is streamed again by each
-query. One of few distinct values (:data:`FEW_DISTINCT`) is counted value by value, so the cost
-follows its distinct values, not its rows; one of many is counted cell by cell (by polars'
-streaming engine unless held), its distinct values and most frequent ones through 64-bit
-hashes, so memory stays bounded. The type is inferred in Python from the distinct values, or
-from a systematic sample of :data:`SAMPLE` cells; formats are then counted exactly
-(:mod:`counting`). Only the validity of phone numbers of a column of many is checked on the
-sample; aggregates from a sample are named in ``estimated``. Then the duplicates are looked
-for. (Columns profiled two at a time took as long, polars using both cores already, and more
-memory.)
+How, at any size: each column is read alone from the columnar file (:mod:`reading`); a first
+streaming pass counts its empty cells and estimates its distinct values (HyperLogLog). A column
+of at most :data:`HELD_BYTES` of text is then read into memory once, and the queries below run
+on it together, polars sharing their work; a larger one is streamed again by each query. One of
+few distinct values (:data:`FEW_DISTINCT`) is counted value by value, so the cost follows its
+distinct values, not its rows; one of many is counted cell by cell (by polars' streaming engine
+unless held), its distinct values and most frequent ones through 64-bit hashes, so memory stays
+bounded. The type is inferred in Python from the distinct values, or from a systematic sample
+of :data:`SAMPLE` cells; formats are then counted exactly (:mod:`counting`). Only the validity
+of phone numbers of a column of many is checked on the sample; aggregates from a sample are
+named in ``estimated``. Then the duplicates are looked for. (Columns profiled two at a time
+took as long, polars using both cores already, and more memory; the first pass of all columns
+at once, 60 MB more at a million rows.)
 
 Values from the file (top values, examples, least and greatest, invalid examples, what a
 duplicate group shares) are kept under ``values`` keys, and nowhere else, so that the web layer
@@ -140,10 +140,8 @@ def profile(
             )
         roles = guess_roles(table.columns)
         starts = table.frame.head(EXAMPLE_ROWS).collect()
-        first = _first_pass(table)
         columns = tuple(
-            _column(table, name, starts[name], first[name], region, sample_values)
-            for name in table.columns
+            _column(table, name, starts[name], region, sample_values) for name in table.columns
         )
         duplicates = find_duplicates(table.frame, table.columns, roles=roles, region=region)
     by_name = {_folded(column.name): column for column in columns}
@@ -183,37 +181,18 @@ def _blank(name: str) -> pl.Expr:
     return cell.is_null() | cell.str.contains(_BLANK)
 
 
-def _first_pass(table: Table) -> dict[str, tuple[int, int, int]]:
-    """Every column's empty cells, estimated distinct values (HyperLogLog) and bytes of text,
-    in one streaming pass over the file (polars spreads the columns over the cores)."""
-    found = (
+def _column(table: Table, name: str, start: pl.Series, region: str, n: int) -> ColumnProfile:
+    """Infer one column's type and count its values and formats (see the module)."""
+    cell = pl.col(name)
+    empty, estimate, size = (  # a column at a time: see the module
         table.frame.select(
-            expression
-            for i, name in enumerate(table.columns)
-            for expression in (
-                _blank(name).sum().alias(f"empty{i}"),
-                pl.col(name).approx_n_unique().alias(f"distinct{i}"),
-                pl.col(name).str.len_bytes().sum().alias(f"bytes{i}"),
-            )
+            _blank(name).sum(),
+            cell.approx_n_unique().alias("distinct"),
+            cell.str.len_bytes().sum().alias("bytes"),
         )
         .collect(engine="streaming")
         .row(0)
     )
-    return {name: found[3 * i : 3 * i + 3] for i, name in enumerate(table.columns)}
-
-
-def _column(
-    table: Table,
-    name: str,
-    start: pl.Series,
-    first: tuple[int, int, int],
-    region: str,
-    n: int,
-) -> ColumnProfile:
-    """Infer one column's type and count its values and formats (see the module); ``first``
-    is what :func:`_first_pass` found of it."""
-    cell = pl.col(name)
-    empty, estimate, size = first
     column = table.frame.select(name)
     held = (size or 0) <= HELD_BYTES
     if held:  # read once: every query below shares it
