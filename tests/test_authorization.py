@@ -188,7 +188,7 @@ def _build(factory, people) -> dict[str, object]:
     recipe = migration_recipes.create_recipe(db.session, access, entity="contacts", upload=upload)
     pilot = migration_pilots.make_pilot(db.session, access, recipe, key, size=1)
     reconciled = migration_pilots.reconcile(
-        db.session, access, pilot, io.BytesIO(b"phone\r\n+79990000000\r\n"), "crm.csv", key
+        db.session, access, pilot, io.BytesIO(b"phone\r\n+79123456789\r\n"), "crm.csv", key
     )
     draft = imports.keep_draft(db.session, access, b"Title\r\nNightly backups\r\n", "r.csv")
     vendor = vendors.create_vendor(db.session, access, name="Salesforce", cost_3y=1000.0)

@@ -382,7 +382,7 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
     recipe = migration_recipes.create_recipe(db.session, access, entity="contacts", upload=upload)
     pilot = migration_pilots.make_pilot(db.session, access, recipe, key, size=1)
     reconciled = migration_pilots.reconcile(
-        db.session, access, pilot, io.BytesIO(b"phone\r\n+79990000000\r\n"), "crm.csv", key
+        db.session, access, pilot, io.BytesIO(b"phone\r\n+40721000000\r\n"), "crm.csv", key
     )
     ids |= {
         "{recipe_id}": recipe.id,

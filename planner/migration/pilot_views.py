@@ -8,20 +8,28 @@ from typing import Any
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from planner.core.api import doc, json_body, validated
 from planner.core.encryption import from_config
 from planner.core.errors import DomainError, ValidationError
 from planner.core.forms import ConfirmForm
+from planner.core.pagination import Page, page_args
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
-from planner.core.web import flash_error, send_download, upload_limit
+from planner.core.web import confirm_page, flash_error, send_download, upload_limit
 from planner.extensions import db
 from planner.migration import gate, pilots, recipes, service
 from planner.migration.api import bp as api_bp
 from planner.migration.models import MigrationPilot, MigrationReconciliation
 from planner.migration.recipe_views import recipe_page
-from planner.migration.schemas import ExplainForm, ExplanationsForm, PilotForm, ReconcileForm
+from planner.migration.schemas import (
+    ExplainForm,
+    ExplanationsForm,
+    GroupExplanationForm,
+    PilotForm,
+    ReconcileForm,
+)
 from planner.migration.views import EXPORT_LIMIT, bp
 from planner.projects.access import Access, api_access, project_view
 
@@ -132,21 +140,82 @@ def reconcile(project_id: int, pilot_id: int):
     )
 
 
+PER_PAGE = 50  # differences a page of the reconciliation lists
+SHOWN = ("all", "unexplained")
+
+
+def _listing() -> tuple[str, int]:
+    """Which differences the page lists ("all" or "unexplained") and its page number, from
+    the query (a refused form sends them back as it got them)."""
+    show = request.values.get("show", "all")
+    page, _per_page = page_args({"page": request.values.get("page", 1)}, PER_PAGE)
+    return (show if show in SHOWN else "all"), page
+
+
 def _reconciliation_page(
-    row: MigrationReconciliation, status: int = 200, typed: dict[str, str] | None = None
+    row: MigrationReconciliation,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    group_form: GroupExplanationForm | None = None,
 ):
-    """The reconciliation's page; ``typed`` keeps the explanations as they were sent when
-    they are refused (a stale version: someone explained meanwhile)."""
+    """The reconciliation's page: :data:`PER_PAGE` differences at a time, all or the
+    unexplained ones; ``typed`` keeps the explanations as they were sent when they are
+    refused (a stale version: someone explained meanwhile)."""
     pilot = pilots.get_pilot(db.session, row.project_id, row.pilot_id)
+    details = pilots.details_for(g.access, row, _key())
+    left = gate.unexplained(row)
+    show, number = _listing()
+    listed = details.get("differences", [])
+    if show == "unexplained":
+        waiting = set(left)
+        listed = [d for d in listed if d["id"] in waiting]
+    number = min(number, max(1, -(-len(listed) // PER_PAGE)))
+    page = Page(listed[(number - 1) * PER_PAGE : number * PER_PAGE], number, PER_PAGE, len(listed))
+    lead = service.may_see_rows(g.access) and g.access.can(Permission.EDIT)
+    groups = [group for group in pilots.groups(row) if len(group["ids"]) > 1] if lead else []
+    if lead and group_form is None:
+        group_form = GroupExplanationForm(formdata=None, version=row.version)
+    if group_form is not None:
+        group_form.group.choices = [
+            (f"{group['kind']}:{group['field'] or ''}", _group_label(group)) for group in groups
+        ]
     return render_template(
         "migration/reconciliation.html",
         row=row,
         pilot=pilot,
-        details=pilots.details_for(g.access, row, _key()),
-        unexplained=set(gate.unexplained(row)),
+        details=details,
+        unexplained=set(left),
+        page=page,
+        show=show,
         typed=typed or {},
-        lead=service.may_see_rows(g.access) and g.access.can(Permission.EDIT),
+        lead=lead,
+        groups=groups,
+        group_form=group_form,
     ), status
+
+
+def _group_label(group: dict[str, Any]) -> str:
+    field = group["field"]
+    if field:
+        return _("%(kind)s, %(field)s: %(n)d", kind=group["kind"], field=field, n=len(group["ids"]))
+    return _("%(kind)s: %(n)d", kind=group["kind"], n=len(group["ids"]))
+
+
+def _back(row: MigrationReconciliation, **anchor: Any):
+    """To the reconciliation's page, the list as it was."""
+    show, number = _listing()
+    listing = {"show": show} if show != "all" else {}
+    if number > 1:
+        listing["page"] = number
+    return redirect(
+        url_for(
+            "migration.reconciliation",
+            project_id=row.project_id,
+            reconciliation_id=row.id,
+            **listing,
+            **anchor,
+        )
+    )
 
 
 @bp.get("/reconciliations/<int:reconciliation_id>")
@@ -183,8 +252,65 @@ def explain_all(project_id: int, reconciliation_id: int):
         flash_error(exc)
         return _reconciliation_page(row, exc.status, typed)
     flash(_("The explanations are saved."), "success")
-    return redirect(
-        url_for("migration.reconciliation", project_id=project_id, reconciliation_id=row.id)
+    return _back(row)
+
+
+@bp.post("/reconciliations/<int:reconciliation_id>/explanations/group")
+@project_view(Permission.EDIT)
+def explain_group(project_id: int, reconciliation_id: int):
+    """One explanation for every unexplained difference of a kind and field."""
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    form = GroupExplanationForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description=_("The form has expired; reload the page and try again."))
+        flash_error(ValidationError(_("Nothing is explained: see the form below.")))
+        return _reconciliation_page(row, 422, group_form=form)
+    kind, _sep, field = (form.group.data or "").partition(":")
+    try:
+        with unit_of_work(db.session):
+            n = pilots.explain_group(
+                db.session,
+                g.access,
+                row,
+                kind,
+                field or None,
+                form.text.data or "",
+                version=form.version.data,
+            )
+    except DomainError as exc:
+        db.session.refresh(row)
+        flash_error(exc, form)
+        return _reconciliation_page(row, exc.status, group_form=form)
+    flash(
+        ngettext("%(num)d difference is explained.", "%(num)d differences are explained.", n),
+        "success",
+    )
+    return _back(row)
+
+
+@bp.route("/reconciliations/<int:reconciliation_id>/delete", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def reconciliation_delete(project_id: int, reconciliation_id: int):
+    """Ask, then delete a reconciliation (a wrong file uploaded) with its explanations."""
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    service.require_rows(g.access)
+    explained = len([e for e in (row.explanations or {}).values() if (e or {}).get("text")])
+    message = _(
+        "Its differences go, and with them %(n)s. The trail keeps that it was uploaded and "
+        "deleted. The pilot's previous reconciliation, if it has one, counts for the "
+        "migration gate again.",
+        n=ngettext("%(num)d explanation", "%(num)d explanations", explained),
+    )
+    pilot_url = url_for("migration.pilot", project_id=project_id, pilot_id=row.pilot_id)
+    return confirm_page(
+        lambda: pilots.delete_reconciliation(db.session, g.access, row),
+        title=_("Delete reconciliation %(n)d of %(name)s?", n=row.id, name=row.filename),
+        message=message,
+        action=_("Delete the reconciliation"),
+        cancel=url_for("migration.reconciliation", project_id=project_id, reconciliation_id=row.id),
+        success=_("Reconciliation %(n)d is deleted.", n=row.id),
+        next_url=pilot_url,
     )
 
 
@@ -387,4 +513,53 @@ def differences_explain(project_id: int, reconciliation_id: int, difference_id: 
     text, version = form.text.data or "", form.version.data
     with unit_of_work(db.session):
         pilots.explain(db.session, access, row, difference_id, text, version=version)
+    return jsonify(reconciliation_json(access, row))
+
+
+@api_bp.delete("/projects/<int:project_id>/migration/reconciliations/<int:reconciliation_id>")
+@doc(
+    "Delete a reconciliation (a wrong file uploaded) with its explanations; the pilot's "
+    "previous one counts again; the project lead only",
+    status=204,
+    permission=Permission.EDIT,
+)
+def reconciliations_delete(project_id: int, reconciliation_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    with unit_of_work(db.session):
+        pilots.delete_reconciliation(db.session, access, row)
+    return "", 204
+
+
+@api_bp.put(
+    "/projects/<int:project_id>/migration/reconciliations/<int:reconciliation_id>/explanations"
+)
+@doc(
+    "Explain several differences at once: `texts` maps difference ids to explanations (empty "
+    "takes one back), all or nothing; send the reconciliation's `version` (409 if changed "
+    "since); the project lead only",
+    permission=Permission.EDIT,
+)
+def explanations_put(project_id: int, reconciliation_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    body = json_body()
+    if not isinstance(body, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    unknown = sorted(set(body) - {"texts", "version"})
+    if unknown:
+        raise ValidationError(
+            f"Unknown field {unknown[0]}.", {name: ["Unknown field."] for name in unknown}
+        )
+    texts, version = body.get("texts"), body.get("version")
+    if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
+        raise ValidationError(
+            "texts maps difference ids to explanations (text).", {"texts": ["Not an object."]}
+        )
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValidationError(
+            "Send the reconciliation's version you read.", {"version": ["Required: a number."]}
+        )
+    with unit_of_work(db.session):
+        pilots.explain_all(db.session, access, row, texts, version=version)
     return jsonify(reconciliation_json(access, row))

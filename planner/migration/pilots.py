@@ -30,6 +30,7 @@ from planner.migration import batches
 from planner.migration import pilot as sampling
 from planner.migration import recipe as engine
 from planner.migration import reconcile as matching
+from planner.migration.gate import unexplained
 from planner.migration.models import (
     MigrationPilot,
     MigrationRecipe,
@@ -196,8 +197,8 @@ def reconcile(
     """Compare the pilot with what the new CRM exported after importing it (the lead only):
     the counts and kinds kept in clear, the differences' values encrypted, the file itself not
     kept. Explanations given to an earlier reconciliation of the pilot carry over to the same
-    differences. ValidationError, nothing stored, for a file that cannot be read or lacks the
-    key's column."""
+    differences. ValidationError, nothing stored, for a file that cannot be read, lacks the
+    key's column or holds no record of the pilot."""
     require_rows(access)
     filename = (filename or "export").strip()[:255] or "export"
     recipe = engine.parse(pilot.recipe_document)
@@ -214,6 +215,15 @@ def reconcile(
             region=recipe.region,
             secret=key.derive(f"reconcile:{pilot.project_id}"),
         )
+    if found.pilot and not found.matched:  # a wrong file would supersede the right one
+        wrong = (
+            f"{quoted(filename)} holds no record of pilot batch {pilot.id}: none of its "
+            f"{counted(found.returned, 'row')} has the key ({recipe.key}) of one of the "
+            f"pilot's {counted(found.pilot, 'record')}, nor the name, e-mail or phone of one "
+            "without a key. Is it what the new CRM exported after importing this pilot? "
+            "Nothing is kept."
+        )
+        raise ValidationError(wrong, {"file": [wrong]})
     session.refresh(pilot, with_for_update=True)  # a purge meanwhile: see make_pilot
     if pilot.sealed_records is None:
         raise Conflict("The pilot's records were purged meanwhile: nothing is kept.")
@@ -293,6 +303,68 @@ def _also_to_explain(
             summary["differences"][i]["id"] = details["differences"][i]["id"] = (
                 f"{difference['id']}-{n}"
             )
+
+
+def delete_reconciliation(session: Session, access: Access, row: MigrationReconciliation) -> None:
+    """Delete a reconciliation (the lead only: a wrong file uploaded, say), with its
+    explanations; the pilot's previous reconciliation, if any, is then its latest again, for
+    the gate and for the explanations the next one carries over. Audited."""
+    require_rows(access)
+    explained = len([e for e in (row.explanations or {}).values() if (e or {}).get("text")])
+    audit.log(
+        session,
+        access,
+        "migration.reconciliation.delete",
+        row,
+        f"reconciliation {row.id} of pilot batch {row.pilot_id} ({quoted(row.filename)}) "
+        f"deleted, with {counted(explained, 'explanation')}",
+        before={"counts": (row.summary or {}).get("counts"), "explained": explained},
+    )
+    session.delete(row)
+    session.flush()
+
+
+def groups(row: MigrationReconciliation) -> list[dict[str, Any]]:
+    """The unexplained differences by kind and field, in the order of their first, with how
+    many each holds and their ids: what one explanation may cover at once."""
+    left = set(unexplained(row))
+    found: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for difference in (row.summary or {}).get("differences", []):
+        if difference["id"] in left:
+            group = found.setdefault(
+                (difference["kind"], difference.get("field")),
+                {"kind": difference["kind"], "field": difference.get("field"), "ids": []},
+            )
+            group["ids"].append(difference["id"])
+    return list(found.values())
+
+
+def explain_group(
+    session: Session,
+    access: Access,
+    row: MigrationReconciliation,
+    kind: str,
+    field: str | None,
+    text: str,
+    *,
+    version: int | None,
+) -> int:
+    """Give one explanation to every unexplained difference of ``kind`` and ``field`` (the
+    phones the new CRM writes its own way, say); return how many. ValidationError for no
+    text or a group with no unexplained difference left (someone explained them meanwhile:
+    StaleEdit first, when ``version`` is behind)."""
+    require_rows(access)
+    ensure_version(session, row, version)
+    if not (text or "").strip():
+        raise ValidationError("Write the explanation.", {"text": ["Required."]})
+    ids = next(
+        (g["ids"] for g in groups(row) if (g["kind"], g["field"]) == (kind, field or None)), []
+    )
+    if not ids:
+        left = "No unexplained difference of that kind and field is left."
+        raise ValidationError(left, {"group": [left]})
+    explain_all(session, access, row, dict.fromkeys(ids, text), version=version)
+    return len(ids)
 
 
 def details_for(access: Access, row: MigrationReconciliation, key: DataKey) -> dict[str, Any]:

@@ -183,6 +183,18 @@ class ExplanationsForm(FlaskForm):
     version = VersionField(validators=[InputRequired()])
 
 
+class GroupExplanationForm(FlaskForm):
+    """One explanation for every unexplained difference of a kind and field (``group`` is
+    "kind:field", the field empty for none)."""
+
+    group = SelectField(_l("Differences"), validators=[InputRequired()], validate_choice=False)
+    text = TextAreaField(
+        _l("Explanation for all of them"),
+        validators=[InputRequired(message=_l("Write the explanation.")), Length(max=2000)],
+    )
+    version = VersionField(validators=[InputRequired()])
+
+
 class ExplainForm(FlaskForm):
     """The lead's explanation of one difference (empty: the explanation taken back)."""
 

@@ -449,3 +449,15 @@ def write_export(
                     recent = [*recent[-999:], row]
             writer.writerows(batch)
     return path
+
+
+def returned_by_crm(pilot, recipe, *, drop_first: bool) -> bytes:
+    """What the new CRM exports after importing the pilot (API JSON of both): every record as
+    sent, under the recipe's field names, the first one left out with ``drop_first``."""
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(fields)
+    for record in pilot["records"][1 if drop_first else 0 :]:
+        writer.writerow([record.get(f) or "" for f in fields])
+    return out.getvalue().encode("cp1251", errors="replace")

@@ -9,60 +9,15 @@ import io
 import json
 import re
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from planner.core.audit import AuditEvent
-from planner.core.permissions import Role
 from planner.extensions import db
 from planner.migration.models import MigrationReconciliation
 from tests.conftest import csrf_token, login
 from tests.migration import files
 from tests.report_flow import documented_like_a_report, fetch_through_the_api, prepare_on_the_page
-
-
-@pytest.fixture
-def rollout(factory):
-    lead = factory.user("ana", name="Ana Popescu")
-    project = factory.project(lead)
-    viewer = factory.member(project, factory.user("vera"), Role.VIEWER)
-    return project, lead, viewer
-
-
-@pytest.fixture
-def piloted(rollout, api_as, tmp_path):
-    """An uploaded Bitrix24 export, its contacts recipe and a pilot of 4 records."""
-    project, lead, _viewer = rollout
-    base = f"/projects/{project.id}/migration"
-    data = files.bitrix24(tmp_path).read_bytes()
-    upload = (
-        api_as(lead)
-        .post(
-            f"{base}/uploads",
-            json=None,
-            data={"file": (io.BytesIO(data), "bitrix24-contacts.csv")},
-            content_type="multipart/form-data",
-        )
-        .get_json()
-    )
-    recipe = (
-        api_as(lead)
-        .post(f"{base}/recipes", json={"entity": "contacts", "upload_id": upload["id"]})
-        .get_json()
-    )
-    pilot = api_as(lead).post(f"{base}/recipes/{recipe['id']}/pilots", json={"size": 4}).get_json()
-    return base, upload, recipe, pilot
-
-
-def _returned(pilot, recipe, *, drop_first: bool) -> bytes:
-    fields = [f["name"] for f in recipe["document"]["fields"]]
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(fields)
-    for record in pilot["records"][1 if drop_first else 0 :]:
-        writer.writerow([record.get(f) or "" for f in fields])
-    return out.getvalue().encode("cp1251", errors="replace")
 
 
 def test_the_pilot_and_reconciliation_pages_for_the_lead_and_for_a_viewer(
@@ -93,7 +48,7 @@ def test_the_pilot_and_reconciliation_pages_for_the_lead_and_for_a_viewer(
         f"{page}/reconciliations",
         data={
             "csrf_token": token,
-            "file": (io.BytesIO(_returned(pilot, recipe, drop_first=True)), "crm.csv"),
+            "file": (io.BytesIO(files.returned_by_crm(pilot, recipe, drop_first=True)), "crm.csv"),
         },
         content_type="multipart/form-data",
     )
@@ -291,7 +246,12 @@ def test_the_migration_pages_run_as_many_statements_with_more_pilots_and_reconci
         sent = api_as(lead).post(
             f"{base}/pilots/{pilot['id']}/reconciliations",
             json=None,
-            data={"file": (io.BytesIO(_returned(pilot, recipe, drop_first=True)), "crm.csv")},
+            data={
+                "file": (
+                    io.BytesIO(files.returned_by_crm(pilot, recipe, drop_first=True)),
+                    "crm.csv",
+                )
+            },
             content_type="multipart/form-data",
         )
         assert sent.status_code == 201, sent.get_json()

@@ -1,0 +1,262 @@
+"""A reconciliation as the lead works through it: a wrong file refused or flagged, a
+reconciliation deleted, the differences listed a page at a time (all, or those not explained
+yet), explained one by one, a kind and field at once, or several through the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from planner.core.audit import AuditEvent
+from planner.extensions import db
+from planner.migration import gate, pilot_views
+from planner.migration.models import MigrationReconciliation
+from tests.conftest import csrf_token, login
+from tests.migration import files
+
+
+def _file(pilot, recipe, *, records=None, phone=None) -> bytes:
+    """What the new CRM exports: ``records`` of the pilot (all by default), the phone of
+    each rewritten by ``phone`` when given."""
+    fields = [f["name"] for f in recipe["document"]["fields"]]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(fields)
+    for record in pilot["records"] if records is None else records:
+        row = dict(record)
+        if phone and row.get("phone"):
+            row["phone"] = phone(row["phone"])
+        writer.writerow([row.get(f) or "" for f in fields])
+    return out.getvalue().encode("cp1251", errors="replace")
+
+
+def _reconcile(client, project, pilot, data: bytes):
+    page = f"/projects/{project.id}/migration/pilots/{pilot['id']}"
+    return client.post(
+        f"{page}/reconciliations",
+        data={"csrf_token": csrf_token(client, page), "file": (io.BytesIO(data), "crm.csv")},
+        content_type="multipart/form-data",
+    )
+
+
+def _events(action: str) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+    )
+
+
+@pytest.fixture
+def lead_client(client):
+    login(client, "ana")
+    return client
+
+
+def test_a_file_holding_no_record_of_the_pilot_is_refused_and_nothing_is_kept(
+    rollout, piloted, lead_client, api_as
+):
+    project, lead, _viewer = rollout
+    base, _upload, recipe, pilot = piloted
+    strangers = [dict(r, phone="+7 900 000-00-0" + str(i), email=f"x{i}@example.org", name="Z")
+                 for i, r in enumerate(pilot["records"])]  # fmt: skip
+    for record in strangers:
+        for field in ("id", "external_id", "contact_id"):
+            record.pop(field, None)
+    data = _file(pilot, recipe, records=strangers)
+    refused = _reconcile(lead_client, project, pilot, data)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "holds no record of pilot batch" in text and "Nothing is kept." in text
+    through_api = api_as(lead).post(
+        f"{base}/pilots/{pilot['id']}/reconciliations",
+        json=None,
+        data={"file": (io.BytesIO(data), "crm.csv")},
+        content_type="multipart/form-data",
+    )
+    assert through_api.status_code == 422
+    assert through_api.get_json()["errors"]["file"][0].startswith("“crm.csv” holds no record of")
+    assert db.session.scalar(select(func.count()).select_from(MigrationReconciliation)) == 0
+    assert _events("migration.reconcile") == 0
+
+
+def test_a_file_holding_few_of_the_pilots_records_is_kept_with_a_warning(
+    rollout, piloted, lead_client
+):
+    project, _lead, _viewer = rollout
+    _base, _upload, recipe, pilot = piloted
+    sent = _reconcile(
+        lead_client, project, pilot, _file(pilot, recipe, records=pilot["records"][:1])
+    )
+    assert sent.status_code == 302
+    page = lead_client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Only 1 of the 4 pilot records are in this file" in page
+    whole = _reconcile(lead_client, project, pilot, _file(pilot, recipe))
+    assert "pilot records are in this file" not in lead_client.get(
+        whole.headers["Location"]
+    ).get_data(as_text=True)
+
+
+def test_the_lead_deletes_a_wrong_reconciliation_and_the_previous_one_counts_again(
+    rollout, piloted, lead_client, app, api_as
+):
+    project, lead, viewer = rollout
+    _base, _upload, recipe, pilot = piloted
+    right = _reconcile(lead_client, project, pilot, _file(pilot, recipe))
+    wrong = _reconcile(
+        lead_client, project, pilot, _file(pilot, recipe, records=pilot["records"][:1])
+    )
+    first, second = db.session.scalars(
+        select(MigrationReconciliation).order_by(MigrationReconciliation.id)
+    ).all()
+    first_id, second_id = first.id, second.id
+    assert right.headers["Location"].endswith(f"/reconciliations/{first.id}")
+    assert wrong.headers["Location"].endswith(f"/reconciliations/{second.id}")
+    url = f"/projects/{project.id}/migration/reconciliations/{second.id}/delete"
+    other = app.test_client()
+    login(other, "vera")
+    assert other.get(url).status_code == 403  # a viewer may not, nor see the question
+    api_url = f"/projects/{project.id}/migration/reconciliations"
+    assert api_as(viewer).raw("DELETE", f"{api_url}/{second.id}").status_code == 403
+    asked = lead_client.get(url)
+    assert asked.status_code == 200
+    question = asked.get_data(as_text=True)
+    assert f"Delete reconciliation {second.id} of crm.csv?" in question
+    assert "counts for the migration gate again" in question
+    assert lead_client.post(url).status_code == 400  # no CSRF token
+    assert db.session.get(MigrationReconciliation, second.id) is not None
+    done = lead_client.post(url, data={"csrf_token": csrf_token(lead_client, url)})
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith(f"/pilots/{pilot['id']}")
+    db.session.expire_all()
+    assert db.session.get(MigrationReconciliation, second_id) is None
+    standing = gate.standings(db.session, project.id)[0]
+    assert standing.reconciliation is not None and standing.reconciliation.id == first_id
+    assert _events("migration.reconciliation.delete") == 1
+    assert lead_client.get(url).status_code == 404
+    gone = api_as(lead).raw("DELETE", f"{api_url}/{second_id}")
+    assert gone.status_code == 404
+    deleted = api_as(lead).raw("DELETE", f"{api_url}/{first_id}")
+    assert deleted.status_code == 204
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(MigrationReconciliation)) == 0
+
+
+def test_differences_are_listed_a_page_at_a_time_all_or_those_not_explained(
+    rollout, piloted, lead_client, monkeypatch
+):
+    monkeypatch.setattr(pilot_views, "PER_PAGE", 2)
+    project, _lead, _viewer = rollout
+    _base, _upload, recipe, pilot = piloted
+    sent = _reconcile(
+        lead_client, project, pilot, _file(pilot, recipe, phone=lambda p: "+1 555 0100")
+    )
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    ids = [d["id"] for d in row.summary["differences"]]
+    assert len(ids) == 3  # the three phones
+    url = sent.headers["Location"]
+    first = lead_client.get(url).get_data(as_text=True)
+    assert f'id="d-{ids[0]}"' in first and f'id="d-{ids[2]}"' not in first
+    assert "Page 1 of 2" in first
+    trail = first[first.index('aria-label="breadcrumb"') :].split("</nav>")[0]  # every level
+    assert f'/migration/recipes/{recipe["id"]}"' in trail and f'/pilots/{pilot["id"]}"' in trail
+    assert f'aria-current="page">Reconciliation {row.id}<' in trail
+    second = lead_client.get(f"{url}?page=2").get_data(as_text=True)
+    assert f'id="d-{ids[2]}"' in second and f'id="d-{ids[0]}"' not in second
+    beyond = lead_client.get(f"{url}?page=99").get_data(as_text=True)  # the last page
+    assert f'id="d-{ids[-1]}"' in beyond
+    assert lead_client.get(f"{url}?page=abc").status_code == 422
+    assert lead_client.get(f"{url}?page=0").status_code == 422
+    # explaining the second page's differences keeps the page, and the others' explanations
+    saved = lead_client.post(
+        f"/projects/{project.id}/migration/reconciliations/{row.id}/explanations?page=2",
+        data={
+            "csrf_token": csrf_token(lead_client, url),
+            "version": str(row.version),
+            f"text-{ids[2]}": "Номер проверен: новый формат",
+        },
+    )
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("?page=2")
+    waiting = lead_client.get(f"{url}?show=unexplained").get_data(as_text=True)
+    assert f'id="d-{ids[2]}"' not in waiting and f'id="d-{ids[0]}"' in waiting
+    assert "Not explained (2)" in waiting
+
+
+def test_one_explanation_covers_every_unexplained_difference_of_a_kind_and_field(
+    rollout, piloted, lead_client
+):
+    project, _lead, _viewer = rollout
+    _base, _upload, recipe, pilot = piloted
+    sent = _reconcile(
+        lead_client, project, pilot, _file(pilot, recipe, phone=lambda p: "+1 555 0100")
+    )
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    phones = [
+        d["id"]
+        for d in row.summary["differences"]
+        if (d["kind"], d.get("field")) == ("changed", "phone")
+    ]
+    assert len(phones) >= 2
+    page = lead_client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "One explanation for many differences" in page
+    assert f'value="changed:phone">changed, phone: {len(phones)}' in page
+    url = f"/projects/{project.id}/migration/reconciliations/{row.id}/explanations/group"
+    token = csrf_token(lead_client, sent.headers["Location"])
+    form = {"csrf_token": token, "group": "changed:phone", "version": str(row.version)}
+    assert lead_client.post(url, data=form | {"text": " "}).status_code == 422
+    stale = lead_client.post(url, data=form | {"text": "x", "version": str(row.version - 1)})
+    assert stale.status_code == 409
+    unknown = lead_client.post(url, data=form | {"group": "changed:nothing", "text": "x"})
+    assert unknown.status_code == 422
+    assert "No unexplained difference of that kind and field is left." in unknown.get_data(
+        as_text=True
+    )
+    db.session.refresh(row)
+    assert not row.explanations and _events("migration.explain") == 0
+    done = lead_client.post(url, data=form | {"text": "Новая CRM пишет номера по-своему"})
+    assert done.status_code == 302
+    db.session.refresh(row)
+    assert {i: row.explanations[i]["text"] for i in phones} == dict.fromkeys(
+        phones, "Новая CRM пишет номера по-своему"
+    )
+    assert _events("migration.explain") == len(phones)
+    again = lead_client.post(url, data=form | {"version": str(row.version), "text": "x"})
+    assert again.status_code == 422  # nothing of that group is left to explain
+
+
+def test_the_api_explains_several_differences_at_once_all_or_nothing(rollout, piloted, api_as):
+    project, lead, viewer = rollout
+    base, _upload, recipe, pilot = piloted
+    made = api_as(lead).post(
+        f"{base}/pilots/{pilot['id']}/reconciliations",
+        json=None,
+        data={
+            "file": (io.BytesIO(files.returned_by_crm(pilot, recipe, drop_first=True)), "crm.csv")
+        },
+        content_type="multipart/form-data",
+    )
+    assert made.status_code == 201
+    found = made.get_json()
+    ids = [d["id"] for d in found["result"]["differences"]]
+    url = f"{base}/reconciliations/{found['id']}/explanations"
+    version = found["version"]
+    for body, status in [
+        ([], 422),
+        ({"texts": {ids[0]: "x"}}, 422),  # no version
+        ({"texts": ["x"], "version": version}, 422),
+        ({"texts": {ids[0]: 5}, "version": version}, 422),
+        ({"texts": {ids[0]: "x"}, "version": True}, 422),
+        ({"texts": {ids[0]: "x"}, "version": version, "extra": 1}, 422),
+        ({"texts": {ids[0]: "x" * 2001}, "version": version}, 422),
+        ({"texts": {ids[0]: "x", "no-such-id": "y"}, "version": version}, 404),
+        ({"texts": {ids[0]: "x"}, "version": version - 1}, 409),
+    ]:
+        assert api_as(lead).put(url, json=body).status_code == status, body
+    assert api_as(viewer).put(url, json={"texts": {}, "version": version}).status_code == 403
+    assert not db.session.get(MigrationReconciliation, found["id"]).explanations
+    texts = dict.fromkeys(ids, "Удалён в старой CRM до импорта")
+    saved = api_as(lead).put(url, json={"texts": texts, "version": version})
+    assert saved.status_code == 200
+    assert saved.get_json()["unexplained"] == []
+    assert saved.get_json()["version"] == version + 1
