@@ -211,6 +211,11 @@ def _guess_encoding(head: bytes, name: str) -> tuple[str, str]:
             "again, as CSV or XLSX, and upload that."
         )
     guess, text = canonical(best.encoding), str(best).removeprefix("\ufeff")
+    # Both put Cyrillic letters in the upper half, capitals apart: a short text of few capitals
+    # misleads charset-normalizer; Windows-1251 exports are by far the commoner.
+    usual = _head_text(head, "windows-1251") if guess == "mac-cyrillic" else None
+    if usual is not None and _letters(usual) > _letters(text):
+        return "windows-1251", "which reads more of the first MB as letters than Mac Cyrillic"
     for encoding in ENCODINGS:  # a more common encoding that reads the start alike wins
         if encoding == guess:
             break
@@ -218,6 +223,10 @@ def _guess_encoding(head: bytes, name: str) -> tuple[str, str]:
             label = ENCODINGS.get(guess, guess)
             return encoding, f"which reads the first MB as charset-normalizer's {label} does"
     return guess, "charset-normalizer's guess on the first MB"
+
+
+def _letters(text: str) -> int:
+    return sum(char.isalpha() for char in text)
 
 
 def _decode_head(head: bytes, encoding: str, name: str, whole_file: bool) -> str:

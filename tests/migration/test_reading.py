@@ -70,6 +70,19 @@ def test_a_file_valid_as_utf_8_reads_as_utf_8_and_a_byte_order_mark_wins(tmp_pat
     assert detect(utf16le, "le.csv").encoding == "utf-16-le"
 
 
+def test_a_short_windows_1251_file_charset_normalizer_takes_for_mac_cyrillic(tmp_path):
+    """Few capitals: charset-normalizer prefers Mac Cyrillic, which reads them as "Ќ", "—"."""
+    rows = [("Название", "Сумма"), ("Поставка", "100"), ("Сервис", "200"), ("Лицензии", "300")]
+    path = files.write_csv(tmp_path / "deals.csv", rows, encoding="cp1251", delimiter=";")
+    found = detect(path, "deals.csv")
+    assert found.encoding == "windows-1251"
+    assert found.notes[0] == (
+        "Encoding: Windows-1251, which reads more of the first MB as letters than Mac Cyrillic."
+    )
+    with read_table(path, "deals.csv") as table:
+        assert table.columns == rows[0] and _rows(table)[1][1:] == ("Сервис", "200")
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_each_delimiter_is_detected(tmp_path, delimiter):
     rows = [("Имя", "Телефон", "Город"), ("Иван, мл.", "+7 912 345-67-89", "Москва")] * 1
