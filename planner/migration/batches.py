@@ -2,7 +2,9 @@
 first, chosen so that every kind of problem the cleaning found appears in it.
 
 The kinds a kept row shows: each warning the cleaning gave it ("phone: not a phone number"),
-each field whose value the recipe changed ("phone changed": reformatted, converted), a value
+each field whose value the recipe changed ("phone changed": reformatted, converted, trimmed;
+as the cleaning counts changes, a value without a problem written differently from its cell,
+never a part of a split name), a value
 neutralised because it would start a formula, and a row that absorbed duplicates ("merged
 duplicate"). :func:`planner.migration.pilot.choose` then takes the rarest kinds first and
 spreads the rest across the file. An export of more than :data:`SAMPLE_ROWS` rows is cleaned
@@ -47,11 +49,17 @@ def row_kinds(
     """The kinds each kept row shows (see the module); rows showing none are left out."""
     kinds: dict[int, set[str]] = {}
     warnings = cleaned.problems.filter(pl.col("severity") == "warning")
+    warned: set[tuple[int, str]] = set()
     for row, field, kind in warnings.select("row", "field", "kind").iter_rows():
         kinds.setdefault(int(row), set()).add(f"{field}: {kind}")
+        warned.add((int(row), field))
     for group in cleaned.merges:
         kinds.setdefault(group.into, set()).add(MERGED)
-    single = [r for r in recipe.rules if len(r.sources) == 1 and r.field in cleaned.fields]
+    single = [
+        r
+        for r in recipe.rules
+        if len(r.sources) == 1 and r.field in cleaned.fields and r.transform != "split_name"
+    ]
     if not single:
         return kinds
     sources = sorted({r.sources[0] for r in single})
@@ -59,18 +67,20 @@ def row_kinds(
     joined = cleaned.rows.join(
         original.select(ROW, *[pl.col(c).alias(a) for c, a in aliases.items()]), on=ROW
     )
-    changed = [
+    changed = [  # a filled cell written otherwise (cleaning.Outcome.changed)
         (
-            pl.col(r.field).fill_null("")
-            != pl.col(aliases[r.sources[0]]).str.strip_chars().fill_null("")
+            pl.col(aliases[r.sources[0]]).str.strip_chars().fill_null("").ne("")
+            & pl.col(r.field).is_not_null()
+            & (pl.col(r.field) != pl.col(aliases[r.sources[0]]))
         ).alias(f"__changed_{i}")
         for i, r in enumerate(single)
     ]
     found = joined.select(ROW, *changed).filter(pl.any_horizontal(pl.exclude(ROW))).collect()
     for values in found.iter_rows():
+        row = int(values[0])
         for i, flag in enumerate(values[1:]):
-            if flag:
-                kinds.setdefault(int(values[0]), set()).add(f"{single[i].field} changed")
+            if flag and (row, single[i].field) not in warned:
+                kinds.setdefault(row, set()).add(f"{single[i].field} changed")
     return kinds
 
 

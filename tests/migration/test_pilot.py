@@ -7,12 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections import Counter
 
 import pytest
 from python_calamine import CalamineWorkbook
 
+from planner.migration import batches, targets
+from planner.migration import recipe as engine
 from planner.migration.fields import DATE, PHONE, Field
 from planner.migration.pilot import FIXED_TIME, MAX_PILOT, choose, export, safe_cell
+from planner.migration.reading import read_table
+from tests.migration import files
 
 ROWS = list(range(1, 1001))
 KINDS = {
@@ -165,3 +170,20 @@ def test_a_pilot_of_no_record_is_its_header():
 def test_another_kind_of_file_is_refused():
     with pytest.raises(ValueError, match="csv or xlsx"):
         export(FIELDS, RECORDS, "xls")  # type: ignore[arg-type]
+
+
+def test_a_pilot_counts_changed_values_as_the_cleaning_does(tmp_path):
+    """A part of a split name is no change, nor a value with a problem: the pilot's kinds say
+    "changed" for the rows the preview counts as changed, and for those only."""
+    path = files.bitrix24(tmp_path)
+    with path.open(encoding="cp1251", newline="") as file:
+        header = next(csv.reader(file, delimiter=";"))
+    recipe = targets.suggest(header, "contacts")
+    with read_table(path, path.name) as table:
+        cleaned = engine.clean(recipe, table.frame)
+        assert cleaned.counts["rejected"] == 0  # the kinds are of kept rows
+        found = batches.row_kinds(recipe, table.frame, cleaned)
+    changed = Counter(kind for row in found.values() for kind in row if kind.endswith(" changed"))
+    by_cleaning = {f"{field} changed": n for field, n in cleaned.counts["changed"].items() if n}
+    assert dict(changed) == by_cleaning
+    assert not any(kind.startswith(("first_name", "last_name", "middle_name")) for kind in changed)
