@@ -3,8 +3,8 @@ first, chosen so that every kind of problem the cleaning found appears in it.
 
 The kinds a kept row shows: each warning the cleaning gave it ("phone: not a phone number"),
 each field whose value the recipe changed ("phone changed": reformatted, converted, trimmed;
-as the cleaning counts changes, a value without a problem written differently from its cell,
-never a part of a split name), a value
+what the cleaning counts as changed: a value without a problem written otherwise than its
+cell, never a part of a split name), a value
 neutralised because it would start a formula, and a row that absorbed duplicates ("merged
 duplicate"). :func:`planner.migration.pilot.choose` then takes the rarest kinds first and
 spreads the rest across the file. An export of more than :data:`SAMPLE_ROWS` rows is cleaned
@@ -43,44 +43,26 @@ class Batch:
     summary: dict[str, Any]
 
 
-def row_kinds(
-    recipe: engine.Recipe, original: pl.LazyFrame, cleaned: engine.Cleaned
-) -> dict[int, set[str]]:
-    """The kinds each kept row shows (see the module); rows showing none are left out."""
+def row_kinds(cleaned: engine.Cleaned) -> dict[int, set[str]]:
+    """The kinds each kept row shows (see the module); rows showing none are left out.
+    ``cleaned`` is made :func:`engine.clean` ``with_changes``: a value changed is what the
+    cleaning counts as changed (and the preview shows), before a merge fills the row."""
     kinds: dict[int, set[str]] = {}
     warnings = cleaned.problems.filter(pl.col("severity") == "warning")
-    warned: set[tuple[int, str]] = set()
     for row, field, kind in warnings.select("row", "field", "kind").iter_rows():
         kinds.setdefault(int(row), set()).add(f"{field}: {kind}")
-        warned.add((int(row), field))
     for group in cleaned.merges:
         kinds.setdefault(group.into, set()).add(MERGED)
-    single = [
-        r
-        for r in recipe.rules
-        if len(r.sources) == 1 and r.field in cleaned.fields and r.transform != "split_name"
-    ]
-    if not single:
-        return kinds
-    sources = sorted({r.sources[0] for r in single})
-    aliases = {column: f"__src{i}" for i, column in enumerate(sources)}
-    joined = cleaned.rows.join(
-        original.select(ROW, *[pl.col(c).alias(a) for c, a in aliases.items()]), on=ROW
-    )
-    changed = [  # a filled cell written otherwise (cleaning.Outcome.changed)
-        (
-            pl.col(aliases[r.sources[0]]).str.strip_chars().fill_null("").ne("")
-            & pl.col(r.field).is_not_null()
-            & (pl.col(r.field) != pl.col(aliases[r.sources[0]]))
-        ).alias(f"__changed_{i}")
-        for i, r in enumerate(single)
-    ]
-    found = joined.select(ROW, *changed).filter(pl.any_horizontal(pl.exclude(ROW))).collect()
-    for values in found.iter_rows():
-        row = int(values[0])
-        for i, flag in enumerate(values[1:]):
-            if flag and (row, single[i].field) not in warned:
-                kinds.setdefault(row, set()).add(f"{single[i].field} changed")
+    if cleaned.changes is not None:
+        for values in cleaned.changes.iter_rows():
+            for field, flag in zip(cleaned.fields, values[1:], strict=True):
+                if flag:
+                    kinds.setdefault(int(values[0]), set()).add(f"{field} changed")
+    risky = [sampling.formula_cell(field) for field in cleaned.fields]
+    if risky:
+        formulas = cleaned.rows.filter(pl.any_horizontal(risky)).select(ROW).collect()
+        for row in formulas[ROW]:
+            kinds.setdefault(int(row), set()).add(FORMULA)
     return kinds
 
 
@@ -106,9 +88,9 @@ def pilot_batch(
         step = -(-table.rows // SAMPLE_ROWS)  # ceiling
         if step > 1:
             frame = frame.filter((pl.col(ROW) - 1) % step == 0)
-        cleaned = engine.clean(recipe, frame)
+        cleaned = engine.clean(recipe, frame, with_changes=True)
         kept = cleaned.rows.select(ROW).collect()[ROW].to_list()
-        kinds = row_kinds(recipe, frame, cleaned)
+        kinds = row_kinds(cleaned)
         chosen = sampling.choose(kept, kinds, size=size, seed=seed)
         picked = cleaned.rows.filter(pl.col(ROW).is_in(chosen)).sort(ROW).collect()
     records = [{f: row.get(f) for f in cleaned.fields} for row in picked.iter_rows(named=True)]

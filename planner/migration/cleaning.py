@@ -105,7 +105,7 @@ class Cleaned:
     ``merges`` lists the merged groups; ``counts`` holds rows (read), kept, rejected, merged
     (rows merged into another), groups, warnings and rejects by kind, changed by field.
     ``parts()`` gives the kept rows as ``rows`` does, a slice of the file at a time (what
-    :func:`apply_file` writes: memory follows a slice)."""
+    :func:`apply_file` writes: memory follows a slice). ``changes``: see :func:`clean`."""
 
     fields: tuple[str, ...]
     rows: pl.LazyFrame
@@ -113,6 +113,7 @@ class Cleaned:
     merges: tuple[MergedGroup, ...]
     counts: dict[str, Any]
     parts: Callable[[], Iterator[pl.DataFrame]]
+    changes: pl.DataFrame | None = None
 
 
 def _v(i: int) -> str:
@@ -317,11 +318,12 @@ def _lookup(
 _LOOKUP_TYPES = {"__v": pl.String, "__p": pl.UInt32, "__c": pl.Boolean}
 
 
-def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
+def clean(recipe: Recipe, frame: pl.LazyFrame, *, with_changes: bool = False) -> Cleaned:
     """``recipe`` applied to ``frame`` (text columns by header, empty cells null, and
     :data:`ROW`, as :func:`planner.migration.reading.read_table` gives it): see the module.
     The columns must be there (:func:`check_columns`). Reads the frame a few times, streaming;
-    the result's ``rows`` read it again."""
+    the result's ``rows`` read it again. ``with_changes`` keeps ``changes``: the rows not
+    rejected with a value the recipe changed, by field (what ``counts["changed"]`` counts)."""
     annotate = _annotator(recipe, frame)
 
     def part(within: pl.Expr) -> pl.LazyFrame:
@@ -329,10 +331,18 @@ def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
 
     n = len(recipe.fields)
     listed: list[pl.DataFrame] = []
+    changes: list[pl.DataFrame] = []
     totals = pl.DataFrame()
     for within in _slices(frame):
         annotated = part(within).collect()
         listed.append(_problems(recipe, annotated))
+        if with_changes and n:
+            flags = [pl.col(_c(i)).alias(f.name) for i, f in enumerate(recipe.fields)]
+            changes.append(
+                annotated.filter(
+                    ~pl.col(REJECTED) & pl.any_horizontal(_c(i) for i in range(n))
+                ).select(ROW, *flags)
+            )
         sums = annotated.select(
             pl.len().alias("rows"),
             pl.col(REJECTED).sum().alias("rejected"),
@@ -376,7 +386,8 @@ def clean(recipe: Recipe, frame: pl.LazyFrame) -> Cleaned:
             for i, f in enumerate(recipe.fields)
         },
     }
-    return Cleaned(names, kept(annotate(frame, None)), problems, merges, counts, parts)
+    changed = pl.concat(changes) if changes else None
+    return Cleaned(names, kept(annotate(frame, None)), problems, merges, counts, parts, changed)
 
 
 PROBLEM_SCHEMA = {

@@ -20,8 +20,11 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from typing import Literal
 
+import polars as pl
+
 from planner.core.sheets import neutralise
 from planner.migration.fields import Field
+from planner.migration.writing import FORMULA_FIRST
 
 MAX_PILOT = 1000  # records in a pilot, at most
 SIZE = 20  # records in a pilot, unless told otherwise
@@ -117,6 +120,13 @@ def export(
     if kind == "xlsx":
         return _steady(_workbook(rows))
     raise ValueError(f"A pilot is exported as csv or xlsx, not {kind!r}.")
+
+
+def formula_cell(column: str) -> pl.Expr:
+    """Whether a value of ``column`` is one :func:`safe_cell` neutralises."""
+    cell = pl.col(column)
+    number = cell.str.contains(f"^(?:{_NUMBER_LIKE.pattern})$")
+    return (cell.str.contains(FORMULA_FIRST) & ~number).fill_null(False)
 
 
 def safe_cell(value: str | None) -> str:

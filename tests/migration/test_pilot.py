@@ -174,16 +174,34 @@ def test_another_kind_of_file_is_refused():
 
 def test_a_pilot_counts_changed_values_as_the_cleaning_does(tmp_path):
     """A part of a split name is no change, nor a value with a problem: the pilot's kinds say
-    "changed" for the rows the preview counts as changed, and for those only."""
+    "changed" for the rows the preview counts as changed, and for those only; a formula is
+    a kind of its own."""
     path = files.bitrix24(tmp_path)
-    with path.open(encoding="cp1251", newline="") as file:
-        header = next(csv.reader(file, delimiter=";"))
-    recipe = targets.suggest(header, "contacts")
+    recipe = targets.suggest(list(files.BITRIX_HEADER), "contacts")
     with read_table(path, path.name) as table:
-        cleaned = engine.clean(recipe, table.frame)
+        cleaned = engine.clean(recipe, table.frame, with_changes=True)
         assert cleaned.counts["rejected"] == 0  # the kinds are of kept rows
-        found = batches.row_kinds(recipe, table.frame, cleaned)
+        found = batches.row_kinds(cleaned)
     changed = Counter(kind for row in found.values() for kind in row if kind.endswith(" changed"))
     by_cleaning = {f"{field} changed": n for field, n in cleaned.counts["changed"].items() if n}
     assert dict(changed) == by_cleaning
     assert not any(kind.startswith(("first_name", "last_name", "middle_name")) for kind in changed)
+    assert [row for row, kinds in found.items() if batches.FORMULA in kinds] == [3]
+
+
+def test_a_value_a_merge_fills_in_is_no_change(tmp_path):
+    """The winner takes the longer company of its duplicate: merged, not "company changed"."""
+    rows = [
+        files.BITRIX_HEADER,
+        ("1", "Иванов Пётр", "Acme", "+79120001122", "a@example.ru", "", "", "", "Новый", "", ""),
+        ("2", "Иванов Пётр", "Acme Corp", "+79120001122", "a@example.ru", "", "", "", "", "", ""),
+    ]
+    path = files.write_csv(tmp_path / "m.csv", rows, encoding="cp1251", delimiter=";")
+    document = targets.suggest(list(files.BITRIX_HEADER), "contacts").as_document()
+    document["merge"] = {"by": ["email"], "winner": "first", "fields": {"company": "longest"}}
+    recipe = engine.parse(document)
+    with read_table(path, path.name) as table:
+        cleaned = engine.clean(recipe, table.frame, with_changes=True)
+        found = batches.row_kinds(cleaned)
+    assert cleaned.rows.collect()["company"].to_list() == ["Acme Corp"]
+    assert found == {1: {batches.MERGED}}
