@@ -44,9 +44,14 @@ F = TypeVar("F", bound=FlaskForm)
 
 
 class VersionField(IntegerField):
-    """The version of the record the user is editing, for refusing stale edits."""
+    """The version of the record the user is editing, for refusing stale edits. A page shown
+    again after a refusal renders the version it sets (the record's current one), not the
+    one sent: else the form, sent again, is refused again."""
 
     widget = HiddenInput()
+
+    def _value(self) -> str:
+        return "" if self.data is None else str(self.data)
 
 
 def finite(form: FlaskForm, field: Field) -> None:
