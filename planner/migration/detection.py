@@ -211,11 +211,14 @@ def _guess_encoding(head: bytes, name: str) -> tuple[str, str]:
             "again, as CSV or XLSX, and upload that."
         )
     guess, text = canonical(best.encoding), str(best).removeprefix("\ufeff")
-    # Both put Cyrillic letters in the upper half, capitals apart: a short text of few capitals
-    # misleads charset-normalizer; Windows-1251 exports are by far the commoner.
+    # Both put Cyrillic letters in the upper half, capitals and punctuation apart: a short text
+    # misleads charset-normalizer. The reading with fewer signs of a misreading wins.
     usual = _head_text(head, "windows-1251") if guess == "mac-cyrillic" else None
-    if usual is not None and _letters(usual) > _letters(text):
-        return "windows-1251", "which reads more of the first MB as letters than Mac Cyrillic"
+    if usual is not None and _misread(usual) < _misread(text):
+        return (
+            "windows-1251",
+            "whose reading of the first MB looks less garbled than Mac Cyrillic's",
+        )
     for encoding in ENCODINGS:  # a more common encoding that reads the start alike wins
         if encoding == guess:
             break
@@ -225,8 +228,15 @@ def _guess_encoding(head: bytes, name: str) -> tuple[str, str]:
     return guess, "charset-normalizer's guess on the first MB"
 
 
-def _letters(text: str) -> int:
-    return sum(char.isalpha() for char in text)
+# Letters of Serbian and Macedonian, and signs of mathematics: what Windows-1251 reads in Mac
+# Cyrillic's capitals, and Mac Cyrillic in Windows-1251's; and a capital inside a word.
+_FOREIGN = frozenset("ЂЃЉЊЌЋЏђѓљњќћџ√≈∆÷")
+_INNER_CAPITAL = re.compile(r"[а-яё][А-ЯЁ]")
+
+
+def _misread(text: str) -> int:
+    """How many characters of a Russian or Ukrainian text look like a wrong encoding's."""
+    return sum(char in _FOREIGN for char in text) + len(_INNER_CAPITAL.findall(text))
 
 
 def _decode_head(head: bytes, encoding: str, name: str, whole_file: bool) -> str:

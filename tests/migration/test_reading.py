@@ -70,17 +70,29 @@ def test_a_file_valid_as_utf_8_reads_as_utf_8_and_a_byte_order_mark_wins(tmp_pat
     assert detect(utf16le, "le.csv").encoding == "utf-16-le"
 
 
-def test_a_short_windows_1251_file_charset_normalizer_takes_for_mac_cyrillic(tmp_path):
-    """Few capitals: charset-normalizer prefers Mac Cyrillic, which reads them as "Ќ", "—"."""
-    rows = [("Название", "Сумма"), ("Поставка", "100"), ("Сервис", "200"), ("Лицензии", "300")]
-    path = files.write_csv(tmp_path / "deals.csv", rows, encoding="cp1251", delimiter=";")
-    found = detect(path, "deals.csv")
-    assert found.encoding == "windows-1251"
-    assert found.notes[0] == (
-        "Encoding: Windows-1251, which reads more of the first MB as letters than Mac Cyrillic."
-    )
-    with read_table(path, "deals.csv") as table:
-        assert table.columns == rows[0] and _rows(table)[1][1:] == ("Сервис", "200")
+@pytest.mark.parametrize(
+    ("encoding", "rows", "expected"),
+    [  # few capitals: charset-normalizer takes this one for Mac Cyrillic ("Ќазвание", "—умма")
+        (
+            "cp1251",
+            [("Название", "Сумма"), ("Поставка", "100"), ("Лицензии", "300")],
+            "windows-1251",
+        ),
+        (  # dashes and guillemets, which Windows-1251 would read as capitals: Mac it stays
+            "mac_cyrillic",
+            [("Имя", "Комментарий"), ("Мария Кузнецова", "—"), ("Николай Романов", "«VIP» клиент")],
+            "mac-cyrillic",
+        ),
+    ],
+)
+def test_windows_1251_and_mac_cyrillic_are_told_apart_on_a_short_file(
+    tmp_path, encoding, rows, expected
+):
+    path = files.write_csv(tmp_path / "short.csv", rows, encoding=encoding, delimiter=";")
+    found = detect(path, "short.csv")
+    assert found.encoding == expected
+    with read_table(path, "short.csv") as table:
+        assert table.columns == rows[0] and _rows(table)[1][1:] == rows[2]
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
