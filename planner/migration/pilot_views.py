@@ -160,22 +160,28 @@ def _reconciliation_page(
 ):
     """The reconciliation's page: :data:`PER_PAGE` differences at a time, all or the
     unexplained ones; ``typed`` keeps the explanations as they were sent when they are
-    refused (a stale version: someone explained meanwhile)."""
+    refused (a stale version: someone explained meanwhile), listing those differences alone,
+    wherever the others' explanations moved them."""
     pilot = pilots.get_pilot(db.session, row.project_id, row.pilot_id)
     details = pilots.details_for(g.access, row, _key())
     left = gate.unexplained(row)
     show, number = _listing()
     listed = details.get("differences", [])
-    if show == "unexplained":
+    if typed:
+        listed = [d for d in listed if d["id"] in typed]
+        number = 1
+    elif show == "unexplained":
         waiting = set(left)
         listed = [d for d in listed if d["id"] in waiting]
-    number = min(number, max(1, -(-len(listed) // PER_PAGE)))
-    page = Page(listed[(number - 1) * PER_PAGE : number * PER_PAGE], number, PER_PAGE, len(listed))
+    size = max(PER_PAGE, len(listed)) if typed else PER_PAGE
+    number = min(number, max(1, -(-len(listed) // size)))
+    page = Page(listed[(number - 1) * size : number * size], number, size, len(listed))
     lead = service.may_see_rows(g.access) and g.access.can(Permission.EDIT)
     groups = [group for group in pilots.groups(row) if len(group["ids"]) > 1] if lead else []
     if lead and group_form is None:
         group_form = GroupExplanationForm(formdata=None, version=row.version)
     if group_form is not None:
+        group_form.version.data = row.version  # refused as stale: the page now shows this one
         group_form.group.choices = [
             (f"{group['kind']}:{group['field'] or ''}", _group_label(group)) for group in groups
         ]
@@ -188,6 +194,7 @@ def _reconciliation_page(
         page=page,
         show=show,
         typed=typed or {},
+        with_values=any("key" in d for d in details.get("differences", [])),
         lead=lead,
         groups=groups,
         group_form=group_form,
@@ -233,6 +240,7 @@ def explain_all(project_id: int, reconciliation_id: int):
     """Save every explanation of the page at once (typing in one box and saving another
     lost the first); refused, the page keeps what was typed."""
     row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    _listing()  # a page number that is none is refused before anything is saved
     form = ExplanationsForm()
     typed = {
         name.removeprefix("text-"): value
@@ -260,6 +268,7 @@ def explain_all(project_id: int, reconciliation_id: int):
 def explain_group(project_id: int, reconciliation_id: int):
     """One explanation for every unexplained difference of a kind and field."""
     row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
+    _listing()  # a page number that is none is refused before anything is saved
     form = GroupExplanationForm()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:

@@ -191,6 +191,10 @@ class GroupExplanationForm(FlaskForm):
     text = TextAreaField(
         _l("Explanation for all of them"),
         validators=[InputRequired(message=_l("Write the explanation.")), Length(max=2000)],
+        description=_l(
+            "Every unexplained difference of the kind and field chosen gets this explanation; "
+            "each can be changed afterwards."
+        ),
     )
     version = VersionField(validators=[InputRequired()])
 

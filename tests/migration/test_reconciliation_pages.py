@@ -260,3 +260,61 @@ def test_the_api_explains_several_differences_at_once_all_or_nothing(rollout, pi
     assert saved.status_code == 200
     assert saved.get_json()["unexplained"] == []
     assert saved.get_json()["version"] == version + 1
+
+
+def test_refused_explanations_come_back_as_typed_wherever_the_list_moved(
+    rollout, piloted, lead_client, api_as, monkeypatch
+):
+    """Someone explains the first difference while the lead types on page 2 of those not
+    explained: the save is refused (409), and the page lists the typed differences with the
+    text as typed; a bad page number is refused before anything is saved."""
+    monkeypatch.setattr(pilot_views, "PER_PAGE", 1)
+    project, lead, _viewer = rollout
+    base, _upload, recipe, pilot = piloted
+    sent = _reconcile(lead_client, project, pilot, _file(pilot, recipe, phone=lambda p: "+1 555"))
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    ids, version = [d["id"] for d in row.summary["differences"]], row.version
+    token = csrf_token(lead_client, sent.headers["Location"])
+    url = f"/projects/{project.id}/migration/reconciliations/{row.id}/explanations"
+    form = {"csrf_token": token, "version": str(version), f"text-{ids[1]}": "Мой текст"}
+    bad = lead_client.post(f"{url}?show=unexplained&page=abc", data=form)
+    assert bad.status_code == 422
+    db.session.refresh(row)
+    assert not row.explanations and _events("migration.explain") == 0
+    meanwhile = api_as(lead).put(
+        f"{base}/reconciliations/{row.id}/explanations",
+        json={"texts": {ids[0]: "Объяснено коллегой"}, "version": version},
+    )
+    assert meanwhile.status_code == 200
+    refused = lead_client.post(f"{url}?show=unexplained&page=2", data=form)
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert f'id="d-{ids[1]}"' in page and "Мой текст" in page and "as you typed them" in page
+    assert f'name="version" value="{version + 1}"' in page  # saved again, it is taken
+    again = lead_client.post(url, data=form | {"version": str(version + 1)})
+    assert again.status_code == 302
+    db.session.refresh(row)
+    assert row.explanations[ids[1]]["text"] == "Мой текст"
+
+
+def test_a_refused_group_explanation_can_be_sent_again_and_always_says_why(
+    rollout, piloted, lead_client
+):
+    project, _lead, _viewer = rollout
+    _base, _upload, recipe, pilot = piloted
+    sent = _reconcile(lead_client, project, pilot, _file(pilot, recipe, phone=lambda p: "+1 555"))
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    url = f"/projects/{project.id}/migration/reconciliations/{row.id}/explanations/group"
+    token = csrf_token(lead_client, sent.headers["Location"])
+    form = {"csrf_token": token, "group": "changed:phone", "text": "Формат новой CRM"}
+    stale = lead_client.post(url, data=form | {"version": str(row.version + 5)})
+    assert stale.status_code == 409
+    shown = stale.get_data(as_text=True)
+    assert f'id="version" name="version" type="hidden" value="{row.version}"' in shown
+    assert lead_client.post(url, data=form | {"version": str(row.version)}).status_code == 302
+    db.session.refresh(row)
+    after = lead_client.post(url, data=form | {"version": str(row.version)})  # an old tab
+    assert after.status_code == 422
+    assert "No unexplained difference of that kind and field is left." in after.get_data(
+        as_text=True
+    )
