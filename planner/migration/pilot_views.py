@@ -182,9 +182,7 @@ def _reconciliation_page(
         group_form = GroupExplanationForm(formdata=None, version=row.version)
     if group_form is not None:
         group_form.version.data = row.version  # refused as stale: the page now shows this one
-        group_form.group.choices = [
-            (f"{group['kind']}:{group['field'] or ''}", _group_label(group)) for group in groups
-        ]
+        group_form.group.choices = [(_group_value(group), _group_label(group)) for group in groups]
     return render_template(
         "migration/reconciliation.html",
         row=row,
@@ -201,7 +199,19 @@ def _reconciliation_page(
     ), status
 
 
+def _group_value(group: dict[str, Any]) -> str:
+    """ "kind:field" (the field empty for none), or "kind" for every field of the kind."""
+    return group["kind"] if group["every_field"] else f"{group['kind']}:{group['field'] or ''}"
+
+
 def _group_label(group: dict[str, Any]) -> str:
+    if group["every_field"]:
+        return _(
+            "%(kind)s, all %(fields)d fields: %(n)d",
+            kind=group["kind"],
+            fields=group["fields"],
+            n=len(group["ids"]),
+        )
     field = group["field"]
     if field:
         return _("%(kind)s, %(field)s: %(n)d", kind=group["kind"], field=field, n=len(group["ids"]))
@@ -275,7 +285,7 @@ def explain_group(project_id: int, reconciliation_id: int):
             abort(400, description=_("The form has expired; reload the page and try again."))
         flash_error(ValidationError(_("Nothing is explained: see the form below.")))
         return _reconciliation_page(row, 422, group_form=form)
-    kind, _sep, field = (form.group.data or "").partition(":")
+    kind, colon, field = (form.group.data or "").partition(":")  # no colon: every field
     try:
         with unit_of_work(db.session):
             n = pilots.explain_group(
@@ -286,6 +296,7 @@ def explain_group(project_id: int, reconciliation_id: int):
                 field or None,
                 form.text.data or "",
                 version=form.version.data,
+                every_field=not colon,
             )
     except DomainError as exc:
         db.session.refresh(row)

@@ -326,17 +326,25 @@ def delete_reconciliation(session: Session, access: Access, row: MigrationReconc
 
 def groups(row: MigrationReconciliation) -> list[dict[str, Any]]:
     """The unexplained differences by kind and field, in the order of their first, with how
-    many each holds and their ids: what one explanation may cover at once."""
+    many each holds and their ids: what one explanation may cover at once; then, for a kind
+    of several fields, the kind's whole (``every_field``: the fields the new CRM's export
+    lacks, all for one reason, say)."""
     left = set(unexplained(row))
     found: dict[tuple[str, str | None], dict[str, Any]] = {}
+    kinds: dict[str, dict[str, Any]] = {}
     for difference in (row.summary or {}).get("differences", []):
         if difference["id"] in left:
-            group = found.setdefault(
-                (difference["kind"], difference.get("field")),
-                {"kind": difference["kind"], "field": difference.get("field"), "ids": []},
+            kind, field = difference["kind"], difference.get("field")
+            found.setdefault(
+                (kind, field), {"kind": kind, "field": field, "ids": [], "every_field": False}
+            )["ids"].append(difference["id"])
+            whole = kinds.setdefault(
+                kind, {"kind": kind, "field": None, "ids": [], "every_field": True, "fields": set()}
             )
-            group["ids"].append(difference["id"])
-    return list(found.values())
+            whole["ids"].append(difference["id"])
+            whole["fields"].add(field)
+    wholes = [k | {"fields": len(k["fields"])} for k in kinds.values() if len(k["fields"]) > 1]
+    return list(found.values()) + wholes
 
 
 def explain_group(
@@ -348,17 +356,20 @@ def explain_group(
     text: str,
     *,
     version: int | None,
+    every_field: bool = False,
 ) -> int:
     """Give one explanation to every unexplained difference of ``kind`` and ``field`` (the
-    phones the new CRM writes its own way, say); return how many. ValidationError for no
-    text or a group with no unexplained difference left (someone explained them meanwhile:
-    StaleEdit first, when ``version`` is behind)."""
+    phones the new CRM writes its own way, say), or of every field of ``kind``; return how
+    many. ValidationError for no text or a group with no unexplained difference left
+    (someone explained them meanwhile: StaleEdit first, when ``version`` is behind)."""
     require_rows(access)
     ensure_version(session, row, version)
     if not (text or "").strip():
         raise ValidationError("Write the explanation.", {"text": ["Required."]})
+    wanted = (kind, None if every_field else field or None, every_field)
     ids = next(
-        (g["ids"] for g in groups(row) if (g["kind"], g["field"]) == (kind, field or None)), []
+        (g["ids"] for g in groups(row) if (g["kind"], g["field"], g["every_field"]) == wanted),
+        [],
     )
     if not ids:
         left = "No unexplained difference of that kind and field is left."

@@ -318,3 +318,34 @@ def test_a_refused_group_explanation_can_be_sent_again_and_always_says_why(
     assert "No unexplained difference of that kind and field is left." in after.get_data(
         as_text=True
     )
+
+
+def test_one_explanation_covers_every_field_the_new_crms_export_lacks(
+    rollout, piloted, lead_client
+):
+    project, _lead, _viewer = rollout
+    _base, _upload, _recipe, pilot = piloted
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["email", "phone"])
+    for record in pilot["records"]:
+        writer.writerow([record.get("email") or "", record.get("phone") or ""])
+    sent = _reconcile(lead_client, project, pilot, out.getvalue().encode())
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    absent = [d["id"] for d in row.summary["differences"] if d["kind"] == "absent"]
+    assert len(absent) > 5
+    page = lead_client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert f'value="absent">absent, all {len(absent)} fields: {len(absent)}' in page
+    done = lead_client.post(
+        f"/projects/{project.id}/migration/reconciliations/{row.id}/explanations/group",
+        data={
+            "csrf_token": csrf_token(lead_client, sent.headers["Location"]),
+            "group": "absent",
+            "text": "Новая CRM выгружает только ключ и телефон",
+            "version": str(row.version),
+        },
+    )
+    assert done.status_code == 302
+    db.session.refresh(row)
+    assert set(absent) <= set(row.explanations)
+    assert not set(gate.unexplained(row)) & set(absent)
