@@ -24,7 +24,8 @@ over from the parent that forked the child), ``--runs`` times, the fastest run c
 - **profile**: ``profiling.profile``, the whole profile: detection, reading, every column's
   type, formats and values, the required columns, the duplicate groups.
 
-Targets (issue #11): the profile within 2× the bare parse, and under 300 MB, at both sizes.
+Targets (issue #11): the profile within 2× the bare parse (its fastest run), and under 300 MB
+(its highest peak of every run: the peak moves by tens of MB from run to run), at both sizes.
 Exit status 1 when a target is missed (timings depend on the machine: run it on the 2-core
 machine the targets are set for, with nothing else running), 2 when a step fails.
 
@@ -238,15 +239,17 @@ def _in_child(kind: str, path: Path) -> dict[str, Any]:
 
 def _measure(path: Path, runs: int, kinds: tuple[str, ...] = KINDS) -> dict[str, dict[str, Any]]:
     """Every step ``runs`` times, interleaved (so that a busy moment of the machine falls on
-    all of them alike); the fastest run of each, with every run's wall time."""
+    all of them alike); the fastest run of each, with every run's wall time and peak, and
+    the highest peak of them all as ``peak_mb`` (a memory target holds for every run)."""
     best: dict[str, dict[str, Any]] = {}
     for _ in range(runs):
         for kind in kinds:
             figures = _in_child(kind, path)
             seen = best.get(kind, {}).get("runs", []) + [figures["seconds"]]
+            peaks = best.get(kind, {}).get("peaks", []) + [figures["peak_mb"]]
             if kind not in best or figures["seconds"] < best[kind]["seconds"]:
                 best[kind] = figures
-            best[kind]["runs"] = seen
+            best[kind] |= {"runs": seen, "peaks": peaks, "peak_mb": max(peaks)}
     return best
 
 
@@ -317,7 +320,8 @@ def run(args: argparse.Namespace) -> int:
             f"{row['floor']['runs']}, floor + spill {row['spill']['runs']}, read "
             f"{row['read']['runs']}, profile {row['profile']['runs']}; CPU time of the fastest: "
             f"bare {row['bare']['cpu_seconds']:.2f} s, "
-            f"profile {row['profile']['cpu_seconds']:.2f} s"
+            f"profile {row['profile']['cpu_seconds']:.2f} s; profile peaks (MB): "
+            f"{row['profile']['peaks']}"
         )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, ensure_ascii=False))
