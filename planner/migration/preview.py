@@ -58,6 +58,7 @@ def preview(
         "recipe_version": row.version,
         "fields": [f.name for f in recipe.fields],
         "sources": list(recipe.columns),
+        "from": {rule.field: list(rule.sources) for rule in recipe.rules},
         "counts": cleaned.counts,
         "scanned": scanned,
         "rows": shown,

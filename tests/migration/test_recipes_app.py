@@ -348,7 +348,9 @@ def test_the_recipe_pages_edit_import_export_and_delete(rollout, client, api_as,
     )
     assert stale.status_code == 409
     preview = client.get(f"{base}/recipes/{row.id}/preview")
-    assert preview.status_code == 200 and "+79123456789" in preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    cell = preview.get_data(as_text=True).split("+79123456789", 1)[1].split("</td>")[0]
+    assert "In the export: </span>8 (912) 345-67-89</small>" in cell  # beside the value
     ask = client.get(f"{base}/recipes/{row.id}/delete")
     assert ask.status_code == 200
     gone = client.post(
