@@ -229,6 +229,7 @@ def _build(factory, people) -> dict[str, object]:
         "interview_id": interview.id,
         "draft_id": draft.id,
         "module_id": module.id,
+        "indicator_id": design.indicators(db.session, project.id)[0].id,
         "section_id": section_id,
         "comment_id": comment_id,
         "upload_id": upload.id,

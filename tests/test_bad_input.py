@@ -377,6 +377,7 @@ def test_every_documented_json_field_refuses_wrong_values(app, world, roles, fac
             db.session, access, projects.get_phase(db.session, world.p, "requirements"), "Signed"
         ).id,
     }
+    ids["{indicator_id}"] = design.indicators(db.session, world.p)[0].id
     key = from_config(world.lead.client.application.config)
     upload = migration.get_upload(db.session, world.p, ids["{upload_id}"])
     recipe = migration_recipes.create_recipe(db.session, access, entity="contacts", upload=upload)

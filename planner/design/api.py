@@ -17,6 +17,7 @@ from planner.design.models import Design, DesignModule, DesignVersion
 from planner.design.schemas import (
     REVIEW_SCORES,
     DesignForm,
+    IndicatorEditForm,
     IndicatorForm,
     ModuleEditForm,
     ModuleForm,
@@ -256,17 +257,56 @@ def indicators_create(project_id: int):
     return jsonify({"id": i.id, "name": i.name, "weight": i.weight}), 201
 
 
+@bp.put("/projects/<int:project_id>/design/indicators/<int:indicator_id>")
+@doc(
+    "Change an indicator, from the next submitted version on (a version keeps the name and "
+    "weight it was submitted with); send its `version` (409 if changed since, or for a name "
+    "another indicator has)",
+    body=IndicatorEditForm,
+    permission=Permission.EDIT,
+)
+def indicators_update(project_id: int, indicator_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    indicator = service.get_indicator(db.session, project_id, indicator_id)
+    form = validated(IndicatorEditForm)
+    with unit_of_work(db.session):
+        i = service.update_indicator(
+            db.session,
+            access,
+            indicator,
+            version=form.version.data,
+            name=form.name.data,
+            guide=form.guide.data or "",
+            weight=form.weight.data,
+        )
+    return jsonify(_indicator_json(i))
+
+
+@bp.delete("/projects/<int:project_id>/design/indicators/<int:indicator_id>")
+@doc(
+    "Remove an indicator no version was submitted with (409 for one the board scores a "
+    "version on, or the last one)",
+    status=204,
+    permission=Permission.EDIT,
+)
+def indicators_delete(project_id: int, indicator_id: int):
+    access = api_access(project_id, Permission.EDIT)
+    indicator = service.get_indicator(db.session, project_id, indicator_id)
+    with unit_of_work(db.session):
+        service.delete_indicator(db.session, access, indicator)
+    return "", 204
+
+
+def _indicator_json(i: Any) -> dict[str, Any]:
+    return {"id": i.id, "name": i.name, "guide": i.guide, "weight": i.weight, "version": i.version}
+
+
 @bp.get("/projects/<int:project_id>/design/indicators")
 @doc("The indicators the board scores the design on", permission=Permission.VIEW)
 def indicators_list(project_id: int):
     api_access(project_id)
     return jsonify(
-        {
-            "items": [
-                {"id": i.id, "name": i.name, "guide": i.guide, "weight": i.weight}
-                for i in service.indicators(db.session, project_id)
-            ]
-        }
+        {"items": [_indicator_json(i) for i in service.indicators(db.session, project_id)]}
     )
 
 

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from planner.core import audit, scoring
 from planner.core.accounts.models import User
-from planner.core.errors import Conflict, PermissionDenied, ValidationError
+from planner.core.db import MAX_INT
+from planner.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from planner.core.i18n import counted, quoted
 from planner.core.permissions import Permission, Role
+from planner.core.versioning import ensure_version
 from planner.design.models import (
     DesignVersion,
     Indicator,
@@ -127,6 +129,100 @@ def add_indicator(
         session, access, "design.indicator.create", ind, f"review indicator {quoted(name)} added"
     )
     return ind
+
+
+def get_indicator(session: Session, project_id: int, indicator_id: int) -> Indicator:
+    """Indicator ``indicator_id`` of the rollout; NotFound else."""
+    found = session.get(Indicator, indicator_id) if 0 < indicator_id <= MAX_INT else None
+    if found is None or found.project_id != project_id:
+        raise NotFound("No such indicator.")
+    return found
+
+
+def frozen_in(session: Session, indicator: Indicator) -> list[int]:
+    """The numbers of the submitted versions scored on ``indicator`` (each keeps its name and
+    weight as they were), in order (one statement)."""
+    versions = session.execute(
+        select(DesignVersion.number, DesignVersion.content)
+        .where(DesignVersion.project_id == indicator.project_id)
+        .order_by(DesignVersion.number)
+    )
+    return [
+        number
+        for number, content in versions
+        if any(i.get("id") == indicator.id for i in (content or {}).get("indicators", []))
+    ]
+
+
+def update_indicator(
+    session: Session,
+    access: Access,
+    indicator: Indicator,
+    *,
+    version: int | None,
+    name: str,
+    guide: str = "",
+    weight: float = 1.0,
+) -> Indicator:
+    """Change an indicator (needs EDIT), from the next submitted version on: a version keeps
+    the name and weight it was submitted with (its guide is read as it is now). StaleEdit if
+    changed since ``version``; Conflict for a name another indicator has."""
+    access.require(Permission.EDIT)
+    ensure_version(session, indicator, version)
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("An indicator needs a name.", {"name": ["Required."]})
+    if any(
+        i.id != indicator.id and i.name.casefold() == name.casefold()
+        for i in indicators(session, indicator.project_id)
+    ):
+        raise Conflict(f"The review has an indicator named {quoted(name)} already.")
+    before = {"name": indicator.name, "guide": indicator.guide, "weight": indicator.weight}
+    indicator.name = name
+    indicator.guide = (guide or "").replace("\r\n", "\n").strip()
+    indicator.weight = weight
+    indicator.updated_by_id = access.user.id
+    session.flush()
+    after = {"name": indicator.name, "guide": indicator.guide, "weight": indicator.weight}
+    if after != before:
+        audit.log(
+            session,
+            access,
+            "design.indicator.update",
+            indicator,
+            f"review indicator {quoted(indicator.name)} changed",
+            before=before,
+            after=after,
+        )
+    return indicator
+
+
+def delete_indicator(session: Session, access: Access, indicator: Indicator) -> None:
+    """Remove an indicator no version was submitted with (needs EDIT). Conflict for one a
+    version is scored on (the board's scores stay with it), and for the last one (the review
+    needs one)."""
+    access.require(Permission.EDIT)
+    if numbers := frozen_in(session, indicator):
+        listed = ", ".join(str(n) for n in numbers)
+        raise Conflict(
+            f"{quoted(indicator.name)} stays: the board scores version {listed} on it. "
+            "Change its weight to count it less from the next version on."
+            if len(numbers) == 1
+            else f"{quoted(indicator.name)} stays: the board scores versions {listed} on it. "
+            "Change its weight to count it less from the next version on."
+        )
+    if len(indicators(session, indicator.project_id)) == 1:
+        raise Conflict("The review needs at least one indicator: add another first.")
+    audit.log(
+        session,
+        access,
+        "design.indicator.delete",
+        indicator,
+        f"review indicator {quoted(indicator.name)} removed",
+        before={"name": indicator.name, "guide": indicator.guide, "weight": indicator.weight},
+    )
+    session.delete(indicator)
+    session.flush()
 
 
 def reviewers(session: Session, project_id: int) -> list[int]:

@@ -96,6 +96,10 @@ class IndicatorForm(FlaskForm):
     )
 
 
+class IndicatorEditForm(IndicatorForm):
+    version = VersionField(validators=[InputRequired()])
+
+
 class ReviewScoreRowForm(FlaskForm):
     """One score of the calling reviewer: an indicator, 1 to 5, a comment."""
 

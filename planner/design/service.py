@@ -37,7 +37,10 @@ from planner.design.review import (  # noqa: F401 (gathered here)
     ScoreInput,
     VersionIndicator,
     add_indicator,
+    delete_indicator,
     ensure_indicators,
+    frozen_in,
+    get_indicator,
     indicators,
     may_see_results,
     own_scores,
@@ -45,6 +48,7 @@ from planner.design.review import (  # noqa: F401 (gathered here)
     reviewers,
     save_scores,
     submitted_by,
+    update_indicator,
     version_indicators,
 )
 from planner.projects.access import Access

@@ -17,6 +17,7 @@ from planner.design import service
 from planner.design.schemas import (
     REVIEW_SCORES,
     DesignForm,
+    IndicatorEditForm,
     IndicatorForm,
     ModuleEditForm,
     ModuleForm,
@@ -160,6 +161,46 @@ def indicator_add(project_id: int):
     except DomainError as exc:
         flash_error(exc)
     return redirect(url_for("design.index", project_id=project_id))
+
+
+@bp.route("/indicators/<int:indicator_id>/edit", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def indicator_edit(project_id: int, indicator_id: int):
+    indicator = service.get_indicator(db.session, project_id, indicator_id)
+    frozen = service.frozen_in(db.session, indicator)
+    return form_page(
+        IndicatorEditForm(obj=indicator),
+        "design/indicator_form.html",
+        lambda f: service.update_indicator(
+            db.session,
+            g.access,
+            indicator,
+            version=f.version.data,
+            name=f.name.data,
+            guide=f.guide.data or "",
+            weight=f.weight.data,
+        ),
+        success=_("Indicator saved."),
+        next_url=url_for("design.index", project_id=project_id),
+        indicator=indicator,
+        frozen=frozen,
+    )
+
+
+@bp.route("/indicators/<int:indicator_id>/delete", methods=["GET", "POST"])
+@project_view(Permission.EDIT)
+def indicator_delete(project_id: int, indicator_id: int):
+    indicator = service.get_indicator(db.session, project_id, indicator_id)
+    back = url_for("design.index", project_id=project_id)
+    return confirm_page(
+        lambda: service.delete_indicator(db.session, g.access, indicator),
+        title=_("Remove the indicator %(name)s?", name=indicator.name),
+        message=_("The board no longer scores the design on it, from the next version on."),
+        action=_("Remove indicator"),
+        cancel=back,
+        success=_("Indicator removed."),
+        next_url=back,
+    )
 
 
 @bp.route("/submit", methods=["GET", "POST"])

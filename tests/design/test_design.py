@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from planner.core.approvals import Approval
+from planner.core.audit import AuditEvent
 from planner.core.errors import Conflict, PermissionDenied, ValidationError
 from planner.core.permissions import Role
 from planner.design import service as design
@@ -447,3 +448,98 @@ def test_a_password_cannot_be_guessed_through_signing(board, api_as, app):
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "approval.failed")
     )
     assert failed == limit and db.session.scalar(select(func.count()).select_from(Approval)) == 0
+
+
+def test_an_indicator_is_changed_or_removed_from_the_next_version_on(board, api_as, factory):
+    """A version keeps the name and weight it was submitted with; an indicator a version is
+    scored on stays; one added since goes; stale edits and names taken are refused."""
+    project, access, must, could, people = board
+    v1 = _submit(access, [must.id])
+    feasibility = design.indicators(db.session, project.id)[0]
+    api = api_as(access.user)
+    url = f"/projects/{project.id}/design/indicators"
+    changed = api.put(
+        f"{url}/{feasibility.id}",
+        json={"name": "Machbarkeit", "guide": "Wer baut es?", "weight": 3, "version": 1},
+    )
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json() | {"version": 0} == {
+        "id": feasibility.id, "name": "Machbarkeit", "guide": "Wer baut es?", "weight": 3.0,
+        "version": 0,
+    }  # fmt: skip
+    stale = api.put(f"{url}/{feasibility.id}", json={"name": "X", "weight": 1, "version": 1})
+    assert stale.status_code == 409
+    taken = api.put(
+        f"{url}/{feasibility.id}", json={"name": "risk CONTROL", "weight": 1, "version": 2}
+    )
+    assert taken.status_code == 409
+    for bad in ({"name": "", "weight": 1, "version": 2}, {"name": "Y", "weight": 0, "version": 2}):
+        assert api.put(f"{url}/{feasibility.id}", json=bad).status_code == 422
+    reviewer = api_as(people["mihai"].user)
+    refused = reviewer.put(f"{url}/{feasibility.id}", json={"name": "Z", "weight": 1, "version": 2})
+    assert refused.status_code == 403
+    stranger = api_as(factory.user("eve"))
+    assert stranger.raw("DELETE", f"{url}/{feasibility.id}").status_code == 404
+    db.session.expire_all()
+    v1 = db.session.get(DesignVersion, v1.id)
+    assert [i.name for i in design.version_indicators(db.session, v1)][0] == "Feasibility"
+    assert design.version_indicators(db.session, v1)[0].weight == 1.0
+    kept = api.raw("DELETE", f"{url}/{feasibility.id}")
+    assert kept.status_code == 409
+    assert "the board scores version 1 on it" in kept.get_json()["detail"]
+    usability = api.post(url, json={"name": "Usability", "weight": 2}).get_json()
+    assert api.raw("DELETE", f"{url}/{usability['id']}").status_code == 204
+    assert api.raw("DELETE", f"{url}/{usability['id']}").status_code == 404
+    design.add_module(db.session, access, name="Marketing", requirement_ids=[could.id])
+    v2 = design.submit_version(db.session, access)
+    db.session.commit()
+    assert [(i.name, i.weight) for i in design.version_indicators(db.session, v2)] == [
+        ("Machbarkeit", 3.0), ("Cost-effectiveness", 1.0), ("Risk control", 1.0),
+    ]  # fmt: skip
+    actions = db.session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.like("design.indicator.%"))
+    ).all()
+    assert sorted(actions) == [
+        "design.indicator.create",
+        "design.indicator.delete",
+        "design.indicator.update",
+    ]
+
+
+def test_the_pages_edit_and_remove_an_indicator(board, client, login_as):
+    project, access, _must, _could, _people = board
+    login_as("ana")
+    base = f"/projects/{project.id}/design"
+    assert client.get(base).status_code == 200  # the defaults are made on first use
+    design.ensure_indicators(db.session, access)
+    db.session.commit()
+    cost, risk = design.indicators(db.session, project.id)[1:]
+    risk_id = risk.id
+    page = client.get(base).get_data(as_text=True)
+    assert f"{base}/indicators/{cost.id}/edit" in page
+    assert f"{base}/indicators/{cost.id}/delete" in page
+    edit = f"{base}/indicators/{cost.id}/edit"
+    shown = client.get(edit).get_data(as_text=True)
+    assert "No version was submitted with this indicator yet." in shown
+    token = csrf_token(client, edit)
+    form = {"csrf_token": token, "name": "Kosten", "guide": "", "weight": "2", "version": "1"}
+    assert client.post(edit, data=form | {"weight": "-1"}).status_code == 422
+    assert client.post(edit, data=form).status_code == 302
+    stale = client.post(edit, data=form | {"name": "Kosten 2"})
+    assert stale.status_code == 409 and 'value="2"' in stale.get_data(as_text=True)
+    db.session.refresh(cost)
+    assert (cost.name, cost.weight, cost.version) == ("Kosten", 2.0, 2)
+    remove = f"{base}/indicators/{risk_id}/delete"
+    asked = client.get(remove).get_data(as_text=True)
+    assert "Remove the indicator Risk control?" in asked
+    assert client.post(remove).status_code == 400  # no CSRF token
+    done = client.post(remove, data={"csrf_token": csrf_token(client, remove)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert [i.name for i in design.indicators(db.session, project.id)] == ["Feasibility", "Kosten"]
+    assert client.get(f"{base}/indicators/{risk_id}/edit").status_code == 404
+    assert client.get(f"{base}/indicators/99999999999/edit").status_code == 404
+    last = design.indicators(db.session, project.id)
+    design.delete_indicator(db.session, access, last[0])
+    with pytest.raises(Conflict, match="at least one indicator"):
+        design.delete_indicator(db.session, access, last[1])
