@@ -44,14 +44,12 @@ F = TypeVar("F", bound=FlaskForm)
 
 
 class VersionField(IntegerField):
-    """The version of the record the user is editing, for refusing stale edits. A page shown
-    again after a refusal renders the version it sets (the record's current one), not the
-    one sent: else the form, sent again, is refused again."""
+    """The version of the record the user is editing, for refusing stale edits. A form shown
+    again after a refusal keeps the version sent (WTForms renders the raw value): sent again
+    as it is, the stale text would overwrite what someone saved meanwhile, so it is refused
+    again until the page is reloaded."""
 
     widget = HiddenInput()
-
-    def _value(self) -> str:
-        return "" if self.data is None else str(self.data)
 
 
 def finite(form: FlaskForm, field: Field) -> None:

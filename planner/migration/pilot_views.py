@@ -134,6 +134,8 @@ def reconcile(project_id: int, pilot_id: int):
             row_id = row.id
     except DomainError as exc:
         flash_error(exc, form)
+        if getattr(exc, "errors", None):  # beside the file field, far down: said on top too
+            flash(exc.detail, "error")
         return _pilot_page(pilot, form, exc.status)
     return redirect(
         url_for("migration.reconciliation", project_id=project_id, reconciliation_id=row_id)
@@ -181,7 +183,8 @@ def _reconciliation_page(
     if lead and group_form is None:
         group_form = GroupExplanationForm(formdata=None, version=row.version)
     if group_form is not None:
-        group_form.version.data = row.version  # refused as stale: the page now shows this one
+        # A group explanation fills only what nobody explained: the current version is safe.
+        group_form.version.data, group_form.version.raw_data = row.version, [str(row.version)]
         group_form.group.choices = [(_group_value(group), _group_label(group)) for group in groups]
     return render_template(
         "migration/reconciliation.html",
@@ -264,7 +267,9 @@ def explain_all(project_id: int, reconciliation_id: int):
         return _reconciliation_page(row, 422, typed)
     try:
         with unit_of_work(db.session):
-            pilots.explain_all(db.session, g.access, row, typed, version=form.version.data)
+            pilots.explain_all(
+                db.session, g.access, row, typed, version=form.version.data, key=_key()
+            )
     except DomainError as exc:
         db.session.refresh(row)
         flash_error(exc)
@@ -297,6 +302,7 @@ def explain_group(project_id: int, reconciliation_id: int):
                 form.text.data or "",
                 version=form.version.data,
                 every_field=not colon,
+                key=_key(),
             )
     except DomainError as exc:
         db.session.refresh(row)
@@ -343,7 +349,7 @@ def explain(project_id: int, reconciliation_id: int, difference_id: str):
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400, description=_("The form has expired; reload the page and try again."))
-        flash_error(ValidationError(" ".join(m for ms in form.errors.values() for m in ms)))
+        flash_error(ValidationError(" ".join(str(m) for ms in form.errors.values() for m in ms)))
         return _reconciliation_page(row, 422)
     try:
         with unit_of_work(db.session):
@@ -354,6 +360,7 @@ def explain(project_id: int, reconciliation_id: int, difference_id: str):
                 difference_id,
                 form.text.data or "",
                 version=form.version.data,
+                key=_key(),
             )
     except DomainError as exc:
         db.session.refresh(row)
@@ -532,7 +539,7 @@ def differences_explain(project_id: int, reconciliation_id: int, difference_id: 
     form = validated(ExplainForm)
     text, version = form.text.data or "", form.version.data
     with unit_of_work(db.session):
-        pilots.explain(db.session, access, row, difference_id, text, version=version)
+        pilots.explain(db.session, access, row, difference_id, text, version=version, key=_key())
     return jsonify(reconciliation_json(access, row))
 
 
@@ -581,5 +588,5 @@ def explanations_put(project_id: int, reconciliation_id: int):
             "Send the reconciliation's version you read.", {"version": ["Required: a number."]}
         )
     with unit_of_work(db.session):
-        pilots.explain_all(db.session, access, row, texts, version=version)
+        pilots.explain_all(db.session, access, row, texts, version=version, key=_key())
     return jsonify(reconciliation_json(access, row))
