@@ -90,6 +90,7 @@ def load(session: Session, lead: Access, key: DataKey) -> MigrationUpload:
             "The new CRM marks the companies the import created; agreed with sales, the mark "
             "goes once the import is checked.",
             version=done.version,
+            key=key,
         )
     plans.update_plan(
         session,

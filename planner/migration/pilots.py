@@ -15,6 +15,7 @@ Only the lead (and a site admin) handle the records; other members see counts an
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, BinaryIO
 
 from sqlalchemy import select
@@ -206,6 +207,14 @@ def reconcile(
     with spooled(stream) as (path, size, sha256):
         if size == 0:
             raise ValidationError(f"{quoted(filename)} is empty.", {"file": ["The file is empty."]})
+        source = session.get(MigrationUpload, pilot.upload_id)
+        if source is not None and source.sha256 == sha256:
+            same = (
+                f"{quoted(filename)} is the old CRM's export the pilot was made from "
+                f"({quoted(source.filename)}), not what the new CRM exported after importing "
+                "the pilot. Nothing is kept."
+            )
+            raise ValidationError(same, {"file": [same]})
         found = matching.reconcile(
             pilot_records,
             recipe.fields,
@@ -357,6 +366,7 @@ def explain_group(
     *,
     version: int | None,
     every_field: bool = False,
+    key: DataKey,
 ) -> int:
     """Give one explanation to every unexplained difference of ``kind`` and ``field`` (the
     phones the new CRM writes its own way, say), or of every field of ``kind``; return how
@@ -374,8 +384,51 @@ def explain_group(
     if not ids:
         left = "No unexplained difference of that kind and field is left."
         raise ValidationError(left, {"group": [left]})
-    explain_all(session, access, row, dict.fromkeys(ids, text), version=version)
+    explain_all(session, access, row, dict.fromkeys(ids, text), version=version, key=key)
     return len(ids)
+
+
+_NUMBER = re.compile(r"\+?[0-9][0-9 ()./-]{5,}[0-9]")
+QUOTE_MIN = 4  # a shorter value ("ООО", "Да") is no customer's data on its own
+
+
+def _quoting(
+    session: Session,
+    access: Access,
+    row: MigrationReconciliation,
+    key: DataKey,
+    texts: dict[str, str],
+) -> str:
+    """What the first of ``texts`` quotes of a customer ("a value of the field phone"), or "":
+    a value of a sensitive field (seed 001's classification) of a difference or of a pilot
+    record, as text (case aside) or, for one of seven digits or more, as a number written any
+    way ("+7 912 345-67-89" is "89123456789")."""
+    pilot = session.get(MigrationPilot, row.pilot_id)
+    fields = fields_of(pilot) if pilot else ()
+    sensitive = {f.name for f in fields if f.sensitive}
+    values: list[tuple[str, str]] = []
+    if row.sealed_details is not None:
+        found = json.loads(key.open(row.sealed_details, _reconciliation_context(row)))
+        recipe_key = found.get("key")
+        for d in found.get("differences", []):
+            if d.get("field") in sensitive:
+                values += [(d["field"], d.get(k)) for k in ("expected", "found")]
+            if recipe_key in sensitive:
+                values.append((recipe_key, d.get("key")))
+    if pilot is not None and pilot.sealed_records is not None:
+        for record in records(access, pilot, key):
+            values += [(name, record.get(name)) for name in sensitive]
+    for field, value in values:
+        if not isinstance(value, str) or len(value.strip()) < QUOTE_MIN:
+            continue
+        digits = re.sub(r"[^0-9]", "", value)
+        for text in texts.values():
+            numbers = [re.sub(r"[^0-9]", "", n) for n in _NUMBER.findall(text)]
+            if value.strip().casefold() in text.casefold() or (
+                len(digits) >= 7 and any(n[-7:] == digits[-7:] for n in numbers if len(n) >= 7)
+            ):
+                return f"one quotes a value of the field {field}"
+    return ""
 
 
 def details_for(access: Access, row: MigrationReconciliation, key: DataKey) -> dict[str, Any]:
@@ -394,9 +447,10 @@ def explain(
     text: str,
     *,
     version: int | None,
+    key: DataKey,
 ) -> MigrationReconciliation:
     """Record why a difference is as it is: :func:`explain_all` for one difference."""
-    return explain_all(session, access, row, {difference_id: text}, version=version)
+    return explain_all(session, access, row, {difference_id: text}, version=version, key=key)
 
 
 def explain_all(
@@ -406,12 +460,14 @@ def explain_all(
     texts: dict[str, str],
     *,
     version: int | None,
+    key: DataKey,
 ) -> MigrationReconciliation:
     """Record why differences are as they are, ``texts`` by difference id (the lead only;
     empty text takes an explanation back; the text one has already changes nothing, and
     nothing is audited for it). All or nothing: NotFound for a difference the reconciliation
-    does not list, ValidationError for a text too long (by its difference), StaleEdit if
-    someone explained since ``version``."""
+    does not list, ValidationError for a text too long or one that quotes a customer's value
+    (every member reads the explanations: see :func:`_quoting`), by its difference; StaleEdit
+    if someone explained since ``version``."""
     require_rows(access)
     ensure_version(session, row, version)
     listed = {d["id"] for d in row.summary.get("differences", [])}
@@ -423,6 +479,14 @@ def explain_all(
             f"An explanation has at most {MAX_EXPLANATION} characters.",
             {"text": ["Too long."]} | {i: ["Too long."] for i in long},
         )
+    current = row.explanations or {}
+    changed = {i: t for i, t in texts.items() if t and t != (current.get(i) or {}).get("text")}
+    if changed and (quoting := _quoting(session, access, row, key, changed)):
+        said = (
+            "Every member of the rollout reads the explanations, so they must not quote the "
+            f"customer's data: {quoting}. Say why in other words."
+        )
+        raise ValidationError(said, {"text": [said]} | {i: [said] for i in changed})
     explanations = dict(row.explanations or {})
     said = []
     for difference_id, text in texts.items():

@@ -286,9 +286,12 @@ def test_refused_explanations_come_back_as_typed_wherever_the_list_moved(
         json={"texts": {ids[0]: "Объяснено коллегой"}, "version": version},
     )
     assert meanwhile.status_code == 200
-    refused = lead_client.post(f"{url}?show=unexplained&page=2", data=form)
+    refused = lead_client.post(
+        f"{url}?show=unexplained&page=2", data=form | {f"text-{ids[0]}": "Мой вариант"}
+    )
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
+    assert 'Saved meanwhile:</strong> <span dir="auto" class="pre">Объяснено коллегой' in page
     assert f'id="d-{ids[1]}"' in page and "Мой текст" in page and "as you typed them" in page
     assert f'name="version" value="{version + 1}"' in page  # saved again, it is taken
     again = lead_client.post(url, data=form | {"version": str(version + 1)})
@@ -349,3 +352,78 @@ def test_one_explanation_covers_every_field_the_new_crms_export_lacks(
     db.session.refresh(row)
     assert set(absent) <= set(row.explanations)
     assert not set(gate.unexplained(row)) & set(absent)
+
+
+def test_an_explanation_that_quotes_a_customer_is_refused(rollout, piloted, lead_client, api_as):
+    """Every member reads the explanations: a customer's phone, however written, or name is
+    refused, on the page, in a group and through the API; nothing is saved."""
+    project, lead, _viewer = rollout
+    base, _upload, recipe, pilot = piloted
+    sent = _reconcile(lead_client, project, pilot, _file(pilot, recipe, phone=lambda p: "+1 555"))
+    row = db.session.scalars(select(MigrationReconciliation)).one()
+    first = row.summary["differences"][0]["id"]
+    url = f"/projects/{project.id}/migration/reconciliations/{row.id}/explanations"
+    token = csrf_token(lead_client, sent.headers["Location"])
+    phone = next(r["phone"] for r in pilot["records"] if r.get("phone"))
+    spaced = f"{phone[:2]} ({phone[2:5]}) {phone[5:8]}-{phone[8:10]}-{phone[10:]}"
+    surname = next(r["last_name"] for r in pilot["records"] if r.get("last_name"))
+    for text in (f"Оператор ввёл {spaced} неверно", f"Клиент {surname.upper()} просил так"):
+        refused = lead_client.post(
+            url, data={"csrf_token": token, "version": str(row.version), f"text-{first}": text}
+        )
+        assert refused.status_code == 422, text
+        assert "must not quote the customer" in refused.get_data(as_text=True)
+    group = lead_client.post(
+        f"{url}/group",
+        data={
+            "csrf_token": token,
+            "group": "changed:phone",
+            "text": f"все как {spaced}",
+            "version": str(row.version),
+        },
+    )
+    assert group.status_code == 422
+    through_api = api_as(lead).put(
+        f"{base}/reconciliations/{row.id}/explanations",
+        json={"texts": {first: f"see {phone}"}, "version": row.version},
+    )
+    assert through_api.status_code == 422
+    assert "a value of the field phone" in through_api.get_json()["detail"]
+    db.session.refresh(row)
+    assert not row.explanations and _events("migration.explain") == 0
+    fine = api_as(lead).put(
+        f"{base}/reconciliations/{row.id}/explanations",
+        json={"texts": {first: "Новая CRM хранит номера по-своему"}, "version": row.version},
+    )
+    assert fine.status_code == 200
+
+
+def test_the_old_crms_export_is_no_new_crms_export(rollout, piloted, lead_client, tmp_path):
+    project, _lead, _viewer = rollout
+    _base, _upload, _recipe, pilot = piloted
+    (tmp_path / "again").mkdir()
+    same = files.bitrix24(tmp_path / "again").read_bytes()  # the very export piloted
+    refused = _reconcile(lead_client, project, pilot, same)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    top = page.split('<div class="flashes">', 1)[1].split("</div>", 1)[0]  # said on top too
+    assert "the old CRM&#39;s export the pilot was made from" in top
+    assert db.session.scalar(select(func.count()).select_from(MigrationReconciliation)) == 0
+
+
+def test_a_second_recipe_of_an_entity_says_where_to_go(rollout, piloted, lead_client):
+    project, _lead, _viewer = rollout
+    _base, upload, _recipe, _pilot = piloted
+    page = f"/projects/{project.id}/migration"
+    refused = lead_client.post(
+        f"{page}/recipes",
+        data={
+            "csrf_token": csrf_token(lead_client, page),
+            "entity": "contacts",
+            "upload": str(upload["id"]),
+            "region": "RU",
+        },
+    )
+    assert refused.status_code == 409
+    top = refused.get_data(as_text=True).split('<div class="flashes">', 1)[1].split("</div>")[0]
+    assert "has a recipe for contacts already: open it and choose this export there" in top
