@@ -5,8 +5,8 @@ reconciled with every difference explained, and a backup of the old CRM verified
 Per recipe (one per entity) the latest pilot batch counts, and of that pilot its latest
 reconciliation: an earlier pilot is superseded by the next one made after the recipe changed,
 an earlier reconciliation by the next upload of the new CRM's export. A pilot counts only while
-the recipe is the version it was made with: a recipe changed since (its rules, or the export it
-reads) needs a new pilot.
+the recipe is what it was made with: a recipe changed since (its rules, or the export it reads)
+needs a new pilot; one changed back, or imported again as it was, does not.
 """
 
 from __future__ import annotations
@@ -47,11 +47,24 @@ class Standing:
     reconciliation: MigrationReconciliation | None
 
     @property
+    def current(self) -> bool:
+        """Whether the pilot was made with the recipe as it is now: the same document on the
+        same export (a recipe changed and changed back, or imported again as it was, still
+        counts: its version moved, its rules did not)."""
+        return self.pilot is not None and (
+            self.pilot.recipe_version == self.recipe.version
+            or (
+                self.pilot.recipe_document == self.recipe.document
+                and self.pilot.upload_id == self.recipe.upload_id
+            )
+        )
+
+    @property
     def waiting_for(self) -> str:
         """What the recipe still needs, in words ("" when nothing)."""
         if self.pilot is None:
             return f"the recipe of {self.recipe.entity} has no pilot batch yet"
-        if self.pilot.recipe_version != self.recipe.version:
+        if not self.current:
             return (
                 f"the recipe of {self.recipe.entity} changed since pilot {self.pilot.id}: "
                 "make a new pilot batch"

@@ -612,6 +612,21 @@ def test_the_gate_counts_each_recipes_latest_pilot_and_fields_not_compared(
     waiting = _pilot_gate(api_as(viewer), project)
     assert not waiting["met"]
     assert f"the recipe of contacts changed since pilot {second['id']}" in waiting["detail"]
+    # changed back as it was (a version later): the pilot counts again, its explanations too
+    other["sensitive"] = not other["sensitive"]
+    back = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}",
+        json={"document": document, "version": saved.get_json()["version"]},
+    )
+    assert back.status_code == 200 and back.get_json()["version"] == now["version"] + 2
+    assert _pilot_gate(api_as(viewer), project)["met"]
+    other["sensitive"] = not other["sensitive"]
+    again = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}",
+        json={"document": document, "version": back.get_json()["version"]},
+    )
+    assert again.status_code == 200
+    assert not _pilot_gate(api_as(viewer), project)["met"]
     third = _pilot(api, project, recipe["id"], size=2)
     _explain_all(
         api, project, _reconcile(api, project, third["id"], _crm_file(third["records"], fields))
