@@ -136,6 +136,8 @@ def recipe_create(project_id: int):
             recipe_id = row.id
     except DomainError as exc:
         flash_error(exc, form)
+        if getattr(exc, "errors", None):  # beside the form, far down the page: said on top too
+            flash(exc.detail, "error")
         return index_page(UploadForm(formdata=None), exc.status, form)
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 

@@ -96,10 +96,7 @@ def create_recipe(
             {"entity": ["Not one offered."]},
         )
     if taken(session, access.project.id, entity):
-        raise Conflict(
-            f"The rollout has a recipe for {entity} already: change that one.",
-            {"entity": ["Taken."]},
-        )
+        raise _taken(entity)
     if upload is not None:
         if upload.purged:
             raise Conflict(
@@ -123,10 +120,7 @@ def create_recipe(
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise Conflict(
-            f"The rollout has a recipe for {entity} already: change that one.",
-            {"entity": ["Taken."]},
-        ) from None
+        raise _taken(entity) from None
     audit.log(
         session,
         access,
@@ -326,3 +320,12 @@ def public_columns(session: Session, upload: MigrationUpload) -> frozenset[str]:
         for rule in recipe.rules:
             (private if rule.field in sensitive else public).update(rule.sources)
     return frozenset(public - private)
+
+
+def _taken(entity: str) -> Conflict:
+    """A second recipe of ``entity``: one recipe an entity, moved from export to export."""
+    said = (
+        f"The rollout has a recipe for {entity} already: open it and choose this export there "
+        "(“Use this export”); the recipe keeps its mapping for the columns both exports share."
+    )
+    return Conflict(said, {"entity": [said]})
