@@ -17,6 +17,7 @@ from planner.core.permissions import Role
 from planner.extensions import db
 from planner.migration.models import MigrationUpload, MigrationUploadPiece
 from tests.conftest import csrf_token, login
+from tests.migration import files
 
 CUSTOMER = "Иванов Пётр Сергеевич"
 EMAIL = "ivanov.petr@example.ru"
@@ -334,7 +335,7 @@ def test_ragged_rows_are_counted_and_too_many_fields_refused(rollout, api_as):
 
 
 def test_the_profile_page_counts_every_duplicate_group_and_says_how_many_it_lists(
-    rollout, api_as, client
+    rollout, api_as, client, tmp_path
 ):
     project, lead, _reviewer, _viewer = rollout
     lines = (
@@ -353,6 +354,11 @@ def test_the_profile_page_counts_every_duplicate_group_and_says_how_many_it_list
     assert "same e-mail: 120" in text
     assert "The first 100 of 120 groups, by their first row" in text
     assert text.count("invalid: 1") == 1  # the e-mail column's invalid address, said once
+    # groups found for several reasons are listed once: all listed, no "first N of M"
+    bitrix = _upload(api_as(lead), project, files.bitrix24(tmp_path).read_bytes(), "b.csv")
+    shown = client.get(f"/projects/{project.id}/migration/uploads/{bitrix.get_json()['id']}")
+    assert "also: same e-mail, same phone" in shown.get_data(as_text=True)
+    assert "The first" not in shown.get_data(as_text=True)
 
 
 def test_an_empty_file_and_a_recipe_without_a_key_say_what_to_do(rollout, api_as, client):
