@@ -236,7 +236,22 @@ def use_upload(
         raise Conflict(f"{quoted(upload.filename)} was purged: choose an export with its rows.")
     require_header(upload)
     recipe = recipes_engine.parse(document) if document is not None else parsed(row)
-    recipes_engine.check_columns(recipe, column_names(upload))
+    try:
+        recipes_engine.check_columns(recipe, column_names(upload))
+    except ValidationError as exc:  # say the way out: the fields of those columns go first
+        fields = ", ".join(
+            dict.fromkeys(
+                r.field
+                for r in recipe.rules
+                if any(c not in column_names(upload) for c in r.sources)
+            )
+        )
+        raise ValidationError(
+            f"{exc.detail} Map the fields they fill ({fields}) to columns "
+            f"{quoted(upload.filename)} has, or to none, save the mapping, then choose the "
+            "export again.",
+            exc.errors,
+        ) from exc
     if upload.id == row.upload_id:  # the export it reads already: nothing changes
         return row
     mapped = _mapped_by_name(recipe, upload) if document is None else None

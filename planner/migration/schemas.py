@@ -134,6 +134,7 @@ class RecipeForm(FlaskForm):
         _l("The recipe (JSON)"),
         validators=[InputRequired(), Length(max=512 * 1024)],
         description=_l("As exported; planner migrate apply reads the same document."),
+        render_kw={"rows": 20, "spellcheck": "false", "class": "code"},
     )
     version = VersionField(validators=[InputRequired()])
 

@@ -913,3 +913,21 @@ def test_a_recipe_drawn_up_without_an_export_is_mapped_when_it_moves_to_one(
     after = api.get(f"{_base(project)}/recipes/{bare['id']}").get_json()
     rules = _rules(after["document"])
     assert after["upload_id"] == uploaded and "email" in rules and "phone" in rules
+
+
+def test_moving_a_recipe_to_an_export_that_lacks_its_columns_says_the_way_out(
+    rollout, api_as, uploaded, tmp_path
+):
+    project, lead, _reviewer, _viewer = rollout
+    api = api_as(lead)
+    recipe = _recipe(api, project, uploaded)
+    (tmp_path / "h").mkdir()
+    other = _upload_bytes(api, project, files.hubspot(tmp_path / "h").read_bytes(), "hub.csv")
+    moved = api.put(
+        f"{_base(project)}/recipes/{recipe['id']}",
+        json={"upload_id": other, "version": recipe["version"]},
+    )
+    assert moved.status_code == 422
+    said = moved.get_json()["detail"]
+    assert said.startswith("The file lacks")
+    assert "Map the fields they fill (" in said and "save the mapping, then choose" in said
