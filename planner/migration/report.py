@@ -23,6 +23,7 @@ from planner.core.reports import EmbeddedFile, render_pdf
 from planner.migration import gate, plan, recipes, service
 from planner.migration import recipe as engine
 from planner.migration.models import MigrationPilot, MigrationReconciliation
+from planner.projects import service as projects
 from planner.projects.access import Access, requester_access
 
 TEMPLATE = "migration_report.html"
@@ -89,7 +90,10 @@ def report_context(session: Session, access: Access) -> dict[str, Any]:
         "reconciliations": by_pilot,
         "unexplained": {r.id: set(gate.unexplained(r)) for r in done},
         "plan": plan.plan(session, project_id),
-        "criteria": gate.criteria(session, access.project),
+        # the phase's whole gate, as its page shows it (earlier gates and checklist too)
+        "criteria": projects.criteria(
+            session, access.project, projects.get_phase(session, project_id, "migration")
+        ),
     }
 
 
