@@ -30,6 +30,7 @@ OTHER = "other"  # the format of a value that has none of its column's type
 TYPE_SHARE = 0.8  # a column has a type when this share of its filled cells has the type's shape
 BOOLEAN_SHARE = 0.98
 BOOLEAN_DISTINCT = 6  # "Да", "нет", "ДА"...: a yes/no column has few spellings
+PHONE_HEADER_SHARE = 0.5  # a column headed "Phone" is one when half its values read as numbers
 PICKLIST_MAX = 25  # a picklist: at most this many distinct values, each used twice on average
 
 VALID, INVALID, AMBIGUOUS = "valid", "invalid", "ambiguous"
@@ -417,7 +418,9 @@ def infer_type(
 
     A column of bare digits is a phone column only when some of its numbers are dialled
     ("+7 912…", "345-67-89") or its header says so (``phone_column``); otherwise it holds
-    integers (ids, tax numbers). Excel serial dates count as dates once half the column has
+    integers (ids, tax numbers). A column whose header says phone is one once
+    :data:`PHONE_HEADER_SHARE` of it reads as phone numbers of the region: the others are
+    what its profile flags. Excel serial dates count as dates once half the column has
     a date's shape."""
     weights: Counter[str] = Counter()
     total = 0
@@ -437,6 +440,8 @@ def infer_type(
         return "email"
     if share.get("phone", 0) >= TYPE_SHARE and (phone_column or share.get("dialled", 0) >= 0.3):
         return "phone"
+    if phone_column and share.get("phone", 0) >= PHONE_HEADER_SHARE:
+        return "phone"  # its header says so: the numbers of another shape are its problems
     if share.get("integer", 0) + share.get("decimal", 0) >= TYPE_SHARE:
         return "decimal" if share.get("decimal", 0) else "integer"
     if distinct <= PICKLIST_MAX and filled >= 2 * distinct:

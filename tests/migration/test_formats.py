@@ -177,6 +177,15 @@ def test_a_columns_type_is_the_first_shape_four_fifths_of_it_have():
     assert infer_type([], filled=0, distinct=0, region="RU") == "text"
 
 
+def test_a_column_headed_phone_is_one_when_half_of_it_reads_as_numbers():
+    """HubSpot's "Phone Number" read for Russia: three of five are numbers there; the rest,
+    a US number and "n/a", are the problems its profile flags, not a reason to call it text."""
+    values = ["+49 30 12345678", "+40 21 123 4567", "+7 912 345 67 89", "(555) 123-4567", "n/a"]
+    assert _type(values, phone_column=True) == "phone"
+    assert _type(values) == "text"
+    assert _type(["+49 30 12345678", "n/a", "unknown", "-"], phone_column=True) == "text"
+
+
 def test_bare_digits_are_phones_only_when_dialled_or_named_so():
     bare = ["89123456789", "89120001122", "79161112233"]
     assert _type(bare) == "integer"
