@@ -141,12 +141,23 @@ def settle(
         raise ValidationError(f"The delimiter of {name} must be one character, not a quote.")
     else:
         how = "as chosen"
+        found = hint.group(1) if hint else _delimiter(body)
+        if found != delimiter and _widest(body, delimiter) == 1 < _widest(body, found):
+            how += (
+                f" (every line is one column with it; the {DELIMITER_NAMES.get(found, found)} "
+                f"gives {_widest(body, found)}: choose that one, or leave it to detection)"
+            )
     notes.append(f"Delimiter: {DELIMITER_NAMES.get(delimiter, repr(delimiter))}, {how}.")
     chosen = header_row is not None
     if header_row is None:
         header_row = (1 if hint else 0) + _header_line(body, delimiter)
     notes.append(_header_note(header_row, "line", chosen))
     return Detected("csv", encoding, delimiter, header_row, tuple(notes))
+
+
+def _widest(text: str, delimiter: str) -> int:
+    """The most fields a record of the first ones has with ``delimiter``."""
+    return max((len(cells) for _, cells in _records(text, delimiter)), default=0)
 
 
 def _header_note(index: int, unit: str, chosen: bool) -> str:

@@ -183,6 +183,11 @@ def test_read_again_another_way_refuses_stale_and_unknown_choices(rollout, api_a
     assert api.patch(url, json={"version": again["version"], "header_row": 0}).status_code == 422
     back = api.patch(url, json={"version": again["version"], "encoding": "windows-1251"}).get_json()
     assert CUSTOMER in json.dumps(back["profile"], ensure_ascii=False)
+    # a delimiter that makes every line one column: said, with the one detection finds
+    comma = api.patch(url, json={"version": back["version"], "delimiter": ","}).get_json()
+    assert comma["columns"] == 1
+    note = next(n for n in comma["profile"]["notes"] if n.startswith("Delimiter"))
+    assert "every line is one column with it; the semicolon gives" in note
 
 
 def test_purge_deletes_the_rows_and_keeps_the_counts(rollout, api_as, client):
@@ -224,6 +229,8 @@ def test_the_pages_upload_show_and_read_again(rollout, client, login_as):
     assert made.status_code == 302
     shown = client.get(made.headers["Location"]).get_data(as_text=True)
     assert "export.csv" in shown and CUSTOMER in shown and "Windows-1251" in shown
+    assert "How it was read: Encoding: Windows-1251" in shown
+    assert "Every line is read as one column" not in shown
     reviewer = client.application.test_client()
     login(reviewer, "mihai")
     theirs = reviewer.get(made.headers["Location"]).get_data(as_text=True)
