@@ -23,7 +23,7 @@ from flask_babel import ngettext
 
 from planner.core.api import doc, json_body, unusable_text_at
 from planner.core.encryption import from_config
-from planner.core.errors import DomainError, ValidationError
+from planner.core.errors import Conflict, DomainError, ValidationError
 from planner.core.forms import ConfirmForm
 from planner.core.permissions import Permission
 from planner.core.versioning import unit_of_work
@@ -213,6 +213,7 @@ def recipe_save(project_id: int, recipe_id: int):
         db.session.refresh(row)
         _place(exc, form)
         return recipe_page(row, form, status=exc.status)
+    flash(_("The recipe is saved: version %(n)d.", n=row.version), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 
@@ -302,6 +303,7 @@ def recipe_import(project_id: int, recipe_id: int):
         db.session.refresh(row)
         _place(exc, form)
         return recipe_page(row, import_form=form, status=exc.status)
+    flash(_("The recipe is imported: version %(n)d.", n=row.version), "success")
     return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
 
 
@@ -339,9 +341,13 @@ def recipe_delete(project_id: int, recipe_id: int):
 def recipe_preview(project_id: int, recipe_id: int):
     """The recipe applied to its export: original and cleaned rows (the lead)."""
     row = recipes.get_recipe(db.session, project_id, recipe_id)
-    shown = previews.preview(
-        db.session, g.access, row, from_config(current_app.config), limit=PREVIEW_ROWS
-    )
+    try:
+        shown = previews.preview(
+            db.session, g.access, row, from_config(current_app.config), limit=PREVIEW_ROWS
+        )
+    except Conflict as exc:  # no export, or its rows purged: back to the recipe, told why
+        flash_error(exc)
+        return redirect(url_for("migration.recipe", project_id=project_id, recipe_id=recipe_id))
     return render_template(
         "migration/preview.html", row=row, shown=shown, confirm=ConfirmForm(formdata=None)
     )

@@ -138,6 +138,17 @@ def test_a_recipe_changes_with_its_version_and_stale_edits_are_refused(rollout, 
     assert "migration.recipe.update" in _actions(project)
 
 
+def test_the_preview_of_a_purged_export_leads_back_to_the_recipe(rollout, api_as, uploaded, client):
+    project, lead, _reviewer, _viewer = rollout
+    recipe = _recipe(api_as(lead), project, uploaded)
+    assert api_as(lead).raw("DELETE", f"{_base(project)}/uploads/{uploaded}").status_code == 204
+    login(client, "ana")
+    page = f"/projects/{project.id}/migration/recipes/{recipe['id']}"
+    gone = client.get(f"{page}/preview")
+    assert gone.status_code == 302 and gone.headers["Location"].endswith(page)
+    assert "was purged: there is nothing to preview" in client.get(page).get_data(as_text=True)
+
+
 def test_the_preview_shows_original_and_cleaned_rows_to_the_lead_alone(rollout, api_as, uploaded):
     project, lead, reviewer, viewer = rollout
     recipe = _recipe(api_as(lead), project, uploaded)
@@ -340,6 +351,7 @@ def test_the_recipe_pages_edit_import_export_and_delete(rollout, client, api_as,
         content_type="multipart/form-data",
     )
     assert imported.status_code == 302
+    assert "The recipe is imported: version 2." in client.get(page_url).get_data(as_text=True)
     db.session.refresh(row)
     assert row.document["region"] == "UA" and row.version == 2
     stale = client.post(
@@ -347,6 +359,13 @@ def test_the_recipe_pages_edit_import_export_and_delete(rollout, client, api_as,
         data={"csrf_token": token, "document": exported.data.decode(), "version": "1"},
     )
     assert stale.status_code == 409
+    document["region"] = "RU"
+    saved = client.post(
+        f"{base}/recipes/{row.id}",
+        data={"csrf_token": token, "document": json.dumps(document), "version": "2"},
+    )
+    assert saved.status_code == 302
+    assert "The recipe is saved: version 3." in client.get(page_url).get_data(as_text=True)
     preview = client.get(f"{base}/recipes/{row.id}/preview")
     assert preview.status_code == 200
     cell = preview.get_data(as_text=True).split("+79123456789", 1)[1].split("</td>")[0]
