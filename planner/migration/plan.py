@@ -76,6 +76,10 @@ def _check(values: dict[str, Any]) -> None:
     batch = values["batch_size"]
     if batch is not None and not 1 <= batch <= MAX_BATCH:
         errors["batch_size"] = [f"Between 1 and {MAX_BATCH:,} records."]
+    elif batch is not None and values["approach"] == "bulk":
+        errors["batch_size"] = [
+            "A bulk move is one move, in no batches: leave this empty, or choose incremental."
+        ]
     if len(values["entity_order"]) > MAX_ENTITIES:
         errors["entity_order"] = [f"At most {MAX_ENTITIES} entities."]
     elif any(len(name) > 80 for name in values["entity_order"]):

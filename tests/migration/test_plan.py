@@ -87,6 +87,7 @@ def test_the_plan_is_written_read_and_changed_with_its_version(rollout, api_as):
         ),
         ({"backup_verified": False}, "backup_verified"),
         ({"approach": ["bulk"]}, "approach"),
+        ({"approach": "bulk"}, "batch_size"),  # a bulk move has no batches
         ({"unknown": 1}, "unknown"),
     ],
 )
@@ -187,7 +188,9 @@ def test_two_first_saves_at_the_same_moment_give_409_not_500(rollout, api_as, mo
         return plans.MigrationPlan(project_id=project_id, version=0, entity_order=[])
 
     monkeypatch.setattr(plans, "plan", as_if_unsaved)
-    again = api_as(lead).put(url, json={**GOOD, "approach": "bulk", "version": 0})
+    again = api_as(lead).put(
+        url, json={**GOOD, "approach": "bulk", "batch_size": None, "version": 0}
+    )
     assert again.status_code == 409, again.get_json()
     monkeypatch.undo()
     assert api_as(lead).get(url).get_json()["approach"] == "incremental"
