@@ -230,6 +230,8 @@ def test_the_pages_upload_show_and_read_again(rollout, client, login_as):
     shown = client.get(made.headers["Location"]).get_data(as_text=True)
     assert "export.csv" in shown and CUSTOMER in shown and "Windows-1251" in shown
     assert "How it was read: Encoding: Windows-1251" in shown
+    attention = shown.split('id="attention-h"')[1].split("</section>")[0]  # the gist first
+    assert "Дата рождения: 1 ambiguous date (day or month?)" in attention
     assert "Every line is read as one column" not in shown
     reviewer = client.application.test_client()
     login(reviewer, "mihai")
