@@ -321,7 +321,7 @@ def reconciliation_delete(project_id: int, reconciliation_id: int):
     """Ask, then delete a reconciliation (a wrong file uploaded) with its explanations."""
     row = pilots.get_reconciliation(db.session, project_id, reconciliation_id)
     service.require_rows(g.access)
-    explained = len([e for e in (row.explanations or {}).values() if (e or {}).get("text")])
+    explained = pilots.explained_count(row)
     message = _(
         "Its differences go, and with them %(n)s. The trail keeps that it was uploaded and "
         "deleted. The pilot's previous reconciliation, if it has one, counts for the "

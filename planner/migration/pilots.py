@@ -314,12 +314,17 @@ def _also_to_explain(
             )
 
 
+def explained_count(row: MigrationReconciliation) -> int:
+    """How many of the reconciliation's differences have an explanation."""
+    return len([e for e in (row.explanations or {}).values() if (e or {}).get("text")])
+
+
 def delete_reconciliation(session: Session, access: Access, row: MigrationReconciliation) -> None:
     """Delete a reconciliation (the lead only: a wrong file uploaded, say), with its
     explanations; the pilot's previous reconciliation, if any, is then its latest again, for
     the gate and for the explanations the next one carries over. Audited."""
     require_rows(access)
-    explained = len([e for e in (row.explanations or {}).values() if (e or {}).get("text")])
+    explained = explained_count(row)
     audit.log(
         session,
         access,
