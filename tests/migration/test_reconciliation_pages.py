@@ -383,12 +383,14 @@ def test_an_explanation_that_quotes_a_customer_is_refused(rollout, piloted, lead
         },
     )
     assert group.status_code == 422
+    second = row.summary["differences"][1]["id"]
     through_api = api_as(lead).put(
         f"{base}/reconciliations/{row.id}/explanations",
-        json={"texts": {first: f"see {phone}"}, "version": row.version},
+        json={"texts": {first: f"see {phone}", second: "Формат CRM"}, "version": row.version},
     )
     assert through_api.status_code == 422
     assert "a value of the field phone" in through_api.get_json()["detail"]
+    assert set(through_api.get_json()["errors"]) == {"text", first}  # the quoting one alone
     db.session.refresh(row)
     assert not row.explanations and _events("migration.explain") == 0
     fine = api_as(lead).put(
